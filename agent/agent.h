@@ -1,0 +1,358 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * agent.h: the ferry CLI, the ferry-agent daemon and what they share:
+ * inventory (libvirt), and the one table from FerryError codes to exit
+ * statuses (and, later, D-Bus error names).
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "conv/conv.h"
+
+G_BEGIN_DECLS
+
+/* A CLI verb: argv[0] is the verb itself ("list"); returns the exit status. */
+typedef int (*AgentCommandFunc)(int argc, char **argv);
+
+typedef struct {
+    const char *name;              /* "list" */
+    AgentCommandFunc run;
+    const char *summary;           /* one line for `ferry --help` */
+} AgentCommand;
+
+/* Exit statuses beyond 0; a FerryError code maps to one of these. */
+enum {
+    AGENT_EXIT_FAILED = 1,         /* FERRY_ERROR_FAILED and foreign domains */
+    AGENT_EXIT_USAGE = 2,          /* FERRY_ERROR_INVALID: bad argument */
+    AGENT_EXIT_NOT_FOUND = 3,
+    AGENT_EXIT_BUSY = 4,
+    AGENT_EXIT_UNSUPPORTED = 5,
+    AGENT_EXIT_CORRUPT = 6,
+    AGENT_EXIT_IO = 7,
+    AGENT_EXIT_AUTH = 8,
+    AGENT_EXIT_NETWORK = 9,
+    AGENT_EXIT_REMOTE = 10,
+    AGENT_EXIT_CHECKSUM = 11,
+    AGENT_EXIT_CANCELLED = 130,    /* as a shell reports SIGINT */
+};
+
+int agent_exit_status(const GError *error);
+/* Prints "ferry: <message>" on one line of stderr; returns the exit status. */
+int agent_fail(const GError *error);
+/* For option-parsing failures: prints the message and returns AGENT_EXIT_USAGE. */
+int agent_usage_error(const char *verb, const char *message);
+
+/* CLI verbs (agent/cmd-*.c). */
+int cmd_list(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_map(int argc, char **argv);
+int cmd_convert(int argc, char **argv);
+
+/* ---- inventory (agent/inventory*.c) ------------------------------------
+ * What `ferry list` reports: the domains of one libvirt connection, their
+ * disks (path, format, virtual size) and NICs.  Fields that libvirt cannot
+ * tell are NULL (strings) or -1 (numbers); see agent/inventory-json.c for
+ * how each one is derived. */
+
+typedef struct {
+    char *target;           /* <target dev>: "vda" */
+    char *bus;              /* <target bus>: "virtio", "scsi", "sata"... */
+    char *source_type;      /* <disk type>: "file", "block", "volume"... */
+    char *path;             /* the image file or block device */
+    char *pool;             /* type='volume': storage pool name */
+    char *volume;           /* type='volume': volume name */
+    char *declared_format;  /* <driver type>, or NULL to probe */
+    int controller;         /* drive address controller, or -1 */
+    int unit;               /* drive address unit, or -1 */
+    int position;           /* unit, else the index in the target name */
+    /* Filled in when the image is opened. */
+    char *format;           /* as probed and checked: "qcow2" */
+    gint64 capacity;        /* virtual size in bytes, or -1 */
+    char *datastore_path;   /* directory (or pool target) holding the image */
+    char *datastore_name;   /* storage pool name, or NULL */
+    char *datastore_type;   /* pool type ("dir", "netfs"), or "file"/"block" */
+    char *datastore_host;   /* pool source host (netfs, iscsi), or NULL */
+} AgentDisk;
+
+typedef struct {
+    char *mac;              /* <mac address> */
+    char *model;            /* <model type>: "virtio", "e1000e" */
+    char *source_type;      /* <interface type>: "network", "bridge"... */
+    char *source;           /* network name, bridge name or host device */
+    char *portgroup;        /* <source portgroup>, or NULL */
+    int vlan;               /* VLAN tag id, or -1 */
+    gboolean has_vlan;      /* has its own <vlan>: the network's is not used */
+    int pci_slot;           /* PCI address slot, or -1 */
+} AgentNic;
+
+typedef struct {
+    char *name;
+    char *uuid;
+    char *powerstate;       /* CloudStack's: "PowerOff", "PowerOn" */
+    char *state;            /* libvirt's, for people: "shut off", "running" */
+    gint64 memory_mib;      /* <memory>, in MiB */
+    int vcpus;              /* <vcpu current>, else <vcpu> */
+    int sockets, cores, threads;  /* <cpu><topology>, or -1 */
+    int cpu_speed_mhz;      /* the host CPU's nominal MHz, or -1 */
+    char *os;               /* libosinfo os id, or NULL */
+    char *hostname;         /* the libvirt host's name, or NULL */
+    GPtrArray *disks;       /* of AgentDisk */
+    GPtrArray *nics;        /* of AgentNic */
+    /* Why the domain cannot be exported, or NULL. */
+    char *skip_reason;
+    /* TRUE when listed although not exportable (--all: running, paused). */
+    gboolean listed_anyway;
+} AgentDomain;
+
+void agent_disk_free(AgentDisk *disk);
+void agent_nic_free(AgentNic *nic);
+void agent_domain_free(AgentDomain *domain);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AgentDisk, agent_disk_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AgentNic, agent_nic_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AgentDomain, agent_domain_free)
+
+typedef struct {
+    char *uri;              /* the connection's URI as libvirt reports it */
+    GPtrArray *listed;      /* of AgentDomain: exportable, sorted by name */
+    GPtrArray *skipped;     /* of AgentDomain with skip_reason, by name */
+} AgentInventory;
+
+void agent_inventory_free(AgentInventory *inv);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AgentInventory, agent_inventory_free)
+
+typedef enum {
+    AGENT_INVENTORY_DEFAULT = 0,
+    /* Also list running, paused and transient domains (not exportable). */
+    AGENT_INVENTORY_ALL = 1 << 0,
+} AgentInventoryFlags;
+
+/**
+ * agent_inventory_collect:
+ * @uri: a libvirt URI, or NULL for $LIBVIRT_DEFAULT_URI, else qemu:///system
+ * @flags: AgentInventoryFlags
+ * @error: FERRY_ERROR_INVALID (unknown URI), FERRY_ERROR_NETWORK (libvirtd
+ *         not reachable), FERRY_ERROR_AUTH (permission denied),
+ *         FERRY_ERROR_FAILED; the message starts with the URI
+ *
+ * Connects read-only and sorts every domain into listed or skipped.
+ */
+AgentInventory *agent_inventory_collect(const char *uri, AgentInventoryFlags flags,
+                                        GError **error);
+
+/* The default URI: $LIBVIRT_DEFAULT_URI, else qemu:///system. */
+const char *agent_inventory_default_uri(void);
+
+/* {"listvmsforimportresponse": {...}} as pretty-printed JSON (owned). */
+char *agent_inventory_to_json(const AgentInventory *inv, AgentInventoryFlags flags);
+
+/* ---- jobs (agent/jobs*.c, agent/state*.c) -------------------------------
+ * The agent's work queue: each export (or other job kind) is an AgentJob
+ * with a state, byte counters and an error, persisted in the state
+ * directory so that a restart shows what was running as interrupted.  The
+ * queue runs at most `concurrency` jobs at once, each in its own worker
+ * thread; everything else (state changes, persistence, hooks) happens in
+ * the thread that created the queue, from its GMainContext. */
+
+typedef enum {
+    AGENT_JOB_QUEUED,
+    AGENT_JOB_RUNNING,
+    AGENT_JOB_COMPLETED,
+    AGENT_JOB_FAILED,
+    AGENT_JOB_CANCELLED,
+    AGENT_JOB_INTERRUPTED,    /* was running when the agent stopped */
+    AGENT_JOB_STATE_LAST
+} AgentJobState;
+
+/* "queued", "running", ...; NULL past the end. */
+const char *agent_job_state_name(AgentJobState state);
+gboolean agent_job_state_from_name(const char *name, AgentJobState *state);
+/* completed, failed and cancelled: nothing happens until a Resume. */
+gboolean agent_job_state_is_final(AgentJobState state);
+/* Whether the queue may move a job from @from to @to. */
+gboolean agent_job_state_can_change(AgentJobState from, AgentJobState to);
+
+typedef struct _AgentJob AgentJob;
+typedef struct _AgentJobQueue AgentJobQueue;
+
+AgentJob *agent_job_ref(AgentJob *job);
+void agent_job_unref(AgentJob *job);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AgentJob, agent_job_unref)
+
+/* Immutable after creation: any thread. */
+const char *agent_job_get_id(const AgentJob *job);
+const char *agent_job_get_kind(const AgentJob *job);
+const char *agent_job_get_vm(const AgentJob *job);
+const char *agent_job_get_target(const AgentJob *job);
+const char *const *agent_job_get_disks(const AgentJob *job);
+GVariant *agent_job_get_options(const AgentJob *job);   /* a{sv}, borrowed */
+/* TRUE when the current run follows a Resume: the runner continues from
+ * what it finds done (agent_job_get_bytes() is the persisted count). */
+gboolean agent_job_get_resume(const AgentJob *job);
+/* Counters: any thread (g_atomic access). */
+guint64 agent_job_get_bytes(const AgentJob *job);
+guint64 agent_job_get_bytes_total(const AgentJob *job);
+/* The queue's thread only. */
+AgentJobState agent_job_get_state(const AgentJob *job);
+guint64 agent_job_get_rate(const AgentJob *job);        /* bytes/s */
+const GError *agent_job_get_error(const AgentJob *job); /* NULL unless failed */
+gint64 agent_job_get_create_time(const AgentJob *job);  /* µs since epoch */
+gint64 agent_job_get_start_time(const AgentJob *job);   /* 0: not yet */
+gint64 agent_job_get_finish_time(const AgentJob *job);  /* 0: not yet */
+
+/* Called by a runner, from its worker thread, whenever work got done:
+ * @done of @total bytes (@total 0 while unknown). */
+typedef void (*AgentJobProgressFunc)(AgentJob *job, guint64 done, guint64 total);
+
+/* A job kind (nbdkit-plugin style: new fields only ever go at the end). */
+struct agent_job_kind {
+    const char *name;                                   /* "export" */
+    /* Main thread, at Export: refuse bad options early.  May be NULL. */
+    gboolean (*check)(GVariant *options, GError **error);
+    /* Worker thread: do the work, calling @progress as it goes; return
+     * FALSE with G_IO_ERROR_CANCELLED once @cancellable fires. */
+    gboolean (*run)(AgentJob *job, GCancellable *cancellable,
+                    AgentJobProgressFunc progress, GError **error);
+};
+
+/**
+ * agent_job_kind_find:
+ * @name: "export", ...
+ * @error: FERRY_ERROR_UNSUPPORTED (known but not available),
+ *         FERRY_ERROR_INVALID (unknown)
+ *
+ * Test kinds ("test-sleep") exist only when FERRY_AGENT_TEST_JOBS=1.
+ */
+const struct agent_job_kind *agent_job_kind_find(const char *name, GError **error);
+
+/* Hooks the D-Bus service sets; all called in the queue's thread. */
+typedef struct {
+    void (*added)(AgentJob *job, gpointer data);
+    void (*changed)(AgentJob *job, gpointer data);   /* state or error */
+    void (*finished)(AgentJob *job, gpointer data);  /* reached a final state */
+} AgentJobQueueHooks;
+
+/**
+ * agent_job_queue_new:
+ * @state_dir: where jobs/<id>.json live; created (0700) if missing
+ * @concurrency: jobs running at once, 1..AGENT_JOBS_MAX_CONCURRENCY
+ * @error: FERRY_ERROR_IO, FERRY_ERROR_BUSY (another agent holds the
+ *         directory's lock), FERRY_ERROR_INVALID
+ *
+ * Loads the persisted jobs: running ones become interrupted, queued ones
+ * wait again.  Nothing starts before agent_job_queue_start().
+ */
+AgentJobQueue *agent_job_queue_new(const char *state_dir, guint concurrency,
+                                   GError **error);
+/* Cancels what runs, waits for the workers and persists them as
+ * interrupted (so that Resume continues them after a restart). */
+void agent_job_queue_free(AgentJobQueue *queue);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AgentJobQueue, agent_job_queue_free)
+
+#define AGENT_JOBS_MAX_CONCURRENCY 64
+
+void agent_job_queue_set_hooks(AgentJobQueue *queue, const AgentJobQueueHooks *hooks,
+                               gpointer data);
+void agent_job_queue_start(AgentJobQueue *queue);
+guint agent_job_queue_get_concurrency(const AgentJobQueue *queue);
+/* Every job, oldest first (a new array of new references). */
+GPtrArray *agent_job_queue_list(AgentJobQueue *queue);
+/* @id: "17"; NULL with FERRY_ERROR_NOT_FOUND or FERRY_ERROR_INVALID. */
+AgentJob *agent_job_queue_lookup(AgentJobQueue *queue, const char *id, GError **error);
+
+/**
+ * agent_job_queue_add:
+ * @options: a{sv}; "kind" names the job kind, the rest is the kind's
+ * @error: FERRY_ERROR_INVALID, FERRY_ERROR_UNSUPPORTED, FERRY_ERROR_IO
+ *
+ * Returns: (transfer full): the new, queued and persisted job.
+ */
+AgentJob *agent_job_queue_add(AgentJobQueue *queue, const char *vm, const char *target,
+                              const char *const *disks, GVariant *options,
+                              GError **error);
+/* FERRY_ERROR_BUSY when already being cancelled, FERRY_ERROR_INVALID when
+ * finished. */
+gboolean agent_job_queue_cancel(AgentJobQueue *queue, AgentJob *job, GError **error);
+/* FERRY_ERROR_BUSY when queued or running, FERRY_ERROR_INVALID when
+ * completed, FERRY_ERROR_UNSUPPORTED when its kind is gone. */
+gboolean agent_job_queue_resume(AgentJobQueue *queue, AgentJob *job, GError **error);
+/* The timer: recomputes each running job's rate from its counters over
+ * @elapsed_us and persists progress now and then. */
+void agent_job_queue_tick(AgentJobQueue *queue, gint64 elapsed_us);
+
+/* Reading an a{sv} option as a number: accepts t, x, u, i (JSON gives x);
+ * FERRY_ERROR_INVALID names the option when out of 0..@max. */
+gboolean agent_options_get_uint64(GVariant *options, const char *key, guint64 fallback,
+                                  guint64 max, guint64 *value, GError **error);
+
+/* ---- settings (agent/state-config.c) -----------------------------------
+ * /etc/ferry/ferry.conf, a GKeyFile; see data/ferry.conf.example. */
+
+typedef struct {
+    guint concurrency;            /* [agent] concurrency, default 2 */
+    char *group;                  /* [agent] group allowed to change things */
+    char *state_dir;              /* [agent] state-dir, or NULL for default */
+    char *format;                 /* [export] format, default "qcow2" */
+    char *known_hosts;            /* [export] known-hosts, or NULL */
+    guint64 bandwidth_limit;      /* [export] bandwidth-limit, bytes/s, 0 none */
+} AgentConfig;
+
+#define AGENT_CONFIG_MAX_BYTES (64 * 1024)
+
+AgentConfig *agent_config_new_default(void);
+/* A missing file is not an error when @optional. */
+AgentConfig *agent_config_load(const char *path, gboolean optional, GError **error);
+void agent_config_free(AgentConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AgentConfig, agent_config_free)
+
+/* /var/lib/ferry, or $XDG_STATE_HOME/ferry for a session agent (owned). */
+char *agent_state_dir_default(gboolean session);
+
+/* ---- D-Bus (agent/dbus*.c) ---------------------------------------------- */
+
+#define AGENT_DBUS_NAME "org.ferry.Agent1"
+#define AGENT_DBUS_ROOT_PATH "/org/ferry/Agent1"
+#define AGENT_DBUS_MANAGER_PATH "/org/ferry/Agent1/Manager"
+#define AGENT_DBUS_JOBS_PATH "/org/ferry/Agent1/jobs"
+
+/* Registers the org.ferry.Error.* names for FERRY_ERROR once. */
+void agent_dbus_errors_register(void);
+/* org.ferry.Error.NotFound, ... for a FerryError code. */
+const char *agent_dbus_error_name(int code);
+
+/* CLI verbs on the agent (agent/cmd-jobs.c, agent/cmd-serve.c). */
+int cmd_jobs(int argc, char **argv);
+int cmd_watch(int argc, char **argv);
+int cmd_cancel(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+
+G_END_DECLS
+
+/* ---- export (agent/export*.c, agent/cmd-export.c) ----------------------
+ * `ferry export`: a stopped domain's disks converted on the fly to a
+ * target pool (providers/), each verified there before it takes its final
+ * name, then the manifest <vm>.ferry.json and the domain XML <vm>.xml. */
+
+struct _Target;                  /* providers/providers.h: Target */
+
+/* Retries of a dropped connection per disk, waiting 1, 2, 4... seconds. */
+#define AGENT_EXPORT_MAX_RETRIES 5
+
+typedef struct {
+    const char *vm;
+    const char *connect_uri;     /* libvirt URI, or NULL for the default */
+    const char *format;          /* "qcow2" (default) or "raw" */
+    const char *options;         /* -o k=v,... for the writer, or NULL */
+    const char *name_template;   /* NULL: "{vm}-{dev}.{ext}" */
+    gboolean resume;             /* continue .part files, keep done disks */
+    gboolean progress;           /* per-disk progress on stderr */
+    gboolean json;               /* JSON events on stdout, one per line */
+    GCancellable *cancellable;
+} AgentExportOptions;
+
+/* Runs the export into @target (not yet connected). */
+gboolean agent_export_run(struct _Target *target, const AgentExportOptions *opts,
+                          GError **error);
+
+int cmd_export(int argc, char **argv);

@@ -1,0 +1,225 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * cmd-list.c: `ferry list [--connect URI] [--json] [--all]`, the domains of
+ * one libvirt host that can be exported, as a table for people or as
+ * CloudStack's listVmsForImport response (--json).
+ *
+ * The table has one row per domain and, when a domain has several disks or
+ * NICs, one continuation row per extra disk or NIC; then the skipped
+ * domains, each with its reason.  --all also lists running, paused and
+ * transient domains (their state says they are not exportable) instead of
+ * skipping them; domains whose disks cannot be read stay skipped.
+ */
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "agent/inventory-priv.h"
+
+#define LIST_COLUMNS 6
+
+typedef struct {
+    char *cells[LIST_COLUMNS];
+} ListRow;
+
+static void
+list_row_clear(gpointer data)
+{
+    ListRow *row = data;
+    gsize i;
+
+    for (i = 0; i < G_N_ELEMENTS(row->cells); i++)
+        g_free(row->cells[i]);
+}
+
+static char *
+list_cpu_cell(const AgentDomain *domain)
+{
+    if (domain->vcpus < 0)
+        return g_strdup("-");
+    if (domain->sockets > 0 && domain->cores > 0 && domain->threads > 0)
+        return g_strdup_printf("%d (%ds x %dc x %dt)", domain->vcpus,
+                               domain->sockets, domain->cores, domain->threads);
+    return g_strdup_printf("%d", domain->vcpus);
+}
+
+static char *
+list_disk_cell(const AgentDisk *disk)
+{
+    g_autofree char *size = NULL;
+
+    if (disk->capacity >= 0) {
+        g_auto(GStrv) parts = NULL;
+
+        /* GLib puts a no-break space before the unit; scripts that cut
+         * the table on spaces expect a plain one. */
+        size = g_format_size_full((guint64)disk->capacity, G_FORMAT_SIZE_IEC_UNITS);
+        parts = g_strsplit(size, "\u00a0", -1);
+        g_free(size);
+        size = g_strjoinv(" ", parts);
+    } else {
+        size = g_strdup("?");
+    }
+    return g_strdup_printf("%s %s %s %s", disk->target, size,
+                           disk->format ? disk->format : "?", disk->path);
+}
+
+static char *
+list_nic_cell(const AgentNic *nic)
+{
+    GString *s = g_string_new(nic->mac ? nic->mac : "(no mac)");
+
+    g_string_append_printf(s, " %s", nic->model ? nic->model : "(default model)");
+    if (nic->source)
+        g_string_append_printf(s, " %s", nic->source);
+    if (nic->vlan >= 0)
+        g_string_append_printf(s, " vlan %d", nic->vlan);
+    return g_string_free(s, FALSE);
+}
+
+static void
+list_add_domain_rows(GArray *rows, const AgentDomain *domain)
+{
+    guint i, n = MAX(1, MAX(domain->disks->len, domain->nics->len));
+
+    for (i = 0; i < n; i++) {
+        ListRow row = { { NULL } };
+
+        if (i == 0) {
+            row.cells[0] = g_strdup(domain->name);
+            row.cells[1] = domain->listed_anyway ?
+                g_strdup_printf("%s (not exportable)", domain->state) :
+                g_strdup(domain->state);
+            row.cells[2] = list_cpu_cell(domain);
+            row.cells[3] = domain->memory_mib >= 0 ?
+                g_strdup_printf("%" G_GINT64_FORMAT " MiB", domain->memory_mib) :
+                g_strdup("-");
+        }
+        row.cells[4] = i < domain->disks->len ?
+            list_disk_cell(g_ptr_array_index(domain->disks, i)) :
+            g_strdup(i == 0 ? "-" : "");
+        row.cells[5] = i < domain->nics->len ?
+            list_nic_cell(g_ptr_array_index(domain->nics, i)) :
+            g_strdup(i == 0 ? "-" : "");
+        g_array_append_val(rows, row);
+    }
+}
+
+/* Left-aligned columns two spaces apart; the last one unpadded. */
+static void
+list_print_row(const char *const *cells, const int *width)
+{
+    GString *line = g_string_new(NULL);
+    gsize c;
+
+    for (c = 0; c < LIST_COLUMNS; c++) {
+        const char *cell = cells[c] ? cells[c] : "";
+
+        g_string_append(line, cell);
+        if (c + 1 < LIST_COLUMNS) {
+            glong pad = width[c] - g_utf8_strlen(cell, -1) + 2;
+
+            while (pad-- > 0)
+                g_string_append_c(line, ' ');
+        }
+    }
+    g_strchomp(line->str);
+    printf("%s\n", line->str);
+    g_string_free(line, TRUE);
+}
+
+static void
+list_print_table(const AgentInventory *inv)
+{
+    static const char *const heads[] = { "NAME", "STATE", "VCPUS", "MEMORY",
+                                         "DISKS", "NICS" };
+    g_autoptr(GArray) rows = g_array_new(FALSE, TRUE, sizeof(ListRow));
+    int width[G_N_ELEMENTS(heads)];
+    guint i, c;
+
+    G_STATIC_ASSERT(G_N_ELEMENTS(heads) == LIST_COLUMNS);
+    g_array_set_clear_func(rows, list_row_clear);
+    if (inv->listed->len == 0) {
+        printf("No exportable domains on %s.\n", inv->uri);
+    } else {
+        for (i = 0; i < inv->listed->len; i++)
+            list_add_domain_rows(rows, g_ptr_array_index(inv->listed, i));
+        for (c = 0; c < G_N_ELEMENTS(heads); c++) {
+            width[c] = (int)strlen(heads[c]);
+            for (i = 0; i < rows->len; i++) {
+                const char *cell = g_array_index(rows, ListRow, i).cells[c];
+
+                if (cell)
+                    width[c] = MAX(width[c], (int)g_utf8_strlen(cell, -1));
+            }
+        }
+        list_print_row((const char *const *)heads, width);
+        for (i = 0; i < rows->len; i++)
+            list_print_row((const char *const *)g_array_index(rows, ListRow, i).cells,
+                           width);
+    }
+    if (inv->skipped->len > 0) {
+        int name_width = 0;
+
+        for (i = 0; i < inv->skipped->len; i++) {
+            const AgentDomain *d = g_ptr_array_index(inv->skipped, i);
+
+            name_width = MAX(name_width, (int)g_utf8_strlen(d->name, -1));
+        }
+        printf("\nSkipped (not exportable):\n");
+        for (i = 0; i < inv->skipped->len; i++) {
+            const AgentDomain *d = g_ptr_array_index(inv->skipped, i);
+
+            printf("  %-*s  %s\n", name_width, d->name, d->skip_reason);
+        }
+    }
+}
+
+int
+cmd_list(int argc, char **argv)
+{
+    g_autofree char *uri = NULL;
+    gboolean json = FALSE, all = FALSE;
+    const GOptionEntry entries[] = {
+        { "connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
+          "libvirt URI (default: $LIBVIRT_DEFAULT_URI, else qemu:///system)", "URI" },
+        { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+          "print CloudStack's listVmsForImport response as JSON", NULL },
+        { "all", 0, 0, G_OPTION_ARG_NONE, &all,
+          "also list running, paused and transient domains, marked not exportable",
+          NULL },
+        { NULL }
+    };
+    g_autoptr(GOptionContext) ctx = g_option_context_new("- list the stopped "
+                                                          "domains that can be exported");
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AgentInventory) inv = NULL;
+    AgentInventoryFlags flags;
+
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_option_context_set_description(ctx,
+        "Lists the persistent, shut-off domains whose every disk ferry can read\n"
+        "(file, block and storage-volume disks in raw, qcow2, vmdk, vpc, vhdx),\n"
+        "with each disk's virtual size read from its image header. Other domains\n"
+        "are listed under \"skipped\" with the reason. CD-ROMs and floppies are\n"
+        "not exported. The connection is read-only.\n");
+    g_set_prgname("ferry list");
+    if (!g_option_context_parse(ctx, &argc, &argv, &error))
+        return agent_usage_error("list", error->message);
+    if (argc > 1)
+        return agent_usage_error("list", "takes no arguments");
+
+    flags = all ? AGENT_INVENTORY_ALL : AGENT_INVENTORY_DEFAULT;
+    inv = agent_inventory_collect(uri, flags, &error);
+    if (!inv)
+        return agent_fail(error);
+    if (json) {
+        g_autofree char *text = agent_inventory_to_json(inv, flags);
+
+        printf("%s\n", text);
+    } else {
+        list_print_table(inv);
+    }
+    return fflush(stdout) == 0 ? 0 : AGENT_EXIT_IO;
+}

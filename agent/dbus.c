@@ -1,0 +1,270 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * dbus.c: ferry-agent's D-Bus service: the org.ferry.Agent1.Manager object
+ * (ListImportableVms, Export, ListJobs), one org.ferry.Agent1.Job object per
+ * job (agent/dbus-job.c) under an ObjectManager, the well-known name, and
+ * the timer that copies running jobs' counters to their properties at
+ * AGENT_DBUS_TICK_MS (workers never touch D-Bus).
+ *
+ * Each handle_*() validates, authorizes (agent/dbus-auth.c), calls the
+ * agent_*() function that does the work, and answers exactly once, as
+ * udisks' handlers do.  ListImportableVms talks to libvirt, which may
+ * block, so it runs in a GTask thread.
+ */
+#include <config.h>
+
+#include "agent/dbus-priv.h"
+
+static void
+service_job_added(AgentJob *job, gpointer data)
+{
+    AgentService *svc = data;
+
+    g_hash_table_insert(svc->jobs, g_strdup(agent_job_get_id(job)),
+                        agent_dbus_job_new(svc, job));
+}
+
+static void
+service_job_changed(AgentJob *job, gpointer data)
+{
+    AgentService *svc = data;
+    AgentDbusJob *djob = g_hash_table_lookup(svc->jobs, agent_job_get_id(job));
+
+    if (djob)
+        agent_dbus_job_sync(djob);
+}
+
+static void
+service_job_finished(AgentJob *job, gpointer data)
+{
+    AgentService *svc = data;
+    AgentDbusJob *djob = g_hash_table_lookup(svc->jobs, agent_job_get_id(job));
+
+    if (djob)
+        agent_dbus_job_emit_completed(djob);
+}
+
+static const AgentJobQueueHooks service_hooks = {
+    .added = service_job_added,
+    .changed = service_job_changed,
+    .finished = service_job_finished,
+};
+
+static gboolean
+service_tick(gpointer data)
+{
+    AgentService *svc = data;
+    gint64 now = g_get_monotonic_time();
+    g_autoptr(GPtrArray) jobs = NULL;
+    guint i;
+
+    agent_job_queue_tick(svc->queue, now - svc->last_tick);
+    svc->last_tick = now;
+    jobs = agent_job_queue_list(svc->queue);
+    for (i = 0; i < jobs->len; i++) {
+        AgentJob *job = g_ptr_array_index(jobs, i);
+        AgentDbusJob *djob;
+
+        if (agent_job_get_state(job) != AGENT_JOB_RUNNING)
+            continue;
+        djob = g_hash_table_lookup(svc->jobs, agent_job_get_id(job));
+        if (djob)
+            agent_dbus_job_sync(djob);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+/* ---- ListImportableVms -------------------------------------------------- */
+
+typedef struct {
+    char *uri;
+    AgentInventoryFlags flags;
+} ListVmsArgs;
+
+static void
+list_vms_args_free(gpointer data)
+{
+    ListVmsArgs *args = data;
+
+    g_free(args->uri);
+    g_free(args);
+}
+
+static void
+list_vms_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+    ListVmsArgs *args = data;
+    g_autoptr(AgentInventory) inv = NULL;
+    GError *error = NULL;
+
+    inv = agent_inventory_collect(args->uri, args->flags, &error);
+    if (!inv) {
+        g_task_return_error(task, error);
+        return;
+    }
+    g_task_return_pointer(task, agent_inventory_to_json(inv, args->flags), g_free);
+}
+
+static void
+list_vms_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+    GDBusMethodInvocation *invocation = data;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *json = g_task_propagate_pointer(G_TASK(result), &error);
+
+    if (!json) {
+        g_dbus_method_invocation_return_gerror(invocation, error);
+        return;
+    }
+    ferry_manager_complete_list_importable_vms(FERRY_MANAGER(source), invocation, json);
+}
+
+static gboolean
+handle_list_importable_vms(FerryManager *manager, GDBusMethodInvocation *invocation,
+                           GVariant *options, gpointer data)
+{
+    g_autoptr(GTask) task = NULL;
+    ListVmsArgs *args = g_new0(ListVmsArgs, 1);
+    const char *uri = NULL;
+    gboolean all = FALSE;
+
+    if (g_variant_lookup(options, "uri", "&s", &uri) && *uri)
+        args->uri = g_strdup(uri);
+    if (g_variant_lookup(options, "all", "b", &all) && all)
+        args->flags |= AGENT_INVENTORY_ALL;
+    task = g_task_new(manager, NULL, list_vms_done, invocation);
+    g_task_set_task_data(task, args, list_vms_args_free);
+    g_task_run_in_thread(task, list_vms_thread);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* ---- Export, ListJobs ---------------------------------------------------- */
+
+static gboolean
+handle_export(FerryManager *manager, GDBusMethodInvocation *invocation, const char *vm,
+              const char *target, GVariant *options, gpointer data)
+{
+    AgentService *svc = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AgentJob) job = NULL;
+    g_autofree const char **disks = NULL;
+    g_autofree char *path = NULL;
+    g_autoptr(GVariant) disks_v = g_variant_lookup_value(options, "disks", NULL);
+
+    if (!agent_dbus_authorize(svc, invocation, AGENT_POLKIT_ACTION_MANAGE, "Export", &error)) {
+        g_dbus_method_invocation_return_gerror(invocation, error);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    if (disks_v) {
+        if (!g_variant_is_of_type(disks_v, G_VARIANT_TYPE_STRING_ARRAY)) {
+            g_set_error(&error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                        "option 'disks': expected type 'as', got '%s'",
+                        g_variant_get_type_string(disks_v));
+            g_dbus_method_invocation_return_gerror(invocation, error);
+            return G_DBUS_METHOD_INVOCATION_HANDLED;
+        }
+        disks = g_variant_get_strv(disks_v, NULL);
+    }
+    job = agent_job_queue_add(svc->queue, vm, target, disks, options, &error);
+    if (!job) {
+        g_dbus_method_invocation_return_gerror(invocation, error);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    g_info("job %s: %s of '%s' to %s queued by %s", agent_job_get_id(job),
+           agent_job_get_kind(job), vm, target, g_dbus_method_invocation_get_sender(invocation));
+    path = agent_dbus_job_path(agent_job_get_id(job));
+    ferry_manager_complete_export(manager, invocation, path);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static gboolean
+handle_list_jobs(FerryManager *manager, GDBusMethodInvocation *invocation,
+                 GVariant *options, gpointer data)
+{
+    AgentService *svc = data;
+    g_autoptr(GPtrArray) jobs = agent_job_queue_list(svc->queue);
+    g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+    guint i;
+
+    for (i = 0; i < jobs->len; i++)
+        g_ptr_array_add(paths, agent_dbus_job_path(agent_job_get_id(jobs->pdata[i])));
+    g_ptr_array_add(paths, NULL);
+    ferry_manager_complete_list_jobs(manager, invocation,
+                                     (const char *const *)paths->pdata);
+    return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+/* ---- the name ---------------------------------------------------------- */
+
+static void
+service_name_lost(GDBusConnection *conn, const char *name, gpointer data)
+{
+    AgentService *svc = data;
+
+    g_printerr("ferry-agent: cannot own %s on the bus (another agent runs, or the "
+               "bus policy does not allow it)\n", name);
+    svc->exit_status = 1;
+    g_main_loop_quit(svc->loop);
+}
+
+static void
+service_name_acquired(GDBusConnection *conn, const char *name, gpointer data)
+{
+    g_info("owns %s", name);
+}
+
+gboolean
+agent_service_start(AgentService *svc, GError **error)
+{
+    g_autoptr(FerryObjectSkeleton) object = NULL;
+    g_autoptr(GPtrArray) jobs = NULL;
+    guint i;
+
+    svc->jobs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                      (GDestroyNotify)agent_dbus_job_free);
+    svc->objects = g_dbus_object_manager_server_new(AGENT_DBUS_ROOT_PATH);
+    object = ferry_object_skeleton_new(AGENT_DBUS_MANAGER_PATH);
+    svc->manager = ferry_manager_skeleton_new();
+    ferry_manager_set_version(svc->manager, PACKAGE_VERSION);
+    ferry_manager_set_concurrency(svc->manager, agent_job_queue_get_concurrency(svc->queue));
+    g_signal_connect(svc->manager, "handle-list-importable-vms",
+                     G_CALLBACK(handle_list_importable_vms), svc);
+    g_signal_connect(svc->manager, "handle-export", G_CALLBACK(handle_export), svc);
+    g_signal_connect(svc->manager, "handle-list-jobs", G_CALLBACK(handle_list_jobs), svc);
+    ferry_object_skeleton_set_manager(object, svc->manager);
+    g_dbus_object_manager_server_export(svc->objects, G_DBUS_OBJECT_SKELETON(object));
+
+    jobs = agent_job_queue_list(svc->queue);
+    for (i = 0; i < jobs->len; i++)
+        service_job_added(jobs->pdata[i], svc);
+    agent_job_queue_set_hooks(svc->queue, &service_hooks, svc);
+
+    g_dbus_object_manager_server_set_connection(svc->objects, svc->conn);
+    svc->last_tick = g_get_monotonic_time();
+    svc->timer_id = g_timeout_add(AGENT_DBUS_TICK_MS, service_tick, svc);
+    svc->name_id = g_bus_own_name_on_connection(svc->conn, AGENT_DBUS_NAME,
+                                                G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
+                                                service_name_acquired, service_name_lost,
+                                                svc, NULL);
+    return TRUE;
+}
+
+void
+agent_service_stop(AgentService *svc)
+{
+    static const AgentJobQueueHooks none = { NULL };
+
+    if (svc->name_id)
+        g_bus_unown_name(svc->name_id);
+    svc->name_id = 0;
+    if (svc->timer_id)
+        g_source_remove(svc->timer_id);
+    svc->timer_id = 0;
+    if (svc->queue)
+        agent_job_queue_set_hooks(svc->queue, &none, NULL);
+    g_clear_pointer(&svc->jobs, g_hash_table_unref);
+    g_clear_object(&svc->manager);
+    if (svc->objects)
+        g_dbus_object_manager_server_set_connection(svc->objects, NULL);
+    g_clear_object(&svc->objects);
+}

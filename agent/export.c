@@ -1,0 +1,597 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * export.c: `ferry export`'s work, in this order, so that a refusal
+ * writes nothing:
+ *
+ *   1. the domain must exist (FERRY_ERROR_NOT_FOUND) and be shut off
+ *      (FERRY_ERROR_BUSY); its inventory entry (as `ferry list --json`
+ *      gives it) and inactive XML are read;
+ *   2. every disk is opened and its output planned (names from the
+ *      template, -o options checked) before the target is contacted;
+ *   3. the target is connected, the pool checked, and its free space must
+ *      cover every planned output (less what --resume finds in .part files);
+ *   4. each disk streams into "<name>.part", is hashed on the target and
+ *      renamed (providers/target-sink.c); the domain's state is read again
+ *      after each disk and the export fails if it was started meanwhile;
+ *   5. "<vm>.xml", then the manifest "<vm>.ferry.json", each written to a
+ *      .part then renamed: a manifest exists only for a complete export.
+ *
+ * A dropped connection (FERRY_ERROR_NETWORK) is retried up to
+ * AGENT_EXPORT_MAX_RETRIES times with a doubling wait; each retry resumes
+ * at the .part's size rounded down to TARGET_RESUME_ALIGN.  The output is
+ * produced again from the start, and the bytes before the resume point are
+ * hashed but not sent: ferry's writers lay out raw and qcow2 output from
+ * the allocation map alone, so the same source gives the same stream, and
+ * the final sha256 on the target proves it.  Should it ever differ, the
+ * disk is sent again from 0, once.  The same holds for --resume.
+ */
+#include <config.h>
+
+#include <json-glib/json-glib.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/inventory-priv.h"
+#include "providers/providers.h"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(virConnect, virConnectClose)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
+
+#define EXPORT_DEFAULT_NAME "{vm}-{dev}.{ext}"
+/* Room kept for the manifest and the XML. */
+#define EXPORT_META_BYTES (1024 * 1024)
+
+typedef struct {
+    const AgentDisk *disk;      /* borrowed from the domain */
+    guint index;
+    char *name;                 /* file name in the pool */
+    ConvImage *img;
+    guint64 planned;            /* bytes of output */
+    guint64 virtual_size;
+    guint64 part_size;          /* --resume: bytes in the .part, else 0 */
+    gboolean done;              /* --resume: final file already there */
+    guint64 bytes_sent;
+    guint64 resumed_at;
+    guint retries;
+    char sha256[65];
+} ExportDisk;
+
+typedef struct {
+    const AgentExportOptions *opts;
+    Target *target;
+    virConnectPtr conn;
+    AgentDomain *domain;        /* from the inventory */
+    char *xml;                  /* inactive domain XML */
+    GArray *disks;              /* of ExportDisk */
+    /* progress */
+    ExportDisk *current;
+    int last_permille;
+} Export;
+
+static void
+export_disk_clear(gpointer data)
+{
+    ExportDisk *d = data;
+
+    g_free(d->name);
+    g_clear_pointer(&d->img, conv_image_free);
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+static void
+export_emit_event(Export *ex, JsonBuilder *b)
+{
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    g_autoptr(JsonNode) root = NULL;
+    g_autofree char *text = NULL;
+
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    json_generator_set_root(gen, root);
+    text = json_generator_to_data(gen, NULL);
+    printf("%s\n", text);
+    fflush(stdout);
+}
+
+static JsonBuilder *
+export_event_new(const char *event, const ExportDisk *d)
+{
+    JsonBuilder *b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "event");
+    json_builder_add_string_value(b, event);
+    if (d) {
+        json_builder_set_member_name(b, "dev");
+        json_builder_add_string_value(b, d->disk->target);
+        json_builder_set_member_name(b, "file");
+        json_builder_add_string_value(b, d->name);
+    }
+    return b;
+}
+
+static void
+export_add_int(JsonBuilder *b, const char *key, guint64 value)
+{
+    json_builder_set_member_name(b, key);
+    json_builder_add_int_value(b, (gint64)value);
+}
+
+static void
+export_progress(guint64 done, guint64 total, gpointer data)
+{
+    Export *ex = data;
+    int permille = total ? (int)(done * 1000 / total) : 1000;
+
+    if (permille == ex->last_permille)
+        return;
+    ex->last_permille = permille;
+    if (ex->opts->json) {
+        g_autoptr(JsonBuilder) b = export_event_new("progress", ex->current);
+
+        export_add_int(b, "done", done);
+        export_add_int(b, "total", total);
+        export_emit_event(ex, b);
+    }
+    if (ex->opts->progress && isatty(STDERR_FILENO)) {
+        fprintf(stderr, "\r    %s -> %s (%d.%d/100%%)",
+                ex->current->disk->target, ex->current->name,
+                permille / 10, permille % 10);
+        fflush(stderr);
+    }
+}
+
+/* ---- the domain -------------------------------------------------------- */
+
+/* FERRY_ERROR_BUSY unless the domain is shut off. */
+static gboolean
+export_check_stopped(Export *ex, const char *when, GError **error)
+{
+    g_autoptr(virDomain) dom = virDomainLookupByName(ex->conn, ex->opts->vm);
+    int state = VIR_DOMAIN_NOSTATE, reason = 0;
+
+    if (!dom) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
+                    "domain '%s' is gone", ex->opts->vm);
+        return FALSE;
+    }
+    if (virDomainGetState(dom, &state, &reason, 0) < 0) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_FAILED,
+                    "domain '%s': cannot read its state: %s", ex->opts->vm,
+                    virGetLastErrorMessage());
+        return FALSE;
+    }
+    if (state != VIR_DOMAIN_SHUTOFF) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_BUSY,
+                    "domain '%s' %s: shut it down before exporting",
+                    ex->opts->vm, when);
+        return FALSE;
+    }
+    if (!ex->xml) {
+        char *xml = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+
+        if (!xml) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_FAILED,
+                        "domain '%s': cannot read its XML: %s", ex->opts->vm,
+                        virGetLastErrorMessage());
+            return FALSE;
+        }
+        ex->xml = g_strdup(xml);
+        free(xml);
+    }
+    return TRUE;
+}
+
+/* libvirt's errors are read with virGetLastErrorMessage(), not printed. */
+static void
+export_silence_libvirt(void *data, virErrorPtr err)
+{
+}
+
+static gboolean
+export_load_domain(Export *ex, GError **error)
+{
+    const char *uri = ex->opts->connect_uri ? ex->opts->connect_uri
+                                            : agent_inventory_default_uri();
+    g_autoptr(AgentInventory) inv = NULL;
+    g_autoptr(virDomain) dom = NULL;
+    GPtrArray *lists[2];
+    guint i, l;
+
+    virSetErrorFunc(NULL, export_silence_libvirt);
+    ex->conn = virConnectOpenReadOnly(uri);
+    if (!ex->conn) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_NETWORK,
+                    "%s: cannot connect: %s", uri, virGetLastErrorMessage());
+        return FALSE;
+    }
+    dom = virDomainLookupByName(ex->conn, ex->opts->vm);
+    if (!dom) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
+                    "domain '%s' not found on %s", ex->opts->vm, uri);
+        return FALSE;
+    }
+    if (!export_check_stopped(ex, "is running", error))
+        return FALSE;
+    inv = agent_inventory_collect(uri, AGENT_INVENTORY_DEFAULT, error);
+    if (!inv)
+        return FALSE;
+    lists[0] = inv->listed;
+    lists[1] = inv->skipped;
+    for (l = 0; l < 2; l++) {
+        for (i = 0; i < lists[l]->len; i++) {
+            AgentDomain *d = g_ptr_array_index(lists[l], i);
+
+            if (!g_str_equal(d->name, ex->opts->vm))
+                continue;
+            if (d->skip_reason) {
+                g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
+                            "domain '%s': %s", d->name, d->skip_reason);
+                return FALSE;
+            }
+            ex->domain = g_ptr_array_steal_index(lists[l], i);
+            return TRUE;
+        }
+    }
+    g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
+                "domain '%s' not found on %s", ex->opts->vm, uri);
+    return FALSE;
+}
+
+/* ---- planning ---------------------------------------------------------- */
+
+static gboolean
+export_plan(Export *ex, GError **error)
+{
+    const char *tmpl = ex->opts->name_template ? ex->opts->name_template
+                                               : EXPORT_DEFAULT_NAME;
+    g_autofree char *manifest = g_strconcat(ex->opts->vm, ".ferry.json", NULL);
+    g_autofree char *xmlname = g_strconcat(ex->opts->vm, ".xml", NULL);
+    g_autoptr(GHashTable) names = g_hash_table_new(g_str_hash, g_str_equal);
+    guint i;
+
+    if (!target_check_name(manifest, error)) {
+        g_prefix_error(error, "domain '%s': ", ex->opts->vm);
+        return FALSE;
+    }
+    g_hash_table_add(names, manifest);
+    g_hash_table_add(names, xmlname);
+    ex->disks = g_array_new(FALSE, TRUE, sizeof(ExportDisk));
+    g_array_set_clear_func(ex->disks, export_disk_clear);
+    for (i = 0; i < ex->domain->disks->len; i++) {
+        const AgentDisk *disk = g_ptr_array_index(ex->domain->disks, i);
+        ConvConvertOptions copts = { 0 };
+        g_autoptr(ConvOutput) out = NULL;
+        ExportDisk d = { 0 };
+        ExportDisk *dp;
+
+        d.disk = disk;
+        d.index = i;
+        g_array_append_val(ex->disks, d);
+        dp = &g_array_index(ex->disks, ExportDisk, i);
+        dp->name = target_expand_name(tmpl, ex->opts->vm, disk->target, i,
+                                      ex->opts->format, error);
+        if (!dp->name)
+            return FALSE;
+        if (g_hash_table_contains(names, dp->name)) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                        "--name '%s': two files would be named '%s'", tmpl,
+                        dp->name);
+            return FALSE;
+        }
+        g_hash_table_add(names, dp->name);
+        dp->img = conv_image_open(disk->path, disk->format, error);
+        if (!dp->img) {
+            g_prefix_error(error, "domain '%s': disk %s: ", ex->opts->vm,
+                           disk->target);
+            return FALSE;
+        }
+        copts.format = ex->opts->format;
+        copts.options = ex->opts->options;
+        out = conv_output_new(dp->img, &copts, error);
+        if (!out)
+            return FALSE;
+        dp->virtual_size = conv_image_get_size(dp->img);
+        dp->planned = conv_output_get_planned_size(out);
+        if (!dp->planned)
+            dp->planned = dp->virtual_size;
+    }
+    return TRUE;
+}
+
+/* Looks at what an earlier run left (--resume), refuses to overwrite a
+ * finished export otherwise, and checks the free space. */
+static gboolean
+export_check_target(Export *ex, GError **error)
+{
+    g_autofree char *manifest = g_strconcat(ex->opts->vm, ".ferry.json", NULL);
+    guint64 needed = EXPORT_META_BYTES, size;
+    guint i;
+
+    if (target_stat(ex->target, manifest, &size, NULL)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_BUSY,
+                    "%s: '%s' already exists: domain '%s' was exported there "
+                    "already", target_get_name(ex->target), manifest,
+                    ex->opts->vm);
+        return FALSE;
+    }
+    for (i = 0; i < ex->disks->len; i++) {
+        ExportDisk *d = &g_array_index(ex->disks, ExportDisk, i);
+        g_autofree char *part = g_strconcat(d->name, ".part", NULL);
+
+        if (target_stat(ex->target, d->name, &size, NULL)) {
+            if (!ex->opts->resume) {
+                g_set_error(error, FERRY_ERROR, FERRY_ERROR_BUSY,
+                            "%s: '%s' already exists (use --resume to keep "
+                            "it, or remove it)", target_get_name(ex->target),
+                            d->name);
+                return FALSE;
+            }
+            d->done = TRUE;
+            continue;
+        }
+        if (ex->opts->resume && target_stat(ex->target, part, &size, NULL))
+            d->part_size = size / TARGET_RESUME_ALIGN * TARGET_RESUME_ALIGN;
+        if (d->planned > d->part_size)
+            needed += d->planned - d->part_size;
+    }
+    return target_check_space(ex->target, needed, error);
+}
+
+/* ---- one disk ---------------------------------------------------------- */
+
+static gboolean
+export_sleep(Export *ex, guint seconds, GError **error)
+{
+    gint64 end = g_get_monotonic_time() + (gint64)seconds * G_USEC_PER_SEC;
+
+    while (g_get_monotonic_time() < end) {
+        if (g_cancellable_set_error_if_cancelled(ex->opts->cancellable, error))
+            return FALSE;
+        g_usleep(50 * 1000);
+    }
+    return TRUE;
+}
+
+/* After a dropped link: waits, reconnects, and finds where to resume. */
+static gboolean
+export_reconnect(Export *ex, ExportDisk *d, GError **error)
+{
+    g_autofree char *part = g_strconcat(d->name, ".part", NULL);
+    guint64 size = 0;
+
+    for (;;) {
+        g_autoptr(GError) local = NULL;
+        guint wait = 1u << MIN(d->retries, 5u);
+
+        if (d->retries >= AGENT_EXPORT_MAX_RETRIES) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_NETWORK,
+                        "%s: disk %s: gave up after %u retries",
+                        target_get_name(ex->target), d->disk->target,
+                        d->retries);
+            return FALSE;
+        }
+        d->retries++;
+        if (ex->opts->progress || !ex->opts->json)
+            fprintf(stderr, "%sferry: %s: connection lost; retry %u in %u s\n",
+                    ex->opts->progress && isatty(STDERR_FILENO) ? "\n" : "",
+                    target_get_name(ex->target), d->retries, wait);
+        if (ex->opts->json) {
+            g_autoptr(JsonBuilder) b = export_event_new("retry", d);
+
+            export_add_int(b, "attempt", d->retries);
+            export_add_int(b, "wait", wait);
+            export_emit_event(ex, b);
+        }
+        if (!export_sleep(ex, wait, error))
+            return FALSE;
+        if (!target_connect(ex->target, &local)) {
+            if (g_error_matches(local, FERRY_ERROR, FERRY_ERROR_NETWORK))
+                continue;
+            g_propagate_error(error, g_steal_pointer(&local));
+            return FALSE;
+        }
+        break;
+    }
+    d->part_size = 0;
+    if (target_stat(ex->target, part, &size, NULL))
+        d->part_size = size / TARGET_RESUME_ALIGN * TARGET_RESUME_ALIGN;
+    return TRUE;
+}
+
+static gboolean
+export_one_disk(Export *ex, ExportDisk *d, GError **error)
+{
+    gboolean restarted = FALSE;
+
+    ex->current = d;
+    for (;;) {
+        g_autoptr(GError) local = NULL;
+        g_autoptr(ConvOutput) out = NULL;
+        g_autoptr(ConvSink) sink = NULL;
+        ConvConvertOptions copts = { 0 };
+        TargetUpload up;
+
+        copts.format = ex->opts->format;
+        copts.options = ex->opts->options;
+        copts.cancellable = ex->opts->cancellable;
+        copts.progress = export_progress;
+        copts.progress_data = ex;
+        ex->last_permille = -1;
+        out = conv_output_new(d->img, &copts, error);
+        if (!out)
+            return FALSE;
+        sink = target_open_sink(ex->target, d->name, d->part_size, &up,
+                                &local);
+        if (sink && conv_output_emit(out, sink, &local)) {
+            d->bytes_sent += up.bytes_sent;
+            d->resumed_at = d->part_size;
+            memcpy(d->sha256, up.sha256, sizeof(d->sha256));
+            if (ex->opts->progress && isatty(STDERR_FILENO))
+                fprintf(stderr, "\n");
+            return TRUE;
+        }
+        if (sink)
+            d->bytes_sent += up.bytes_sent;
+        if (g_error_matches(local, FERRY_ERROR, FERRY_ERROR_NETWORK)) {
+            if (!export_reconnect(ex, d, error))
+                return FALSE;
+            continue;
+        }
+        if (g_error_matches(local, FERRY_ERROR, FERRY_ERROR_CHECKSUM) &&
+            d->part_size > 0 && !restarted) {
+            /* The kept part was not a prefix of this stream: start over. */
+            g_debug("%s", local->message);
+            restarted = TRUE;
+            d->part_size = 0;
+            continue;
+        }
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
+    }
+}
+
+/* ---- the manifest ------------------------------------------------------ */
+
+static char *
+export_manifest(Export *ex)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonNode) root = NULL;
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+    g_autofree char *stamp = g_date_time_format_iso8601(now);
+    g_autofree char *xml_name = g_strconcat(ex->opts->vm, ".xml", NULL);
+    guint i;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "ferry-manifest");
+    json_builder_add_int_value(b, 1);
+    json_builder_set_member_name(b, "name");
+    json_builder_add_string_value(b, ex->opts->vm);
+    json_builder_set_member_name(b, "created");
+    json_builder_add_string_value(b, stamp);
+    json_builder_set_member_name(b, "domain-xml");
+    json_builder_add_string_value(b, xml_name);
+    json_builder_set_member_name(b, "instance");
+    json_builder_add_value(b, inventory_domain_to_json(ex->domain, FALSE));
+    json_builder_set_member_name(b, "disks");
+    json_builder_begin_array(b);
+    for (i = 0; i < ex->disks->len; i++) {
+        ExportDisk *d = &g_array_index(ex->disks, ExportDisk, i);
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "dev");
+        json_builder_add_string_value(b, d->disk->target);
+        json_builder_set_member_name(b, "file");
+        json_builder_add_string_value(b, d->name);
+        json_builder_set_member_name(b, "format");
+        json_builder_add_string_value(b, ex->opts->format);
+        json_builder_set_member_name(b, "source");
+        json_builder_add_string_value(b, d->disk->path);
+        json_builder_set_member_name(b, "source-format");
+        json_builder_add_string_value(b, conv_image_get_format(d->img));
+        export_add_int(b, "virtual-size", d->virtual_size);
+        export_add_int(b, "bytes-sent", d->bytes_sent);
+        export_add_int(b, "resumed-at", d->resumed_at);
+        json_builder_set_member_name(b, "sha256");
+        json_builder_add_string_value(b, d->sha256);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    return inventory_json_to_string(root);
+}
+
+/* A disk an earlier run finished (--resume): the target renamed it only
+ * after checking its hash, so its hash now is the one to record. */
+static gboolean
+export_adopt_done_disk(Export *ex, ExportDisk *d, GError **error)
+{
+    g_autofree char *sum = target_sha256(ex->target, d->name, error);
+
+    if (!sum)
+        return FALSE;
+    g_strlcpy(d->sha256, sum, sizeof(d->sha256));
+    d->resumed_at = d->planned;
+    return TRUE;
+}
+
+gboolean
+agent_export_run(Target *target, const AgentExportOptions *opts,
+                 GError **error)
+{
+    Export ex = { 0 };
+    g_autofree char *manifest = NULL;
+    g_autofree char *manifest_name = g_strconcat(opts->vm, ".ferry.json", NULL);
+    g_autofree char *xml_name = g_strconcat(opts->vm, ".xml", NULL);
+    gboolean ok = FALSE;
+    guint i;
+
+    ex.opts = opts;
+    ex.target = target;
+    if (!export_load_domain(&ex, error) || !export_plan(&ex, error))
+        goto cleanup;
+    if (!target_connect(target, error) || !export_check_target(&ex, error))
+        goto cleanup;
+
+    for (i = 0; i < ex.disks->len; i++) {
+        ExportDisk *d = &g_array_index(ex.disks, ExportDisk, i);
+
+        if (opts->json) {
+            g_autoptr(JsonBuilder) b = export_event_new("disk-start", d);
+
+            export_add_int(b, "index", d->index);
+            export_add_int(b, "virtual-size", d->virtual_size);
+            export_add_int(b, "resume-offset", d->part_size);
+            export_emit_event(&ex, b);
+        }
+        if (d->done ? !export_adopt_done_disk(&ex, d, error)
+                    : !export_one_disk(&ex, d, error))
+            goto cleanup;
+        if (!export_check_stopped(&ex, "was started during the export", error)) {
+            target_remove(target, d->name);
+            g_prefix_error(error, "disk %s: ", d->disk->target);
+            goto cleanup;
+        }
+        if (opts->json) {
+            g_autoptr(JsonBuilder) b = export_event_new("disk-done", d);
+
+            json_builder_set_member_name(b, "sha256");
+            json_builder_add_string_value(b, d->sha256);
+            export_add_int(b, "bytes-sent", d->bytes_sent);
+            export_add_int(b, "resumed-at", d->resumed_at);
+            export_emit_event(&ex, b);
+        } else {
+            printf("%s -> %s: sha256 %s verified on the target (%"
+                   G_GUINT64_FORMAT " bytes sent)\n", d->disk->target, d->name,
+                   d->sha256, d->bytes_sent);
+            fflush(stdout);
+        }
+    }
+    manifest = export_manifest(&ex);
+    if (!target_write_file(target, xml_name, ex.xml, strlen(ex.xml), error) ||
+        !target_write_file(target, manifest_name, manifest, strlen(manifest),
+                           error))
+        goto cleanup;
+    if (opts->json) {
+        g_autoptr(JsonBuilder) b = export_event_new("done", NULL);
+
+        json_builder_set_member_name(b, "manifest");
+        json_builder_add_string_value(b, manifest_name);
+        export_emit_event(&ex, b);
+    }
+    ok = TRUE;
+cleanup:
+    if (ex.disks)
+        g_array_unref(ex.disks);
+    agent_domain_free(ex.domain);
+    g_free(ex.xml);
+    if (ex.conn)
+        virConnectClose(ex.conn);
+    return ok;
+}

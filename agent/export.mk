@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# `ferry export`: a domain's disks to a file:// or ssh:// pool (providers/).
+agent_libagent_a_SOURCES += \
+	agent/export.c \
+	agent/cmd-export.c
+
+ferry_LDADD += $(PROVIDERS_LIBS)

@@ -1,0 +1,30 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# agent/: the ferry CLI, the ferry-agent daemon, inventory (libvirt).
+noinst_LIBRARIES += agent/libagent.a
+
+AGENT_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(JSON_CFLAGS) $(LIBVIRT_CFLAGS) \
+	$(LIBXML_CFLAGS) -DG_LOG_DOMAIN=\"ferry\"
+
+agent_libagent_a_CFLAGS = $(AGENT_CFLAGS)
+agent_libagent_a_SOURCES = \
+	agent/agent.h \
+	agent/errors.c
+
+include agent/inventory.mk
+include agent/image-cmds.mk
+
+AGENT_LIBS = agent/libagent.a $(CONV_LIBS) $(JSON_LIBS) $(LIBVIRT_LIBS) \
+	$(LIBXML_LIBS) $(GLIB_LIBS)
+
+bin_PROGRAMS += ferry ferry-agent
+
+ferry_SOURCES = agent/ferry.c
+ferry_CFLAGS = $(AGENT_CFLAGS)
+ferry_LDADD = $(AGENT_LIBS)
+
+ferry_agent_SOURCES = agent/ferry-agent.c
+ferry_agent_CFLAGS = $(AGENT_CFLAGS)
+ferry_agent_LDADD = $(AGENT_LIBS)
+
+include agent/service.mk
+include agent/export.mk

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * state-config.c: /etc/ferry/ferry.conf, the agent's settings, a GKeyFile
+ * (data/ferry.conf.example documents every key):
+ *
+ *   [agent]  concurrency (1..64), group, state-dir
+ *   [export] format, known-hosts, bandwidth-limit (bytes/s, 0 = none)
+ *
+ * Unknown groups and keys are ignored so that a newer file works with an
+ * older agent; a known key with a bad value is an error naming the file,
+ * the group and the key.  The file is read with a size cap.
+ */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+
+AgentConfig *
+agent_config_new_default(void)
+{
+    AgentConfig *config = g_new0(AgentConfig, 1);
+
+    config->concurrency = 2;
+    config->group = g_strdup("ferry");
+    config->format = g_strdup("qcow2");
+    return config;
+}
+
+void
+agent_config_free(AgentConfig *config)
+{
+    if (!config)
+        return;
+    g_free(config->group);
+    g_free(config->state_dir);
+    g_free(config->format);
+    g_free(config->known_hosts);
+    g_free(config);
+}
+
+static gboolean
+agent_config_string(GKeyFile *kf, const char *path, const char *group, const char *key,
+                    char **value, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_autofree char *s = g_key_file_get_string(kf, group, key, &local);
+
+    if (!s) {
+        if (g_error_matches(local, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND) ||
+            g_error_matches(local, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND))
+            return TRUE;
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID, "%s: [%s] %s: %s",
+                    path, group, key, local->message);
+        return FALSE;
+    }
+    if (*s == '\0') {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID, "%s: [%s] %s: empty value",
+                    path, group, key);
+        return FALSE;
+    }
+    g_free(*value);
+    *value = g_steal_pointer(&s);
+    return TRUE;
+}
+
+static gboolean
+agent_config_uint(GKeyFile *kf, const char *path, const char *group, const char *key,
+                  guint64 min, guint64 max, guint64 *value, GError **error)
+{
+    g_autofree char *s = NULL;
+    guint64 n;
+
+    if (!agent_config_string(kf, path, group, key, &s, error))
+        return FALSE;
+    if (!s)
+        return TRUE;
+    if (!g_ascii_string_to_unsigned(g_strstrip(s), 10, min, max, &n, NULL)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "%s: [%s] %s: '%s' is not a number within %" G_GUINT64_FORMAT
+                    "..%" G_GUINT64_FORMAT, path, group, key, s, min, max);
+        return FALSE;
+    }
+    *value = n;
+    return TRUE;
+}
+
+AgentConfig *
+agent_config_load(const char *path, gboolean optional, GError **error)
+{
+    g_autoptr(AgentConfig) config = agent_config_new_default();
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    g_autoptr(GError) local = NULL;
+    g_autofree char *data = NULL;
+    guint64 concurrency = config->concurrency;
+    struct stat st;
+    ssize_t got;
+    int fd;
+
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int err = errno;
+        if (err == ENOENT && optional)
+            return g_steal_pointer(&config);
+        g_set_error(error, FERRY_ERROR, err == ENOENT ? FERRY_ERROR_NOT_FOUND : FERRY_ERROR_IO,
+                    "open: %s: %s", path, g_strerror(err));
+        return NULL;
+    }
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > AGENT_CONFIG_MAX_BYTES) {
+        close(fd);
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "%s: not a regular file of at most %d bytes", path,
+                    AGENT_CONFIG_MAX_BYTES);
+        return NULL;
+    }
+    data = g_malloc(st.st_size + 1);
+    got = read(fd, data, st.st_size);
+    close(fd);
+    if (got != st.st_size) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_IO, "read: %s: short read", path);
+        return NULL;
+    }
+    if (!g_key_file_load_from_data(kf, data, got, G_KEY_FILE_NONE, &local)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID, "%s: %s", path, local->message);
+        return NULL;
+    }
+    if (!agent_config_uint(kf, path, "agent", "concurrency", 1, AGENT_JOBS_MAX_CONCURRENCY,
+                           &concurrency, error) ||
+        !agent_config_string(kf, path, "agent", "group", &config->group, error) ||
+        !agent_config_string(kf, path, "agent", "state-dir", &config->state_dir, error) ||
+        !agent_config_string(kf, path, "export", "format", &config->format, error) ||
+        !agent_config_string(kf, path, "export", "known-hosts", &config->known_hosts, error) ||
+        !agent_config_uint(kf, path, "export", "bandwidth-limit", 0, G_MAXUINT64,
+                           &config->bandwidth_limit, error))
+        return NULL;
+    config->concurrency = (guint)concurrency;
+    return g_steal_pointer(&config);
+}

@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+EXTRA_DIST += bench/README.md bench/sftp.sh bench/list.sh bench/export.sh bench/convert.sh

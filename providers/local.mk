@@ -1,0 +1,15 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# providers/: export targets picked by URI scheme (file://, ssh://).
+noinst_LIBRARIES += providers/libproviders.a
+
+providers_libproviders_a_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) \
+	$(LIBSSH2_CFLAGS) $(OPENSSL_CFLAGS) -DG_LOG_DOMAIN=\"ferry-target\"
+providers_libproviders_a_SOURCES = \
+	providers/providers.h \
+	providers/target-priv.h \
+	providers/target.c \
+	providers/target-sink.c \
+	providers/target-file.c \
+	providers/target-ssh.c
+
+PROVIDERS_LIBS = providers/libproviders.a $(TRANSPORT_LIBS)

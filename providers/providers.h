@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * providers.h: export targets picked by URI scheme, as libvirt picks a
+ * driver: file:///pool (a local or mounted directory) and
+ * ssh://[user@]host[:port]/pool (SFTP for the bytes, ssh_exec for the
+ * checks).  A target answers: does the pool exist, is it writable, is there
+ * room; a sink that writes "<name>.part", checks its SHA-256 on the target
+ * side and only then renames it to "<name>"; a small file written the same
+ * way (a manifest); and how much of a "<name>.part" is already there, for
+ * resuming.
+ *
+ * Depends on conv/ (sinks, FERRY_ERROR) and transport/ (SSH).  Errors:
+ * FERRY_ERROR_INVALID (bad URI or name), FERRY_ERROR_NOT_FOUND (pool
+ * missing), FERRY_ERROR_IO (local I/O, pool full or not writable),
+ * FERRY_ERROR_CHECKSUM (the target's SHA-256 differs), and the transport's
+ * codes.  Messages start with the target's name (its URI).
+ */
+#pragma once
+
+#include "transport/transport.h"
+
+G_BEGIN_DECLS
+
+/* Resuming starts at the .part's size rounded down to this: whatever the
+ * last write left half done is sent again. */
+#define TARGET_RESUME_ALIGN (1024 * 1024)
+/* A file name in a pool: no directories, no dot files. */
+#define TARGET_MAX_NAME 255
+/* A manifest or domain XML written with target_write_file(). */
+#define TARGET_MAX_SMALL_FILE (16 * 1024 * 1024)
+
+typedef struct _Target Target;
+
+/* How to reach an ssh:// target; borrowed by target_new() for the
+ * target's life.  Ignored by file://. */
+typedef struct {
+    const char *known_hosts_file;
+    gboolean accept_new;
+    const char *pinned_fingerprint;          /* "SHA256:..." */
+    const char *const *identity_files;       /* NULL-terminated, or NULL */
+    const char *password_file;
+} TargetOptions;
+
+/**
+ * target_new:
+ * @uri: "file:///path" or "ssh://[user@]host[:port]/path"; a password in
+ *       the URI is refused (use TargetOptions.password_file)
+ * @cancellable: (nullable): checked by every network wait; referenced
+ *
+ * Parses only: nothing is contacted until target_connect().
+ */
+Target *target_new(const char *uri, const TargetOptions *opts,
+                   GCancellable *cancellable, GError **error);
+void target_free(Target *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Target, target_free)
+
+/* The URI without secrets, for messages: "ssh://root@127.0.0.1:2222/pool". */
+const char *target_get_name(const Target *t);
+const char *target_get_scheme(const Target *t);
+/* The pool directory on the target. */
+const char *target_get_pool(const Target *t);
+
+/* Connects (again, after a dropped connection) and checks that the pool is
+ * a directory the target's user can write. */
+gboolean target_connect(Target *t, GError **error);
+void target_disconnect(Target *t);
+
+/* FERRY_ERROR_IO naming both numbers when the pool's filesystem has fewer
+ * than @needed bytes free. */
+gboolean target_check_space(Target *t, guint64 needed, GError **error);
+
+/* Size of "<name>" in the pool; FALSE with FERRY_ERROR_NOT_FOUND when it
+ * does not exist. */
+gboolean target_stat(Target *t, const char *name, guint64 *size,
+                     GError **error);
+/* The SHA-256 (lowercase hex) of "<name>" as the target computes it. */
+char *target_sha256(Target *t, const char *name, GError **error);
+/* Removes "<name>" from the pool if it is there; errors are only logged. */
+void target_remove(Target *t, const char *name);
+
+/* What an upload did, filled in by the sink (borrowed by it). */
+typedef struct {
+    guint64 resume_offset;      /* bytes of the .part kept, not sent again */
+    guint64 bytes_sent;         /* bytes handed to the target this time */
+    char sha256[65];            /* lowercase hex, once committed */
+    gboolean part_kept;         /* after an abort: the .part is resumable */
+} TargetUpload;
+
+/**
+ * target_open_sink:
+ * @name: the final file name in the pool (see target_check_name())
+ * @resume_offset: 0 starts afresh; else a multiple of TARGET_RESUME_ALIGN
+ *     no larger than the .part: the stream's first @resume_offset bytes
+ *     are hashed but not sent (the output must be the same stream as the
+ *     one that made the .part; the final SHA-256 check on the target is
+ *     what proves it)
+ * @up: (out caller-allocates): borrowed until the sink is freed
+ *
+ * The sink writes "<name>.part".  Its commit finishes the file, asks the
+ * target for its SHA-256 (sha256sum over ssh, a local re-read for file),
+ * compares it with the stream's (FERRY_ERROR_CHECKSUM) and renames the
+ * file to @name.  An abort keeps the .part when the cause was cancellation
+ * or a dropped connection (resumable, up->part_kept) and removes it
+ * otherwise.
+ */
+ConvSink *target_open_sink(Target *t, const char *name, guint64 resume_offset,
+                           TargetUpload *up, GError **error);
+
+/* Writes @data to "<name>.part", fsyncs and renames it to @name. */
+gboolean target_write_file(Target *t, const char *name, const void *data,
+                           gsize len, GError **error);
+
+/* FERRY_ERROR_INVALID unless @name is a plain file name: not empty, at
+ * most TARGET_MAX_NAME bytes, no '/', no leading '.', no control bytes. */
+gboolean target_check_name(const char *name, GError **error);
+
+/**
+ * target_expand_name:
+ * @template: "{vm}-{dev}.{ext}" style; {vm} {dev} {index} {ext} and "{{"
+ *            "}}" are known, anything else in braces is refused
+ *
+ * Returns: the file name (checked with target_check_name()), or NULL with
+ * FERRY_ERROR_INVALID naming the template.
+ */
+char *target_expand_name(const char *template, const char *vm,
+                         const char *dev, guint index, const char *ext,
+                         GError **error);
+
+G_END_DECLS

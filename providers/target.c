@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * target.c: picks a target backend by URI scheme (as libvirt's drivers are
+ * picked by .uriSchemes), parses the URI with GUri (RFC 3986), and checks
+ * and expands pool file names.  A password in the URI is refused: secrets
+ * only come from files (DESIGN.md).
+ */
+#include <config.h>
+
+#include <openssl/evp.h>
+#include <string.h>
+
+#include "providers/target-priv.h"
+
+static const struct ferry_target *const target_backends[] = {
+    &target_file_backend,
+    &target_ssh_backend,
+};
+
+static const struct ferry_target *
+target_find_backend(const char *scheme)
+{
+    gsize i;
+
+    for (i = 0; i < G_N_ELEMENTS(target_backends); i++) {
+        if (g_ascii_strcasecmp(target_backends[i]->scheme, scheme) == 0)
+            return target_backends[i];
+    }
+    return NULL;
+}
+
+static gboolean
+target_parse_uri(Target *t, const char *uri, GError **error)
+{
+    g_autoptr(GUri) u = NULL;
+    g_autoptr(GError) local = NULL;
+    const char *scheme, *path, *host;
+
+    u = g_uri_parse(uri, G_URI_FLAGS_HAS_PASSWORD | G_URI_FLAGS_ENCODED_QUERY,
+                    &local);
+    if (!u) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "--to '%s': not a URI: %s", uri, local->message);
+        return FALSE;
+    }
+    scheme = g_uri_get_scheme(u);
+    t->backend = target_find_backend(scheme);
+    if (!t->backend) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "--to '%s': unknown scheme '%s' (expected file or ssh)",
+                    uri, scheme);
+        return FALSE;
+    }
+    if (g_uri_get_password(u)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "--to: a password in the URI is refused; use "
+                    "--password-file");
+        return FALSE;
+    }
+    if (g_uri_get_query(u) || g_uri_get_fragment(u)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "--to '%s': a query or fragment is not expected", uri);
+        return FALSE;
+    }
+    path = g_uri_get_path(u);
+    if (!path || path[0] != '/' || strlen(path) >= 4096) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "--to '%s': the pool must be an absolute path", uri);
+        return FALSE;
+    }
+    t->pool = g_strdup(path);
+    /* "/pool/" and "/pool" are the same pool. */
+    while (strlen(t->pool) > 1 && g_str_has_suffix(t->pool, "/"))
+        t->pool[strlen(t->pool) - 1] = '\0';
+    host = g_uri_get_host(u);
+
+    if (t->backend == &target_file_backend) {
+        if (host && *host && g_ascii_strcasecmp(host, "localhost") != 0) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                        "--to '%s': a file URI names no host (file:///path)",
+                        uri);
+            return FALSE;
+        }
+        t->name = g_strdup_printf("file://%s", t->pool);
+        return TRUE;
+    }
+
+    if (!host || !*host) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "--to '%s': no host", uri);
+        return FALSE;
+    }
+    if (g_uri_get_port(u) > 65535 || g_uri_get_port(u) == 0) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "--to '%s': port %d is out of range", uri,
+                    g_uri_get_port(u));
+        return FALSE;
+    }
+    t->host = g_strdup(host);
+    t->user = g_strdup(g_uri_get_user(u));
+    t->port = g_uri_get_port(u) > 0 ? (guint16)g_uri_get_port(u)
+                                     : SSH_DEFAULT_PORT;
+    t->name = g_strdup_printf("ssh://%s%s%s%s%s:%u%s",
+                              t->user ? t->user : "", t->user ? "@" : "",
+                              strchr(host, ':') ? "[" : "", host,
+                              strchr(host, ':') ? "]" : "",
+                              t->port, t->pool);
+    return TRUE;
+}
+
+Target *
+target_new(const char *uri, const TargetOptions *opts,
+           GCancellable *cancellable, GError **error)
+{
+    static const TargetOptions no_opts = { 0 };
+    g_autoptr(Target) t = g_new0(Target, 1);
+
+    t->opts = opts ? opts : &no_opts;
+    t->cancellable = cancellable ? g_object_ref(cancellable) : NULL;
+    if (!target_parse_uri(t, uri, error))
+        return NULL;
+    return g_steal_pointer(&t);
+}
+
+void
+target_free(Target *t)
+{
+    if (!t)
+        return;
+    target_disconnect(t);
+    g_clear_object(&t->cancellable);
+    g_free(t->name);
+    g_free(t->pool);
+    g_free(t->host);
+    g_free(t->user);
+    g_free(t);
+}
+
+const char *
+target_get_name(const Target *t)
+{
+    return t->name;
+}
+
+const char *
+target_get_scheme(const Target *t)
+{
+    return t->backend->scheme;
+}
+
+const char *
+target_get_pool(const Target *t)
+{
+    return t->pool;
+}
+
+char *
+target_path(const Target *t, const char *name)
+{
+    if (g_str_equal(t->pool, "/"))
+        return g_strconcat("/", name, NULL);
+    return g_strconcat(t->pool, "/", name, NULL);
+}
+
+gboolean
+target_connect(Target *t, GError **error)
+{
+    target_disconnect(t);
+    if (!t->backend->connect(t, error))
+        return FALSE;
+    return TRUE;
+}
+
+void
+target_disconnect(Target *t)
+{
+    if (t->priv)
+        t->backend->disconnect(t);
+}
+
+gboolean
+target_check_space(Target *t, guint64 needed, GError **error)
+{
+    guint64 avail = 0;
+
+    if (!t->backend->free_space(t, &avail, error))
+        return FALSE;
+    if (avail < needed) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_IO,
+                    "%s: not enough free space: %" G_GUINT64_FORMAT
+                    " bytes needed, %" G_GUINT64_FORMAT " available",
+                    t->name, needed, avail);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+target_stat(Target *t, const char *name, guint64 *size, GError **error)
+{
+    g_autofree char *path = target_path(t, name);
+
+    return t->backend->stat(t, path, size, error);
+}
+
+void
+target_remove(Target *t, const char *name)
+{
+    g_autofree char *path = target_path(t, name);
+    g_autoptr(GError) error = NULL;
+
+    if (!t->priv)
+        return;
+    if (!t->backend->unlink(t, path, &error) &&
+        !g_error_matches(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND))
+        g_debug("%s: remove '%s': %s", t->name, name, error->message);
+}
+
+gboolean
+target_check_name(const char *name, GError **error)
+{
+    const char *p;
+
+    if (!*name || strlen(name) > TARGET_MAX_NAME || name[0] == '.' ||
+        strchr(name, '/')) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "file name '%s': expected 1 to %d bytes, no '/' and no "
+                    "leading '.'", name, TARGET_MAX_NAME);
+        return FALSE;
+    }
+    for (p = name; *p; p++) {
+        if ((guchar)*p < 0x20 || *p == 0x7f) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                        "file name '%s': control characters are refused",
+                        name);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+char *
+target_expand_name(const char *template, const char *vm, const char *dev,
+                   guint index, const char *ext, GError **error)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    const char *p = template;
+
+    while (*p) {
+        const char *end;
+        g_autofree char *key = NULL;
+
+        if (g_str_has_prefix(p, "{{") || g_str_has_prefix(p, "}}")) {
+            g_string_append_c(out, *p);
+            p += 2;
+            continue;
+        }
+        if (*p != '{') {
+            if (*p == '}') {
+                g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                            "--name '%s': unmatched '}'", template);
+                return NULL;
+            }
+            g_string_append_c(out, *p++);
+            continue;
+        }
+        end = strchr(p, '}');
+        if (!end) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                        "--name '%s': unmatched '{'", template);
+            return NULL;
+        }
+        key = g_strndup(p + 1, (gsize)(end - p - 1));
+        if (g_str_equal(key, "vm"))
+            g_string_append(out, vm);
+        else if (g_str_equal(key, "dev"))
+            g_string_append(out, dev);
+        else if (g_str_equal(key, "index"))
+            g_string_append_printf(out, "%u", index);
+        else if (g_str_equal(key, "ext"))
+            g_string_append(out, ext);
+        else {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                        "--name '%s': unknown field '{%s}' (expected {vm}, "
+                        "{dev}, {index} or {ext})", template, key);
+            return NULL;
+        }
+        p = end + 1;
+    }
+    if (!target_check_name(out->str, error)) {
+        g_prefix_error(error, "--name '%s': ", template);
+        return NULL;
+    }
+    return g_string_free(g_steal_pointer(&out), FALSE);
+}
+
+gboolean
+target_write_file(Target *t, const char *name, const void *data, gsize len,
+                  GError **error)
+{
+    g_autofree char *part_name = g_strconcat(name, ".part", NULL);
+    g_autofree char *part = target_path(t, part_name);
+    g_autofree char *path = target_path(t, name);
+    gpointer h;
+
+    g_assert(len <= TARGET_MAX_SMALL_FILE);
+    h = t->backend->upload_open(t, part, 0, error);
+    if (!h)
+        return FALSE;
+    if (!t->backend->upload_write(h, data, len, error)) {
+        t->backend->upload_close(h);
+        target_remove(t, part_name);
+        return FALSE;
+    }
+    if (!t->backend->upload_finish(h, error) ||
+        !t->backend->rename(t, part, path, error)) {
+        target_remove(t, part_name);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+char *
+target_sha256(Target *t, const char *name, GError **error)
+{
+    g_autofree char *path = target_path(t, name);
+
+    return t->backend->sha256(t, path, error);
+}
+
+struct _TargetHash {
+    EVP_MD_CTX *ctx;
+};
+
+TargetHash *
+target_hash_new(void)
+{
+    TargetHash *h = g_new0(TargetHash, 1);
+
+    h->ctx = EVP_MD_CTX_new();
+    /* Only allocation can fail here, and GLib aborts on that too. */
+    if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
+        g_error("sha256: cannot set up an OpenSSL digest context");
+    return h;
+}
+
+void
+target_hash_update(TargetHash *h, const void *buf, gsize len)
+{
+    if (EVP_DigestUpdate(h->ctx, buf, len) != 1)
+        g_error("sha256: EVP_DigestUpdate failed");
+}
+
+void
+target_hash_finish(TargetHash *h, char hex[65])
+{
+    guint8 md[EVP_MAX_MD_SIZE];
+    unsigned int md_len = 0, i;
+
+    if (EVP_DigestFinal_ex(h->ctx, md, &md_len) != 1 || md_len != 32)
+        g_error("sha256: EVP_DigestFinal_ex failed");
+    for (i = 0; i < md_len; i++)
+        g_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+void
+target_hash_free(TargetHash *h)
+{
+    if (!h)
+        return;
+    EVP_MD_CTX_free(h->ctx);
+    g_free(h);
+}

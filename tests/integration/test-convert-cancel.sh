@@ -1,0 +1,33 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# SIGTERM and SIGINT in the middle of a conversion: exit status 130, no
+# DST, no temporary left beside it.
+. "$top_srcdir/tests/integration/functions.sh"
+requires qemu-img
+make_tmpdir
+
+src="$tmpdir/src.raw"
+# Random data compresses slowly with one thread: a few seconds of work.
+head -c 96M /dev/urandom >"$src"
+
+for sig in TERM INT; do
+    "$FERRY" convert -c -m 1 -O qcow2 "$src" "$tmpdir/dst.qcow2" 2>"$tmpdir/err" &
+    pid=$!
+    # Wait for the temporary to appear, so the copy is under way.
+    i=0
+    until ls -A "$tmpdir" | grep -q '\.part$'; do
+        i=$((i + 1))
+        [ $i -lt 100 ] || fail "no temporary appeared"
+        sleep 0.05
+    done
+    sleep 0.3
+    kill -s "$sig" "$pid"
+    set +e
+    wait "$pid"
+    status=$?
+    set -e
+    assert_eq "$status" 130 "exit status after SIG$sig"
+    [ ! -e "$tmpdir/dst.qcow2" ] || fail "DST exists after SIG$sig"
+    assert_eq "$(ls -A "$tmpdir" | grep -c '\.part$' || true)" 0 "temporaries after SIG$sig"
+    assert_contains "$(cat "$tmpdir/err")" "ferry: " "message after SIG$sig"
+done

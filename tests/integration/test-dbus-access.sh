@@ -1,0 +1,81 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Who may change things.  On a bus that lets every call through, the agent
+# itself refuses Export, Cancel and Resume to an unprivileged caller
+# (nobody, via setpriv) with org.ferry.Error.Auth, lets it list, and lets
+# root; with [agent] group set to nobody's group, nobody may.  On a bus
+# with the system bus's default-deny rules and data/org.ferry.Agent1.conf,
+# the bus refuses nobody's Export before the agent sees it, while
+# introspection and ListJobs stay open.
+. "$top_srcdir/tests/integration/functions.sh"
+requires_root
+requires gdbus setpriv
+getent passwd nobody >/dev/null || skip "requires the user nobody"
+nobody_group=$(id -gn nobody)
+make_tmpdir
+start_private_bus
+start_agent
+
+as_nobody() {
+    setpriv --reuid=nobody --regid="$nobody_group" --clear-groups \
+        env HOME=/nonexistent gdbus call -a "$bus_address" -d org.ferry.Agent1 "$@"
+}
+opts="{'kind': <'test-sleep'>, 'bytes': <uint64 100000>, 'step': <uint64 1>, 'delay-ms': <uint64 50>}"
+
+# Root may: this job runs for a while.
+gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \
+    -m org.ferry.Agent1.Manager.Export vm1 file:///dev/null "$opts" >/dev/null || fail "root's Export failed"
+
+as_nobody -o /org/ferry/Agent1/Manager -m org.ferry.Agent1.Manager.Export vm1 file:///dev/null "$opts" \
+    >/dev/null 2>"$tmpdir/err" && fail "nobody's Export succeeded"
+assert_contains "$(cat "$tmpdir/err")" "org.ferry.Error.Auth: Export: caller uid $(id -u nobody) is not allowed" \
+    "nobody's Export"
+as_nobody -o /org/ferry/Agent1/jobs/1 -m org.ferry.Agent1.Job.Cancel "{}" \
+    >/dev/null 2>"$tmpdir/err" && fail "nobody's Cancel succeeded"
+assert_contains "$(cat "$tmpdir/err")" "org.ferry.Error.Auth: Cancel:" "nobody's Cancel"
+as_nobody -o /org/ferry/Agent1/jobs/1 -m org.ferry.Agent1.Job.Resume "{}" \
+    >/dev/null 2>"$tmpdir/err" && fail "nobody's Resume succeeded"
+assert_contains "$(cat "$tmpdir/err")" "org.ferry.Error.Auth: Resume:" "nobody's Resume"
+out=$(as_nobody -o /org/ferry/Agent1/Manager -m org.ferry.Agent1.Manager.ListJobs "{}") ||
+    fail "nobody's ListJobs failed"
+assert_eq "$out" "([objectpath '/org/ferry/Agent1/jobs/1'],)" "nobody's ListJobs"
+state=$(as_nobody -o /org/ferry/Agent1/jobs/1 -m org.freedesktop.DBus.Properties.Get \
+    org.ferry.Agent1.Job State)
+assert_eq "$state" "(<'running'>,)" "the job still runs after nobody's Cancel"
+# The CLI as nobody: one line, exit status 8 (auth).
+set +e
+setpriv --reuid=nobody --regid="$nobody_group" --clear-groups "$FERRY" cancel 1 2>"$tmpdir/err"
+status=$?
+set -e
+assert_eq "$status" 8 "exit status of ferry cancel as nobody"
+assert_eq "$(wc -l <"$tmpdir/err")" 1 "lines of ferry cancel's error"
+gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/jobs/1 \
+    -m org.ferry.Agent1.Job.Cancel "{}" >/dev/null || fail "root's Cancel failed"
+stop_agent
+
+# The configured group may.
+printf '[agent]\ngroup=%s\n' "$nobody_group" >"$tmpdir/ferry.conf"
+start_agent
+as_nobody -o /org/ferry/Agent1/Manager -m org.ferry.Agent1.Manager.Export vm1 file:///dev/null "$opts" \
+    >/dev/null || fail "Export by a member of the configured group failed"
+as_nobody -o /org/ferry/Agent1/jobs/2 -m org.ferry.Agent1.Job.Cancel "{}" \
+    >/dev/null || fail "Cancel by a member of the configured group failed"
+stop_agent
+kill "$bus_pid"
+
+# The packaged bus policy on a system-like bus.
+rm -f "$tmpdir/ferry.conf"
+start_private_bus system
+start_agent
+as_nobody -o /org/ferry/Agent1/Manager -m org.ferry.Agent1.Manager.Export vm1 file:///dev/null "$opts" \
+    >/dev/null 2>"$tmpdir/err" && fail "the bus let nobody's Export through"
+assert_contains "$(cat "$tmpdir/err")" "org.freedesktop.DBus.Error.AccessDenied" \
+    "the bus policy on nobody's Export"
+as_nobody -o /org/ferry/Agent1/Manager -m org.ferry.Agent1.Manager.ListJobs "{}" \
+    >/dev/null || fail "the bus refused nobody's ListJobs"
+setpriv --reuid=nobody --regid="$nobody_group" --clear-groups \
+    gdbus introspect -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \
+    >/dev/null || fail "the bus refused nobody's Introspect"
+gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \
+    -m org.ferry.Agent1.Manager.Export vm1 file:///dev/null "$opts" >/dev/null ||
+    fail "the bus refused root's Export"

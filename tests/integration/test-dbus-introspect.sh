@@ -1,0 +1,73 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# ferry-agent on a private bus: the name is owned, the objects introspect
+# with every member of data/org.ferry.Agent1.xml, the ObjectManager lists
+# the Manager, its properties read back, and Export of the real kind says
+# it is not available yet, as org.ferry.Error.Unsupported.
+. "$top_srcdir/tests/integration/functions.sh"
+requires gdbus python3
+make_tmpdir
+start_private_bus
+start_agent --concurrency 3
+
+gdbus introspect -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \
+    --xml >"$tmpdir/manager.xml" || fail "introspecting the Manager failed"
+python3 - "$tmpdir/manager.xml" "$top_srcdir/data/org.ferry.Agent1.xml" <<'X' ||
+import sys
+import xml.etree.ElementTree as ET
+got = ET.parse(sys.argv[1]).getroot()
+want = ET.parse(sys.argv[2]).getroot()
+def members(root, name):
+    for i in root.iter("interface"):
+        if i.get("name") == name:
+            return sorted((m.tag, m.get("name")) for m in i)
+    return None
+w = members(want, "org.ferry.Agent1.Manager")
+g = members(got, "org.ferry.Agent1.Manager")
+assert w and g == w, (g, w)
+X
+    fail "the Manager's members differ from data/org.ferry.Agent1.xml"
+
+out=$(gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1 \
+    -m org.freedesktop.DBus.ObjectManager.GetManagedObjects)
+assert_contains "$out" "'/org/ferry/Agent1/Manager'" "GetManagedObjects"
+assert_contains "$out" "'Concurrency': <uint32 3>" "Concurrency property"
+out=$(gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \
+    -m org.freedesktop.DBus.Properties.Get org.ferry.Agent1.Manager Version)
+assert_contains "$out" "$("$FERRY" --version | cut -d' ' -f2)" "Version property"
+
+# A job object has the Job interface with every member.
+path=$(gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \
+    -m org.ferry.Agent1.Manager.Export vm1 file:///dev/null \
+    "{'kind': <'test-sleep'>, 'bytes': <uint64 1024>, 'delay-ms': <uint64 0>}" |
+    sed -n "s/^(objectpath '\(.*\)',)$/\1/p")
+assert_eq "$path" /org/ferry/Agent1/jobs/1 "first job's path"
+gdbus introspect -a "$bus_address" -d org.ferry.Agent1 -o "$path" --xml >"$tmpdir/job.xml" ||
+    fail "introspecting a job failed"
+for m in Id Kind Vm Target Disks State Progress ProgressValid Bytes BytesTotal Rate \
+         Error ErrorName CreateTime StartTime FinishTime Cancel Resume Completed; do
+    grep -q "name=\"$m\"" "$tmpdir/job.xml" || fail "job object lacks member $m"
+done
+
+set +e
+err=$(gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \
+    -m org.ferry.Agent1.Manager.Export vm1 ssh://h/p "{}" 2>&1)
+status=$?
+set -e
+[ "$status" != 0 ] || fail "Export without a kind succeeded"
+assert_contains "$err" "org.ferry.Error.Unsupported: export is not available yet" "Export error"
+
+# Disks: an "as" option is the job's Disks property; another type is refused.
+gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \
+    -m org.ferry.Agent1.Manager.Export vm1 file:///dev/null \
+    "{'kind': <'test-sleep'>, 'bytes': <uint64 1>, 'disks': <['vda', 'vdb']>}" >/dev/null ||
+    fail "Export with disks failed"
+out=$(gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/jobs/2 \
+    -m org.freedesktop.DBus.Properties.Get org.ferry.Agent1.Job Disks)
+assert_eq "$out" "(<['vda', 'vdb']>,)" "Disks property"
+gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \
+    -m org.ferry.Agent1.Manager.Export vm1 file:///dev/null \
+    "{'kind': <'test-sleep'>, 'disks': <'vda'>}" >/dev/null 2>"$tmpdir/err" &&
+    fail "Export with a string for disks succeeded"
+assert_contains "$(cat "$tmpdir/err")" "org.ferry.Error.Invalid: option 'disks': expected type 'as', got 's'" \
+    "disks of the wrong type"

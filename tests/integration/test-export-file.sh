@@ -1,0 +1,102 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# ferry export to a file:// pool, from a libvirt test-driver host made
+# here (no daemon needed): a qcow2-over-raw disk and a vmdk disk arrive
+# identical with the manifest's hashes matching sha256sum and no .part
+# left.  A running domain (test:///default's "test") is refused with exit
+# 4, an unknown one with exit 3 naming it, a missing pool with exit 3, a
+# bad --name with exit 2; none of them writes anything.  --resume over a
+# qcow2 .part that is a good prefix resumes from it; over a .part of
+# garbage, the target's hash check catches it and the disk is sent again
+# from 0; both end identical and verified.
+. "$top_srcdir/tests/integration/functions.sh"
+requires qemu-img qemu-io python3 sha256sum
+make_tmpdir
+
+img=$tmpdir/img
+pool=$tmpdir/pool
+mkdir "$img" "$pool"
+qemu-img create -q -f raw "$img/base.raw" 32M
+qemu-io -f raw -c "write -P 0x11 0 2M" "$img/base.raw" >/dev/null
+qemu-img create -q -f qcow2 -b base.raw -F raw "$img/root.qcow2" 32M
+qemu-io -f qcow2 -c "write -P 0x22 1M 2M" "$img/root.qcow2" >/dev/null
+qemu-img create -q -f vmdk "$img/data.vmdk" 16M
+qemu-io -f vmdk -c "write -P 0x44 4M 1M" "$img/data.vmdk" >/dev/null
+name=ferry-test-$$-file
+cat >"$tmpdir/host.xml" <<X
+<node>
+  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
+    <name>$name</name>
+    <memory unit='MiB'>256</memory>
+    <vcpu>1</vcpu>
+    <os><type arch='x86_64'>hvm</type></os>
+    <test:runstate>5</test:runstate>
+    <devices>
+      <disk type='file' device='disk'>
+        <driver name='qemu' type='qcow2'/>
+        <source file='$img/root.qcow2'/>
+        <target dev='vda' bus='virtio'/>
+      </disk>
+      <disk type='file' device='disk'>
+        <driver name='qemu' type='vmdk'/>
+        <source file='$img/data.vmdk'/>
+        <target dev='sdb' bus='scsi'/>
+      </disk>
+    </devices>
+  </domain>
+</node>
+X
+uri=test://$tmpdir/host.xml
+
+$FERRY export "$name" --connect "$uri" --to "file://$pool" 2>"$tmpdir/err" ||
+    fail "export: $(cat "$tmpdir/err")"
+qemu-img compare -q "$img/root.qcow2" "$pool/$name-vda.qcow2" || fail "vda differs"
+qemu-img compare -q "$img/data.vmdk" "$pool/$name-sdb.qcow2" || fail "sdb differs"
+[ -z "$(find "$pool" -name '*.part')" ] || fail ".part left: $(ls -a "$pool")"
+assert_eq "$(ls "$pool" | sort | tr '\n' ' ')" \
+    "$name-sdb.qcow2 $name-vda.qcow2 $name.ferry.json $name.xml " "pool contents"
+python3 - "$pool/$name.ferry.json" >"$tmpdir/sums" <<'PY' || fail "manifest"
+import json, sys
+for d in json.load(open(sys.argv[1]))["disks"]:
+    print(f"{d['sha256']}  {d['file']}")
+PY
+(cd "$pool" && sha256sum -c --quiet "$tmpdir/sums") || fail "manifest hashes do not match sha256sum"
+assert_eq "$(wc -l <"$tmpdir/sums")" 2 "disks in the manifest"
+
+# --resume: vda's .part is the first 3 MB of the right output (resumed at
+# 2 MiB), sdb's is garbage (caught by the hash check, sent again).
+mkdir "$tmpdir/pool2"
+cp "$pool/$name-vda.qcow2" "$tmpdir/full.qcow2"
+head -c 3000000 "$tmpdir/full.qcow2" >"$tmpdir/pool2/$name-vda.qcow2.part"
+head -c 1500000 /dev/urandom >"$tmpdir/pool2/$name-sdb.qcow2.part"
+$FERRY export "$name" --connect "$uri" --to "file://$tmpdir/pool2" --resume --json \
+    >"$tmpdir/events" 2>"$tmpdir/err" || fail "--resume: $(cat "$tmpdir/err")"
+grep -q '"event":"disk-start","dev":"vda".*"resume-offset":2097152' "$tmpdir/events" ||
+    fail "vda not resumed at 2 MiB: $(grep disk-start "$tmpdir/events")"
+grep -q '"event":"disk-done","dev":"vda".*"resumed-at":2097152' "$tmpdir/events" ||
+    fail "vda's resume not kept"
+grep -q '"event":"disk-done","dev":"sdb".*"resumed-at":0' "$tmpdir/events" ||
+    fail "sdb's garbage .part was not replaced"
+cmp "$tmpdir/full.qcow2" "$tmpdir/pool2/$name-vda.qcow2" || fail "resumed vda differs from a straight export"
+qemu-img compare -q "$img/data.vmdk" "$tmpdir/pool2/$name-sdb.qcow2" || fail "sdb differs after a restart"
+[ -z "$(find "$tmpdir/pool2" -name '*.part')" ] || fail ".part left after --resume"
+
+# Refusals: nothing written.
+mkdir "$tmpdir/empty"
+try() {   # EXPECTED_STATUS WORDS ARGS...
+    expected=$1 words=$2
+    shift 2
+    set +e
+    $FERRY export "$@" 2>"$tmpdir/err"
+    status=$?
+    set -e
+    assert_eq "$status" "$expected" "exit status of: export $*"
+    assert_contains "$(cat "$tmpdir/err")" "$words" "message of: export $*"
+    assert_eq "$(ls -A "$tmpdir/empty")" "" "pool after: export $*"
+}
+try 4 "domain 'test' is running" test --connect test:///default --to "file://$tmpdir/empty"
+try 3 "domain 'nosuch-$$' not found" "nosuch-$$" --connect "$uri" --to "file://$tmpdir/empty"
+try 3 "$tmpdir/missing" "$name" --connect "$uri" --to "file://$tmpdir/missing"
+try 2 "unknown field '{disk}'" "$name" --connect "$uri" --to "file://$tmpdir/empty" --name '{disk}'
+try 2 "password in the URI is refused" "$name" --connect "$uri" --to "ssh://u:pw@127.0.0.1/x"
+try 2 "--format: expected qcow2 or raw" "$name" --connect "$uri" --to "file://$tmpdir/empty" --format vmdk

@@ -1,0 +1,56 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# ferry export to a pool that is too small (a 4 MiB tmpfs mounted here):
+# refused before any byte is sent, with a message giving both sizes, exit
+# 7, and nothing in the pool, over file:// and over ssh://.  The same
+# domain then fits a 64 MiB tmpfs.
+. "$top_srcdir/tests/integration/functions.sh"
+requires_root
+requires qemu-img qemu-io mount umount
+make_tmpdir
+start_sshd
+ssh_client_key ed25519 id
+
+img=$tmpdir/img
+mkdir "$img" "$tmpdir/small" "$tmpdir/big"
+mount -t tmpfs -o size=4m ferry-test "$tmpdir/small" || skip "cannot mount a tmpfs"
+cleanup_fn "umount '$tmpdir/small'"
+mount -t tmpfs -o size=64m ferry-test "$tmpdir/big" || skip "cannot mount a tmpfs"
+cleanup_fn "umount '$tmpdir/big'"
+qemu-img create -q -f qcow2 "$img/root.qcow2" 64M
+qemu-io -f qcow2 -c "write -P 0x22 0 8M" "$img/root.qcow2" >/dev/null
+name=ferry-test-$$-full
+cat >"$tmpdir/host.xml" <<X
+<node>
+  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
+    <name>$name</name>
+    <memory unit='MiB'>256</memory>
+    <os><type arch='x86_64'>hvm</type></os>
+    <test:runstate>5</test:runstate>
+    <devices>
+      <disk type='file' device='disk'>
+        <driver name='qemu' type='qcow2'/>
+        <source file='$img/root.qcow2'/>
+        <target dev='vda' bus='virtio'/>
+      </disk>
+    </devices>
+  </domain>
+</node>
+X
+uri=test://$tmpdir/host.xml
+
+for to in "file://$tmpdir/small" "ssh://root@127.0.0.1:$sshd_port$tmpdir/small"; do
+    set +e
+    $FERRY export "$name" --connect "$uri" --to "$to" \
+        --known-hosts "$sshd_known_hosts" --identity "$tmpdir/id" 2>"$tmpdir/err"
+    status=$?
+    set -e
+    assert_eq "$status" 7 "exit status for a full pool ($to)"
+    assert_contains "$(cat "$tmpdir/err")" "not enough free space" "full pool message ($to)"
+    assert_contains "$(cat "$tmpdir/err")" "available" "full pool message ($to)"
+    assert_eq "$(ls -A "$tmpdir/small")" "" "full pool contents ($to)"
+done
+
+$FERRY export "$name" --connect "$uri" --to "file://$tmpdir/big" 2>"$tmpdir/err" ||
+    fail "export into a pool with room: $(cat "$tmpdir/err")"
+qemu-img compare -q "$img/root.qcow2" "$tmpdir/big/$name-vda.qcow2" || fail "vda differs"

@@ -1,0 +1,150 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# ferry export through a TCP relay in front of the loopback sshd.  (1) The
+# relay cuts the first connection after 6 MiB: ferry reconnects, resumes
+# the disk from its .part (resumed-at > 0 in the manifest, fewer bytes
+# sent than a full copy twice) and the result is verified.  (2) The relay
+# is slow, and SIGINT arrives mid-disk: exit 130, no file under a final
+# name, no manifest, the .part kept; `--resume` then finishes the export
+# from it, verified.  Domains on the real libvirtd, never started.
+. "$top_srcdir/tests/integration/functions.sh"
+requires_root
+requires qemu-img qemu-io python3 sha256sum
+start_libvirtd
+make_tmpdir
+start_sshd
+ssh_client_key ed25519 id
+
+# relay PORTFILE CUT_AFTER BYTES_PER_S: forwards a free port of 127.0.0.1
+# to the sshd; closes the first connection once CUT_AFTER bytes went
+# client to server (0: never); limits that direction's rate (0: none).
+cat >"$tmpdir/relay.py" <<'PY'
+import socket, sys, threading, time
+portfile, cut_after, rate, dest = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+ls = socket.socket(); ls.bind(("127.0.0.1", 0)); ls.listen(8)
+open(portfile + ".tmp", "w").write(str(ls.getsockname()[1])); import os; os.rename(portfile + ".tmp", portfile)
+state = {"cut": cut_after == 0}
+def pump(a, b, up, conn_id):
+    sent = 0; t0 = time.time()
+    try:
+        while True:
+            data = a.recv(65536)
+            if not data: break
+            if up and not state["cut"] and sent + len(data) > cut_after:
+                state["cut"] = True; break
+            b.sendall(data); sent += len(data)
+            if up and rate:
+                ahead = sent / rate - (time.time() - t0)
+                if ahead > 0: time.sleep(ahead)
+    except OSError: pass
+    for s in (a, b):
+        try: s.shutdown(socket.SHUT_RDWR)
+        except OSError: pass
+n = 0
+while True:
+    c, _ = ls.accept(); s = socket.create_connection(("127.0.0.1", dest)); n += 1
+    threading.Thread(target=pump, args=(c, s, True, n), daemon=True).start()
+    threading.Thread(target=pump, args=(s, c, False, n), daemon=True).start()
+PY
+start_relay() {
+    rm -f "$tmpdir/relay.port"
+    python3 "$tmpdir/relay.py" "$tmpdir/relay.port" "$1" "$2" "$sshd_port" &
+    relay_pid=$!
+    cleanup_fn "kill $relay_pid 2>/dev/null"
+    i=0
+    until [ -s "$tmpdir/relay.port" ]; do
+        i=$((i + 1)); [ $i -lt 100 ] || fail "relay did not start"; sleep 0.1
+    done
+    relay_port=$(cat "$tmpdir/relay.port")
+}
+
+name=ferry-test-$$-resume
+img=$tmpdir/img
+mkdir "$img" "$tmpdir/pool" "$tmpdir/pool2"
+qemu-img create -q -f qcow2 "$img/root.qcow2" 256M
+head -c $((16 << 20)) /dev/urandom >"$tmpdir/rand"
+qemu-io -f qcow2 -c "write -P 0x5a 0 1M" "$img/root.qcow2" >/dev/null
+# 16 MiB of random data at 8 MiB into the disk (qemu-io cannot write a file).
+python3 - "$tmpdir/rand" "$img/raw.img" <<'PY'
+import sys
+data = open(sys.argv[1], "rb").read()
+with open(sys.argv[2], "wb") as f:
+    f.truncate(128 << 20); f.seek(8 << 20); f.write(data)
+PY
+cat >"$tmpdir/dom.xml" <<X
+<domain type='kvm'>
+  <name>$name</name>
+  <memory unit='MiB'>512</memory>
+  <vcpu>1</vcpu>
+  <os><type arch='x86_64'>hvm</type></os>
+  <devices>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='$img/raw.img'/>
+      <target dev='vda' bus='virtio'/>
+    </disk>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='qcow2'/>
+      <source file='$img/root.qcow2'/>
+      <target dev='vdb' bus='virtio'/>
+    </disk>
+  </devices>
+</domain>
+X
+define_domain "$name" "$tmpdir/dom.xml"
+# The relay listens on another port than known_hosts names: pin the key.
+ssh_opts="--known-hosts /dev/null --host-key $sshd_host_key_fp --identity $tmpdir/id"
+
+check_pool() {   # POOL FORMAT: disks identical, hashes right, no .part
+    qemu-img compare -q -F "$2" "$img/raw.img" "$1/$name-vda.$2" || fail "vda differs in $1"
+    qemu-img compare -q -F "$2" "$img/root.qcow2" "$1/$name-vdb.$2" || fail "vdb differs in $1"
+    [ -z "$(find "$1" -name '*.part')" ] || fail ".part left in $1: $(ls -a "$1")"
+    python3 - "$1" "$name" <<'PY' || fail "manifest hashes in $1"
+import hashlib, json, sys
+pool, name = sys.argv[1], sys.argv[2]
+for d in json.load(open(f"{pool}/{name}.ferry.json"))["disks"]:
+    h = hashlib.sha256(open(f"{pool}/{d['file']}", "rb").read()).hexdigest()
+    assert d["sha256"] == h, (d["file"], d["sha256"], h)
+PY
+}
+
+# (1) Cut after 6 MiB: retried, resumed, verified.
+start_relay $((6 << 20)) 0
+$FERRY export "$name" --connect qemu:///system --format raw --json \
+    --to "ssh://root@127.0.0.1:$relay_port$tmpdir/pool" $ssh_opts \
+    >"$tmpdir/events" 2>"$tmpdir/err" || fail "export through a cut link: $(cat "$tmpdir/err")"
+grep -q '"event":"retry","dev":"vda"' "$tmpdir/events" || fail "no retry event: $(cat "$tmpdir/events")"
+check_pool "$tmpdir/pool" raw
+resumed=$(python3 -c "import json; print(json.load(open('$tmpdir/pool/$name.ferry.json'))['disks'][0]['resumed-at'])")
+[ "$resumed" -gt 0 ] || fail "vda was not resumed (resumed-at $resumed)"
+kill $relay_pid; wait $relay_pid 2>/dev/null || true
+
+# (2) A slow link (4 MiB/s) and SIGINT mid-disk, then --resume.
+start_relay 0 $((4 << 20))
+to="ssh://root@127.0.0.1:$relay_port$tmpdir/pool2"
+$FERRY export "$name" --connect qemu:///system --format raw --to "$to" $ssh_opts \
+    2>"$tmpdir/err" &
+pid=$!
+i=0
+until [ -s "$tmpdir/pool2/$name-vda.raw.part" ] &&
+      [ "$(stat -c %s "$tmpdir/pool2/$name-vda.raw.part")" -gt $((10 << 20)) ]; do
+    i=$((i + 1)); [ $i -lt 200 ] || fail "the export did not get going"; sleep 0.05
+done
+kill -INT $pid
+set +e
+wait $pid
+status=$?
+set -e
+assert_eq "$status" 130 "exit status after SIGINT"
+[ ! -e "$tmpdir/pool2/$name-vda.raw" ] || fail "a final file after SIGINT"
+[ ! -e "$tmpdir/pool2/$name.ferry.json" ] || fail "a manifest after SIGINT"
+[ -e "$tmpdir/pool2/$name-vda.raw.part" ] || fail "the .part was not kept for --resume"
+kill $relay_pid; wait $relay_pid 2>/dev/null || true
+
+start_relay 0 0
+$FERRY export "$name" --connect qemu:///system --format raw --resume --json \
+    --to "ssh://root@127.0.0.1:$relay_port$tmpdir/pool2" $ssh_opts \
+    >"$tmpdir/events" 2>"$tmpdir/err" || fail "--resume: $(cat "$tmpdir/err")"
+grep -q '"event":"disk-start","dev":"vda".*"resume-offset":[1-9]' "$tmpdir/events" ||
+    fail "--resume did not start from the .part: $(head -1 "$tmpdir/events")"
+check_pool "$tmpdir/pool2" raw

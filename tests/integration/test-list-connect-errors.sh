@@ -1,0 +1,53 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# A connection that fails is one line on stderr naming the URI, and an exit
+# status that tells why: 2 for a URI that is not one, 9 for a daemon that
+# does not answer, 8 for a socket the user may not open.
+. "$top_srcdir/tests/integration/functions.sh"
+requires python3 setpriv
+make_tmpdir
+
+# expect_fail STATUS MESSAGE-START ARGS...
+expect_fail() {
+    want_status=$1 want_msg=$2
+    shift 2
+    set +e
+    "$@" >"$tmpdir/out" 2>"$tmpdir/err"
+    status=$?
+    set -e
+    assert_eq "$status" "$want_status" "exit status of $*"
+    assert_eq "$(wc -l <"$tmpdir/err")" 1 "lines on stderr of $*"
+    assert_contains "$(cat "$tmpdir/err")" "$want_msg" "message of $*"
+    assert_eq "$(wc -c <"$tmpdir/out")" 0 "bytes on stdout of $*"
+}
+
+expect_fail 2 "ferry: ::bad: cannot connect: not a valid URI" \
+    "$FERRY" list --connect '::bad'
+sock=$tmpdir/no-such-socket
+expect_fail 9 "ferry: qemu+unix:///system?socket=$sock: cannot connect: " \
+    "$FERRY" list --connect "qemu+unix:///system?socket=$sock"
+expect_fail 9 "ferry: qemu+unix:///system?socket=$sock: cannot connect: " \
+    env LIBVIRT_DEFAULT_URI="qemu+unix:///system?socket=$sock" "$FERRY" list --json
+expect_fail 2 "ferry list: " "$FERRY" list --frobnicate
+expect_fail 2 "ferry list: takes no arguments" "$FERRY" list extra
+
+# Permission denied: a listening socket only root may reach, tried as nobody.
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+    mkdir "$tmpdir/priv"
+    chmod 0755 "$tmpdir"
+    python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); time.sleep(30)
+' "$tmpdir/priv/sock" &
+    listener=$!
+    cleanup_fn "kill $listener 2>/dev/null"
+    i=0
+    until [ -S "$tmpdir/priv/sock" ]; do
+        i=$((i + 1)); [ $i -lt 50 ] || fail "test socket did not appear"; sleep 0.1
+    done
+    chmod 0700 "$tmpdir/priv"
+    expect_fail 8 "cannot connect: " \
+        setpriv --reuid=nobody --regid=nogroup --clear-groups \
+        "$FERRY" list --connect "qemu+unix:///system?socket=$tmpdir/priv/sock"
+    assert_contains "$(cat "$tmpdir/err")" "Permission denied" "permission message"
+fi

@@ -1,0 +1,23 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# jobs, D-Bus service, stdio service: unit tests and integration scripts
+# against a private dbus-daemon.
+UNIT_TESTS += tests/unit/test-jobs tests/unit/test-stdio
+tests_unit_test_jobs_SOURCES = tests/unit/test-jobs.c
+tests_unit_test_jobs_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_jobs_LDADD = $(AGENT_LIBS)
+tests_unit_test_stdio_SOURCES = tests/unit/test-stdio.c
+tests_unit_test_stdio_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_stdio_LDADD = $(AGENT_LIBS)
+
+INTEGRATION_TESTS += \
+	tests/integration/test-dbus-introspect.sh \
+	tests/integration/test-dbus-list-vms.sh \
+	tests/integration/test-dbus-job-progress.sh \
+	tests/integration/test-dbus-queue-concurrency.sh \
+	tests/integration/test-agent-kill-resume.sh \
+	tests/integration/test-dbus-access.sh \
+	tests/integration/test-stdio-garbage.sh \
+	tests/integration/test-stdio-export.sh \
+	tests/integration/test-agent-cli.sh \
+	tests/integration/test-agent-single.sh \
+	tests/integration/test-agent-session.sh

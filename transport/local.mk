@@ -1,0 +1,17 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# transport/: SSH sessions over libssh2: host keys, auth, exec, SFTP.
+noinst_LIBRARIES += transport/libtransport.a
+
+transport_libtransport_a_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSSH2_CFLAGS) \
+	$(OPENSSL_CFLAGS) -DG_LOG_DOMAIN=\"ferry-ssh\"
+transport_libtransport_a_SOURCES = \
+	transport/transport.h \
+	transport/ssh-priv.h \
+	transport/ssh-session.c \
+	transport/ssh-knownhosts.c \
+	transport/ssh-auth.c \
+	transport/ssh-exec.c \
+	transport/ssh-sftp.c
+
+TRANSPORT_LIBS = transport/libtransport.a $(CONV_LIBS) $(LIBSSH2_LIBS) \
+	$(OPENSSL_LIBS) $(GLIB_LIBS)

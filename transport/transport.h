@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * transport.h: SSH sessions over libssh2: connect (IPv4/IPv6, timeouts,
+ * keepalives, cancellable), host keys checked against OpenSSH known_hosts
+ * files or a pinned fingerprint, authentication (agent, identity files,
+ * password), remote commands with safely quoted arguments, and an SFTP
+ * writer shaped like a sink (write, skip a hole, commit, abort).
+ *
+ * Depends on conv/ only for FERRY_ERROR.  Errors: FERRY_ERROR_NETWORK
+ * (resolve, connect, timeout, dropped connection), FERRY_ERROR_AUTH (host
+ * key refused, login refused), FERRY_ERROR_REMOTE (remote command failed,
+ * SFTP status), FERRY_ERROR_NOT_FOUND (remote path missing),
+ * FERRY_ERROR_INVALID (bad option), FERRY_ERROR_IO (local file),
+ * FERRY_ERROR_CORRUPT (known_hosts file over its size cap); cancellation is
+ * G_IO_ERROR_CANCELLED.  Every message starts with the session's name,
+ * "ssh://user@host:port", or the local file at fault.
+ *
+ * Threads: an SshSession and what hangs off it (SshSftp, SshSftpWriter) is
+ * used by one thread at a time.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "conv/conv.h"
+
+G_BEGIN_DECLS
+
+#define SSH_DEFAULT_PORT 22
+#define SSH_DEFAULT_CONNECT_TIMEOUT_MS 15000
+#define SSH_DEFAULT_IO_TIMEOUT_MS 60000
+#define SSH_DEFAULT_KEEPALIVE_S 15
+
+/* ---- process-wide ------------------------------------------------------ */
+
+/* Called once from main() (libssh2_init() is not thread-safe), and the
+ * matching exit once at the end. */
+gboolean ssh_global_init(GError **error);
+void ssh_global_exit(void);
+
+/* ---- options ----------------------------------------------------------- */
+
+typedef enum {
+    SSH_HOST_KEY_STRICT,       /* the host must be in known_hosts */
+    SSH_HOST_KEY_ACCEPT_NEW,   /* an unknown host is recorded; a changed key
+                                * is still refused (OpenSSH's accept-new) */
+} SshHostKeyPolicy;
+
+/*
+ * SshOptions: what a session needs.  Strings are borrowed for the length of
+ * the ssh_session_*() call.  Secrets are never passed here: only the file or
+ * the environment variable they are read from.
+ */
+typedef struct {
+    const char *host;                  /* name, IPv4 or IPv6 (no brackets) */
+    guint16 port;                      /* 0: 22 */
+    const char *user;                  /* NULL: the local user's name */
+
+    SshHostKeyPolicy host_key_policy;
+    /* NULL: the user's ~/.ssh/known_hosts then /etc/ssh/ssh_known_hosts
+     * (accept-new records in the user's file); else only this file. */
+    const char *known_hosts_file;
+    /* "SHA256:<base64>": the host key must have this fingerprint and
+     * known_hosts is not read at all. */
+    const char *pinned_fingerprint;
+
+    gboolean use_agent;                /* try $SSH_AUTH_SOCK's keys first */
+    /* NULL-terminated private key files; NULL: ~/.ssh/id_ed25519,
+     * id_ecdsa and id_rsa, those that exist. */
+    const char *const *identity_files;
+    const char *passphrase_file;       /* for the identity files */
+    const char *passphrase_env;
+    const char *password_file;         /* password authentication, last */
+    const char *password_env;
+
+    guint connect_timeout_ms;          /* 0: SSH_DEFAULT_CONNECT_TIMEOUT_MS */
+    guint io_timeout_ms;               /* each operation; 0: default */
+    guint keepalive_interval_s;        /* 0: SSH_DEFAULT_KEEPALIVE_S */
+} SshOptions;
+
+/* Fills @opts with the defaults (strict host keys, port 22, timeouts). */
+void ssh_options_init(SshOptions *opts);
+
+/* ---- host keys (ssh-knownhosts.c) -------------------------------------- */
+
+/* Caps for a hostile known_hosts file: longer lines are skipped, a larger
+ * file is refused.  OpenSSH's own line cap is 16 KiB (sshkey's 16384-bit
+ * RSA public key in base64 is under 3 KiB). */
+#define SSH_KNOWN_HOSTS_MAX_LINE 16384
+#define SSH_KNOWN_HOSTS_MAX_BYTES (16 * 1024 * 1024)
+/* A host key blob: more than any real key (16384-bit RSA is ~2 KiB). */
+#define SSH_MAX_KEY_BLOB 8192
+
+typedef enum {
+    SSH_KNOWN_HOST_UNKNOWN,     /* no line names this host */
+    SSH_KNOWN_HOST_MATCH,       /* a line names the host with this key */
+    SSH_KNOWN_HOST_MISMATCH,    /* a line names the host with another key
+                                 * of the same type */
+    SSH_KNOWN_HOST_OTHER_TYPE,  /* only keys of other types are known */
+    SSH_KNOWN_HOST_REVOKED,     /* an @revoked line names this key */
+} SshKnownHostStatus;
+
+typedef struct {
+    SshKnownHostStatus status;
+    char *file;                 /* the deciding line's file, or NULL */
+    guint line;                 /* its 1-based line number, or 0 */
+} SshKnownHostResult;
+
+void ssh_known_host_result_clear(SshKnownHostResult *result);
+
+/* "SHA256:<base64 without padding>" of a key blob, as ssh prints it. */
+char *ssh_key_fingerprint(const guint8 *blob, gsize len);
+
+/* The key type a blob names ("ssh-ed25519"), or NULL if it is malformed. */
+char *ssh_key_blob_type(const guint8 *blob, gsize len);
+
+/* The name known_hosts files use: "host", or "[host]:port" off port 22. */
+char *ssh_known_hosts_name(const char *host, guint16 port);
+
+/**
+ * ssh_known_hosts_lookup:
+ * @files: NULL-terminated known_hosts files; missing ones count as empty
+ * @host, @port: the server as the user named it
+ * @blob, @len: the key the server offered
+ * @result: (out): what the files say; a revoked key wins over a match,
+ *          a match over a mismatch
+ * @error: FERRY_ERROR_IO (unreadable file), FERRY_ERROR_CORRUPT (a file
+ *         over SSH_KNOWN_HOSTS_MAX_BYTES)
+ *
+ * Malformed lines (bad base64, too long, unknown marker) are skipped with a
+ * debug message; @cert-authority lines are ignored (no certificate support).
+ */
+gboolean ssh_known_hosts_lookup(const char *const *files, const char *host,
+                                guint16 port, const guint8 *blob, gsize len,
+                                SshKnownHostResult *result, GError **error);
+
+/* The key types the files list for @host (to prefer them in the key
+ * exchange, as OpenSSH does), NULL-terminated, possibly empty. */
+char **ssh_known_hosts_key_types(const char *const *files, const char *host,
+                                 guint16 port);
+
+/* Appends "name keytype base64" (unhashed, as ssh-keyscan prints it) to
+ * @file, creating it (0600) and its directory (0700) if needed. */
+gboolean ssh_known_hosts_append(const char *file, const char *host,
+                                guint16 port, const guint8 *blob, gsize len,
+                                GError **error);
+
+/**
+ * ssh_host_key_verify:
+ * @opts: host, port, policy, known_hosts_file, pinned_fingerprint
+ * @name: the session's name for messages ("ssh://root@h:22")
+ *
+ * Applies the policy: a pinned fingerprint must be equal; otherwise a
+ * known key passes, a revoked, changed or unknown one is refused with
+ * FERRY_ERROR_AUTH (the message gives the offered key's fingerprint and,
+ * for a change, the file and line), except that accept-new records an
+ * unknown host's key.
+ */
+gboolean ssh_host_key_verify(const SshOptions *opts, const char *name,
+                             const guint8 *blob, gsize len, GError **error);
+
+/* The files @opts makes ssh_host_key_verify() read, NULL-terminated. */
+char **ssh_known_hosts_files(const SshOptions *opts);
+
+/* ---- sessions (ssh-session.c, ssh-auth.c) ------------------------------ */
+
+typedef struct _SshSession SshSession;
+
+/**
+ * ssh_session_open:
+ * @cancellable: (nullable): checked while waiting, for the whole life of
+ *               the session (a job's cancellable); referenced
+ *
+ * Resolves, connects (within connect_timeout_ms), does the key exchange
+ * and verifies the host key.  Does not log in: see
+ * ssh_session_authenticate(), or ssh_session_connect() for both.
+ */
+SshSession *ssh_session_open(const SshOptions *opts, GCancellable *cancellable,
+                             GError **error);
+
+/* Logs in: agent, then identity files, then password, as @opts allows
+ * and the server offers.  FERRY_ERROR_AUTH when nothing is accepted. */
+gboolean ssh_session_authenticate(SshSession *s, const SshOptions *opts,
+                                  GError **error);
+
+/* ssh_session_open() then ssh_session_authenticate(). */
+SshSession *ssh_session_connect(const SshOptions *opts,
+                                GCancellable *cancellable, GError **error);
+
+/* Disconnects (politely, if the connection still works) and frees. */
+void ssh_session_free(SshSession *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SshSession, ssh_session_free)
+
+/* "ssh://user@host:port" (IPv6 in brackets), for messages. */
+const char *ssh_session_get_name(const SshSession *s);
+/* The server's host key fingerprint, "SHA256:...". */
+const char *ssh_session_get_host_key_fingerprint(const SshSession *s);
+
+/* ---- remote commands (ssh-exec.c) -------------------------------------- */
+
+/* Captured output beyond this is refused (stdout) or cut (stderr). */
+#define SSH_EXEC_DEFAULT_MAX_OUTPUT (1024 * 1024)
+
+/* @arg in single quotes for a POSIX shell, each ' written as '\''. */
+char *ssh_quote_arg(const char *arg);
+/* Every argument quoted and joined with spaces. */
+char *ssh_command_line(const char *const *argv);
+
+typedef struct {
+    int exit_status;            /* -1 if the command died of a signal */
+    char *exit_signal;          /* "KILL", or NULL */
+    GBytes *out;                /* stdout, at most max_output bytes */
+    GBytes *err;                /* stderr, cut at max_output bytes */
+} SshExecResult;
+
+void ssh_exec_result_free(SshExecResult *result);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SshExecResult, ssh_exec_result_free)
+
+/**
+ * ssh_exec:
+ * @argv: the command and its arguments, each quoted for the remote shell
+ * @max_output: 0 for SSH_EXEC_DEFAULT_MAX_OUTPUT
+ *
+ * Runs the command to its end, whatever its exit status.
+ * Returns: the result, or NULL with FERRY_ERROR_NETWORK (session),
+ * FERRY_ERROR_REMOTE (channel refused, stdout over @max_output).
+ */
+SshExecResult *ssh_exec(SshSession *s, const char *const *argv,
+                        gsize max_output, GError **error);
+
+/* Like ssh_exec() but a non-zero exit is FERRY_ERROR_REMOTE naming the
+ * command and quoting its stderr's first line. */
+SshExecResult *ssh_exec_check(SshSession *s, const char *const *argv,
+                              gsize max_output, GError **error);
+
+/* ---- SFTP (ssh-sftp.c) ------------------------------------------------- */
+
+typedef struct _SshSftp SshSftp;
+
+/* Starts the SFTP subsystem; @s must outlive the result. */
+SshSftp *ssh_sftp_open(SshSession *s, GError **error);
+void ssh_sftp_free(SshSftp *sftp);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SshSftp, ssh_sftp_free)
+
+/* Remote file size; FERRY_ERROR_NOT_FOUND when it does not exist. */
+gboolean ssh_sftp_stat_size(SshSftp *sftp, const char *path, guint64 *size,
+                            GError **error);
+/* Bytes free for an unprivileged user in @path's filesystem
+ * (statvfs@openssh.com); FERRY_ERROR_UNSUPPORTED without the extension. */
+gboolean ssh_sftp_statvfs_free(SshSftp *sftp, const char *path,
+                               guint64 *bytes_free, GError **error);
+/* Renames, replacing @to if it exists (see ssh-sftp.c for how). */
+gboolean ssh_sftp_rename(SshSftp *sftp, const char *from, const char *to,
+                         GError **error);
+gboolean ssh_sftp_unlink(SshSftp *sftp, const char *path, GError **error);
+
+/* The write size handed to libssh2 at a time, which is also the data in
+ * flight: see ssh-sftp.c for the measurement behind it. */
+#define SSH_SFTP_DEFAULT_BUFFER (2 * 1024 * 1024)
+#define SSH_SFTP_MAX_BUFFER (64 * 1024 * 1024)
+
+typedef struct _SshSftpWriter SshSftpWriter;
+
+/**
+ * ssh_sftp_writer_open:
+ * @path: the remote file to write, normally a temporary name
+ * @final_path: (nullable): where commit renames it to
+ * @resume_offset: 0 creates or truncates @path; otherwise @path must exist
+ *                 with at least that many bytes, is cut to that size (so a
+ *                 skipped hole reads as zeros) and writing continues there;
+ *                 a failed open leaves it as it was
+ *
+ * The writer is a forward-only byte stream, the shape of a conv/ sink:
+ * write, skip (a hole), commit (flush, set the size, fsync, rename), abort
+ * (close, unlink).  Freeing a writer that was not committed aborts it.
+ */
+SshSftpWriter *ssh_sftp_writer_open(SshSftp *sftp, const char *path,
+                                    const char *final_path,
+                                    guint64 resume_offset, GError **error);
+/* Bytes buffered before a libssh2 write (0: default), at most
+ * SSH_SFTP_MAX_BUFFER. */
+void ssh_sftp_writer_set_buffer_size(SshSftpWriter *w, gsize size);
+/* Bandwidth limit in bytes per second, 0 for none. */
+void ssh_sftp_writer_set_rate_limit(SshSftpWriter *w, guint64 bytes_per_second);
+gboolean ssh_sftp_writer_write(SshSftpWriter *w, const void *buf, gsize len,
+                               GError **error);
+/* Moves forward @len bytes without writing: they read as zeros. */
+gboolean ssh_sftp_writer_skip(SshSftpWriter *w, guint64 len, GError **error);
+/* The stream position: bytes written plus bytes skipped (plus the resume
+ * offset). */
+guint64 ssh_sftp_writer_get_offset(const SshSftpWriter *w);
+gboolean ssh_sftp_writer_commit(SshSftpWriter *w, GError **error);
+/* Closes and removes the file; errors only reach the debug log. */
+void ssh_sftp_writer_abort(SshSftpWriter *w);
+void ssh_sftp_writer_free(SshSftpWriter *w);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SshSftpWriter, ssh_sftp_writer_free)
+
+G_END_DECLS
