@@ -2,7 +2,7 @@
 /*
  * target-ssh.c: the ssh:// target.  Bytes go over SFTP (transport/'s
  * SshSftpWriter, holes skipped); the pool check and the verification run
- * as remote commands (`test -d -a -w`, `sha256sum --`) through ssh_exec,
+ * as remote commands (`test -d -a -w`, `openssl dgst` or `sha256sum`) through ssh_exec,
  * every argument quoted.  The session is opened without the export's
  * cancellable so that a cancelled export can still close its .part cleanly
  * (the copy engine stops between chunks; a dead link ends at the I/O
@@ -165,7 +165,17 @@ target_ssh_upload_close(gpointer h)
 static char *
 target_ssh_sha256(Target *t, const char *path, GError **error)
 {
-    const char *argv[] = { "sha256sum", "--", path, NULL };
+    /* coreutils' sha256sum (9.1 in Debian 12) does not use the CPU's SHA
+     * instructions; `openssl dgst` does and hashes ~4x faster, which is
+     * most of the time an export spends verifying.  Both print the hex
+     * digest first. */
+    const char *argv[] = {
+        "sh", "-c",
+        "if command -v openssl >/dev/null 2>&1; "
+        "then exec openssl dgst -sha256 -r -- \"$1\"; "
+        "else exec sha256sum -- \"$1\"; fi",
+        "ferry-sha256", path, NULL
+    };
     g_autoptr(SshExecResult) res = NULL;
     const char *out;
     gsize len = 0, i;
@@ -183,7 +193,7 @@ target_ssh_sha256(Target *t, const char *path, GError **error)
     return g_ascii_strdown(out, 64);
 bad:
     g_set_error(error, FERRY_ERROR, FERRY_ERROR_REMOTE,
-                "%s: sha256sum '%s': unexpected output", t->name, path);
+                "%s: sha256 of '%s': unexpected output", t->name, path);
     return NULL;
 }
 
