@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cmd-convert.c: `ferry convert [-f FMT] -O raw|qcow2 [-o k=v,...] [-c] [-p]
- * [-m THREADS] [--sha256] [--json] SRC DST`, with qemu-img convert's option
+ * [-m THREADS] [--checksum] [--json] SRC DST`, with qemu-img convert's option
  * names.
  *
  * The order matters for safety: the source is opened and the output
@@ -160,7 +160,8 @@ cmd_convert(int argc, char **argv)
         { "compress", 'c', 0, G_OPTION_ARG_NONE, &compress, "Compress the output (qcow2)", NULL },
         { "progress", 'p', 0, G_OPTION_ARG_NONE, &progress, "Show progress (on a terminal)", NULL },
         { "threads", 'm', 0, G_OPTION_ARG_INT, &threads, "Reader/compressor threads (default: one per CPU, at most 8)", "N" },
-        { "sha256", 0, 0, G_OPTION_ARG_NONE, &sha256, "Compute the output's SHA-256 on the way", NULL },
+        { "checksum", 0, 0, G_OPTION_ARG_NONE, &sha256, "Compute the output's SHA-256 on the way and print it", NULL },
+        { "sha256", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &sha256, "Same as --checksum", NULL },
         { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as JSON", NULL },
         { NULL }
     };
@@ -207,5 +208,10 @@ cmd_convert(int argc, char **argv)
         return agent_fail(error);
     if (json)
         cmd_convert_print_json(argv[2], out_format, src, sink);
+    else if (sha256)
+        /* sha256sum's line, so `sha256sum -c` can check it; on stderr when
+         * the image itself went to stdout. */
+        fprintf(g_str_equal(argv[2], "-") ? stderr : stdout, "%s  %s\n",
+                conv_sink_get_sha256(sink), argv[2]);
     return 0;
 }

@@ -32,6 +32,13 @@ cmp "$src" "$tmpdir/stdout.raw" || fail "raw to stdout differs"
 "$FERRY" convert --sha256 --json -O raw "$src" "$tmpdir/hashed.raw" >"$tmpdir/result.json"
 want=$(sha256sum "$tmpdir/hashed.raw" | cut -d' ' -f1)
 assert_contains "$(cat "$tmpdir/result.json")" "\"sha256\" : \"$want\"" "--sha256 digest"
+# Without --json, --checksum prints sha256sum's line (checkable by it); to
+# stdout, the image goes to stdout and the line to stderr.
+(cd "$tmpdir" && "$FERRY" convert --checksum -O raw "$src" hashed2.raw >sum.txt &&
+    sha256sum -c sum.txt >/dev/null) || fail "--checksum line does not check: $(cat "$tmpdir/sum.txt")"
+"$FERRY" convert --checksum -O raw "$src" - >"$tmpdir/stdout2.raw" 2>"$tmpdir/sum2.txt"
+cmp "$src" "$tmpdir/stdout2.raw" || fail "raw to stdout with --checksum differs"
+assert_eq "$(cat "$tmpdir/sum2.txt")" "$want  -" "--checksum line for stdout"
 
 leftovers=$(find "$tmpdir" -name '*.part' | wc -l)
 assert_eq "$leftovers" 0 "temporaries left behind"
