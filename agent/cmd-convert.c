@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cmd-convert.c: `ferry convert [-f FMT] -O raw|qcow2 [-o k=v,...] [-c] [-p]
- * [-m THREADS] [--checksum] [--json] SRC DST`, with qemu-img convert's option
+ * [-t CACHE] [-m THREADS] [--checksum] [--json] SRC DST`, with qemu-img convert's option
  * names.
  *
  * The order matters for safety: the source is opened and the output
@@ -147,6 +147,7 @@ cmd_convert(int argc, char **argv)
     g_autofree char *in_format = NULL;
     g_autofree char *out_format = NULL;
     g_autofree char *options = NULL;
+    g_autofree char *cache = NULL;
     gboolean compress = FALSE, progress = FALSE, json = FALSE, sha256 = FALSE;
     int threads = 0;
     CmdConvertProgress prog = { -1 };
@@ -159,6 +160,7 @@ cmd_convert(int argc, char **argv)
         { "options", 'o', 0, G_OPTION_ARG_STRING, &options, "Output format options (qemu-img's names)", "K=V,..." },
         { "compress", 'c', 0, G_OPTION_ARG_NONE, &compress, "Compress the output (qcow2)", NULL },
         { "progress", 'p', 0, G_OPTION_ARG_NONE, &progress, "Show progress (on a terminal)", NULL },
+        { "cache", 't', 0, G_OPTION_ARG_STRING, &cache, "writeback (default: fsync DST before it gets its name) or unsafe (no fsync, as qemu-img convert)", "MODE" },
         { "threads", 'm', 0, G_OPTION_ARG_INT, &threads, "Reader/compressor threads (default: one per CPU, at most 8)", "N" },
         { "checksum", 0, 0, G_OPTION_ARG_NONE, &sha256, "Compute the output's SHA-256 on the way and print it", NULL },
         { "sha256", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &sha256, "Same as --checksum", NULL },
@@ -174,6 +176,8 @@ cmd_convert(int argc, char **argv)
         return agent_usage_error("convert", "expected SRC and DST");
     if (!out_format)
         out_format = g_strdup("raw");       /* qemu-img's default too */
+    if (cache && !g_str_equal(cache, "writeback") && !g_str_equal(cache, "unsafe"))
+        return agent_usage_error("convert", "-t: expected writeback or unsafe");
     if (threads < 0 || threads > 64)
         return agent_usage_error("convert", "-m: expected 1 to 64 threads");
 
@@ -198,6 +202,7 @@ cmd_convert(int argc, char **argv)
     sink = conv_sink_new_file(argv[2], &error);
     if (!sink)
         return agent_fail(error);
+    conv_sink_file_set_unsafe(sink, g_strcmp0(cache, "unsafe") == 0);
     if (sha256)
         sink = conv_sink_new_sha256(g_steal_pointer(&sink));
 

@@ -7,8 +7,11 @@
 # from /usr (compresses about like a real root disk), so the compressed
 # rows mean something.  Every source format is made from it by qemu-img.
 # Each case runs qemu-img then ferry, FERRY_BENCH_RUNS times each (default
-# 1), alternating, with the page cache warm alike (the source was just
-# written or read); the best wall time of each is kept.  GNU time gives
+# 2), alternating, with the page cache warm alike (the source was just
+# written or read) and `sync` before every run, so that neither pays for
+# the other's dirty pages; the best wall time of
+# each is kept.  FERRY_BENCH_ONLY=REGEX runs only the cases whose label
+# matches (grep -E).  GNU time gives
 # CPU (user+sys) and peak RSS.  Every ferry output is checked with
 # `qemu-img compare` against the source (and `qemu-img check` where there
 # is one) before its row is printed, so a fast wrong answer cannot score.
@@ -26,7 +29,12 @@ export top_srcdir top_builddir FERRY
 . "$top_srcdir/tests/integration/functions.sh"
 requires qemu-img qemu-io /usr/bin/time python3
 gib=${FERRY_BENCH_GIB:-4}
-runs=${FERRY_BENCH_RUNS:-1}
+runs=${FERRY_BENCH_RUNS:-2}
+only=${FERRY_BENCH_ONLY:-}
+# qemu-img convert writes with cache=unsafe (no fsync); ferry does the same
+# here so both do the same work.  FERRY_BENCH_CACHE=writeback times
+# ferry's default, which fsyncs before the rename.
+cache=${FERRY_BENCH_CACHE:-unsafe}
 
 make_tmpdir
 src=$tmpdir/src
@@ -79,6 +87,7 @@ done
 
 # measure NAME -- CMD...: runs CMD under GNU time; sets t_wall t_cpu t_rss.
 measure() {
+    sync
     /usr/bin/time -f '%e %U %S %M' -o "$tmpdir/time" "$@" >/dev/null \
         2>"$tmpdir/stderr" || {
         cat "$tmpdir/stderr" >&2
@@ -109,7 +118,9 @@ cat <<EOF
 
 Input: $gib GiB virtual, every other 64 MiB holds data (file contents from
 /usr), the rest a hole; each source format made from it by qemu-img.
-Best of $runs run(s) each, alternating, page cache warm for both.  Every
+Best of $runs run(s) each, alternating, page cache warm for both, \`sync\`
+before every run; ferry ran with \`-t $cache\` (qemu-img convert's default
+cache mode is unsafe: it does not fsync its output).  Every
 ferry output passed \`qemu-img compare\` (and \`qemu-img check\`) first.
 Ratio = ferry / qemu-img (time; size of the output file).
 
@@ -124,6 +135,9 @@ EOF
 # bench_case LABEL SRC SRCFMT OUTFMT "QEMU-IMG ARGS" "FERRY ARGS"
 bench_case() {
     label=$1 in=$2 ifmt=$3 ofmt=$4 qargs=$5 fargs=$6
+    if [ -n "$only" ] && ! echo "$label" | grep -Eq -- "$only"; then
+        return 0
+    fi
     # shellcheck disable=SC2086
     if ! ferry_can "$ofmt" $fargs; then
         echo "| $label | | | not available | | | | | |"
@@ -143,7 +157,7 @@ bench_case() {
         echo "$label: ferry, run $((r + 1))" >&2
         rm -f "$fo"
         # shellcheck disable=SC2086
-        measure "$FERRY" convert -f "$ifmt" -O "$ofmt" $fargs "$in" "$fo"
+        measure "$FERRY" convert -t "$cache" -f "$ifmt" -O "$ofmt" $fargs "$in" "$fo"
         if [ -z "$best_f" ] || awk "BEGIN{exit !($t_wall < $best_f)}"; then
             best_f=$t_wall f_cpu=$t_cpu f_rss=$t_rss
         fi

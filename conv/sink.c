@@ -157,6 +157,7 @@ typedef struct {
     char *path;                 /* the destination */
     char *tmp_path;             /* the temporary, or NULL once renamed/gone */
     guint64 file_end;           /* bytes actually written up to */
+    gboolean unsafe;            /* skip the fsyncs (qemu-img's -t unsafe) */
 } FileSink;
 
 static gboolean
@@ -230,7 +231,7 @@ file_sink_commit(ConvSink *sink, GError **error)
                     fs->tmp_path, g_strerror(errno));
         return FALSE;
     }
-    if (fsync(fs->fd) < 0) {
+    if (!fs->unsafe && fsync(fs->fd) < 0) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_IO, "fsync: %s: %s",
                     fs->tmp_path, g_strerror(errno));
         return FALSE;
@@ -248,6 +249,8 @@ file_sink_commit(ConvSink *sink, GError **error)
         return FALSE;
     }
     g_clear_pointer(&fs->tmp_path, g_free);
+    if (fs->unsafe)
+        return TRUE;
     /* The rename itself is durable only once the directory is synced. */
     dir = g_path_get_dirname(fs->path);
     dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -280,6 +283,15 @@ file_sink_free(ConvSink *sink)
     g_free(fs->path);
     g_free(fs->tmp_path);
     g_free(fs);
+}
+
+static const ConvSinkOps file_sink_ops;
+
+void
+conv_sink_file_set_unsafe(ConvSink *sink, gboolean unsafe)
+{
+    g_return_if_fail(sink->ops == &file_sink_ops);
+    ((FileSink *)sink->priv)->unsafe = unsafe;
 }
 
 static const ConvSinkOps file_sink_ops = {

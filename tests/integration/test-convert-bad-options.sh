@@ -36,6 +36,7 @@ check_refused qcow2 "-o cluster_size" "cluster_size"
 check_refused raw "-o cluster_size=65536" "cluster_size"
 check_refused raw "-c" "-c"
 check_refused vdi "" "vdi"
+check_refused qcow2 "-t bogus" "-t: expected writeback or unsafe"
 
 # A DST that exists is left alone by a refused conversion.
 echo keep >"$tmpdir/dst"

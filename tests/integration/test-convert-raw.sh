@@ -40,5 +40,9 @@ assert_contains "$(cat "$tmpdir/result.json")" "\"sha256\" : \"$want\"" "--sha25
 cmp "$src" "$tmpdir/stdout2.raw" || fail "raw to stdout with --checksum differs"
 assert_eq "$(cat "$tmpdir/sum2.txt")" "$want  -" "--checksum line for stdout"
 
+# -t unsafe skips the fsyncs, not the rename: same bytes, same name.
+"$FERRY" convert -t unsafe -O raw "$src" "$tmpdir/unsafe.raw"
+cmp "$src" "$tmpdir/unsafe.raw" || fail "-t unsafe copy differs"
+
 leftovers=$(find "$tmpdir" -name '*.part' | wc -l)
 assert_eq "$leftovers" 0 "temporaries left behind"
