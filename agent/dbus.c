@@ -123,6 +123,7 @@ static gboolean
 handle_list_importable_vms(FerryManager *manager, GDBusMethodInvocation *invocation,
                            GVariant *options, gpointer data)
 {
+    AgentService *svc = data;
     g_autoptr(GTask) task = NULL;
     ListVmsArgs *args = g_new0(ListVmsArgs, 1);
     const char *uri = NULL;
@@ -130,6 +131,8 @@ handle_list_importable_vms(FerryManager *manager, GDBusMethodInvocation *invocat
 
     if (g_variant_lookup(options, "uri", "&s", &uri) && *uri)
         args->uri = g_strdup(uri);
+    else
+        args->uri = g_strdup(svc->config->connect);
     if (g_variant_lookup(options, "all", "b", &all) && all)
         args->flags |= AGENT_INVENTORY_ALL;
     task = g_task_new(manager, NULL, list_vms_done, invocation);
@@ -139,6 +142,33 @@ handle_list_importable_vms(FerryManager *manager, GDBusMethodInvocation *invocat
 }
 
 /* ---- Export, ListJobs ---------------------------------------------------- */
+
+/* The export kind's options as the job will keep them: a caller other than
+ * root may not name files for the agent to read (the agent reads them as
+ * root: a key or password file sent to a host of the caller's choosing, a
+ * known_hosts file written with accept-new); the settings fill in the rest. */
+static GVariant *
+service_export_options(AgentService *svc, GDBusMethodInvocation *invocation,
+                       GVariant *options, GError **error)
+{
+    const char *kind = "export", *key = NULL;
+    uid_t uid;
+
+    g_variant_lookup(options, "kind", "&s", &kind);
+    if (!g_str_equal(kind, "export"))
+        return g_variant_ref(options);
+    if (agent_export_job_names_files(options, &key)) {
+        if (!agent_dbus_caller_uid(invocation, &uid, error))
+            return NULL;
+        if (uid != 0) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_AUTH,
+                        "Export: option '%s': only root may name files for the agent "
+                        "to read; set [export] %s in ferry.conf instead", key, key);
+            return NULL;
+        }
+    }
+    return g_variant_ref_sink(agent_export_job_options(options, svc->config));
+}
 
 static gboolean
 handle_export(FerryManager *manager, GDBusMethodInvocation *invocation, const char *vm,
@@ -150,6 +180,7 @@ handle_export(FerryManager *manager, GDBusMethodInvocation *invocation, const ch
     g_autofree const char **disks = NULL;
     g_autofree char *path = NULL;
     g_autoptr(GVariant) disks_v = g_variant_lookup_value(options, "disks", NULL);
+    g_autoptr(GVariant) job_options = NULL;
 
     if (!agent_dbus_authorize(svc, invocation, AGENT_POLKIT_ACTION_MANAGE, "Export", &error)) {
         g_dbus_method_invocation_return_gerror(invocation, error);
@@ -165,7 +196,12 @@ handle_export(FerryManager *manager, GDBusMethodInvocation *invocation, const ch
         }
         disks = g_variant_get_strv(disks_v, NULL);
     }
-    job = agent_job_queue_add(svc->queue, vm, target, disks, options, &error);
+    job_options = service_export_options(svc, invocation, options, &error);
+    if (!job_options) {
+        g_dbus_method_invocation_return_gerror(invocation, error);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    job = agent_job_queue_add(svc->queue, vm, target, disks, job_options, &error);
     if (!job) {
         g_dbus_method_invocation_return_gerror(invocation, error);
         return G_DBUS_METHOD_INVOCATION_HANDLED;

@@ -1,0 +1,8 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The agent's "export" job kind (agent/export-job.c): its options and runs
+# on the queue (unit), and exports through ferry-agent on a private bus to
+# real pools: the loopback sshd and file:// (integration).
+UNIT_TESTS += tests/unit/test-export-job
+tests_unit_test_export_job_SOURCES = tests/unit/test-export-job.c
+tests_unit_test_export_job_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_export_job_LDADD = $(AGENT_LIBS)
