@@ -6,3 +6,8 @@ UNIT_TESTS += tests/unit/test-export-job
 tests_unit_test_export_job_SOURCES = tests/unit/test-export-job.c
 tests_unit_test_export_job_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_export_job_LDADD = $(AGENT_LIBS)
+
+INTEGRATION_TESTS += \
+	tests/integration/test-dbus-export-ssh.sh \
+	tests/integration/test-dbus-export-cancel.sh \
+	tests/integration/test-agent-kill-resume-export.sh
