@@ -60,11 +60,11 @@ target_sink_throttle(TargetSink *ts, gsize len, GError **error)
     now = g_get_monotonic_time();
     if (ts->rate_start_us == 0)
         ts->rate_start_us = now;
-    /* Due time of the bytes sent so far: a burst of @len goes out now,
-     * and the next write waits for it. */
+    /* @len goes out once the time for it has come, so that even an upload
+     * of one large write takes as long as the limit says. */
+    ts->rate_bytes += len;
     due = ts->rate_start_us +
           (gint64)((double)ts->rate_bytes * G_USEC_PER_SEC / (double)limit);
-    ts->rate_bytes += len;
     while (now < due) {
         if (cancellable && g_cancellable_set_error_if_cancelled(cancellable, error))
             return FALSE;

@@ -10,4 +10,7 @@ tests_unit_test_export_job_LDADD = $(AGENT_LIBS)
 INTEGRATION_TESTS += \
 	tests/integration/test-dbus-export-ssh.sh \
 	tests/integration/test-dbus-export-cancel.sh \
-	tests/integration/test-agent-kill-resume-export.sh
+	tests/integration/test-agent-kill-resume-export.sh \
+	tests/integration/test-dbus-export-queue.sh \
+	tests/integration/test-agent-export-background.sh \
+	tests/integration/test-stdio-export-file.sh
