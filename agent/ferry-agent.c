@@ -10,6 +10,7 @@
 #include <config.h>
 
 #include <glib-unix.h>
+#include <libxml/parser.h>
 #include <stdio.h>
 
 #include "agent/dbus-priv.h"
@@ -114,6 +115,9 @@ main(int argc, char **argv)
             agent_state_dir_default(session);
 
     agent_dbus_errors_register();
+    /* libxml2 (domain XML, read by ListImportableVms and export workers
+     * at once) wants its one-time setup done before threads use it. */
+    xmlInitParser();
     /* libssh2 (and the OpenSSL under it) once, before any export worker. */
     if (!ssh_global_init(&error)) {
         fprintf(stderr, "ferry-agent: %s\n", error->message);
