@@ -402,6 +402,13 @@ typedef struct {
 void agent_export_result_clear(AgentExportResult *result);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(AgentExportResult, agent_export_result_clear)
 
+/* FERRY_ERROR_NOT_FOUND unless domain @vm exists on @connect_uri (NULL:
+ * the default), FERRY_ERROR_BUSY unless it is shut off, FERRY_ERROR_NETWORK
+ * when libvirt cannot be reached: what an export would refuse first.
+ * Blocks on libvirt. */
+gboolean agent_export_check_domain(const char *connect_uri, const char *vm,
+                                   GError **error);
+
 /* Runs the export into @target (not yet connected); @result (nullable)
  * must be zeroed and is filled in even when the export fails. */
 gboolean agent_export_run(struct _Target *target, const AgentExportOptions *opts,

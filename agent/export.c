@@ -203,6 +203,41 @@ export_silence_libvirt(void *data, virErrorPtr err)
 {
 }
 
+gboolean
+agent_export_check_domain(const char *connect_uri, const char *vm, GError **error)
+{
+    const char *uri = connect_uri ? connect_uri : agent_inventory_default_uri();
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(virDomain) dom = NULL;
+    int state = VIR_DOMAIN_NOSTATE, reason = 0;
+
+    virSetErrorFunc(NULL, export_silence_libvirt);
+    conn = virConnectOpenReadOnly(uri);
+    if (!conn) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_NETWORK,
+                    "%s: cannot connect: %s", uri, virGetLastErrorMessage());
+        return FALSE;
+    }
+    dom = virDomainLookupByName(conn, vm);
+    if (!dom) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
+                    "domain '%s' not found on %s", vm, uri);
+        return FALSE;
+    }
+    if (virDomainGetState(dom, &state, &reason, 0) < 0) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_FAILED,
+                    "domain '%s': cannot read its state: %s", vm,
+                    virGetLastErrorMessage());
+        return FALSE;
+    }
+    if (state != VIR_DOMAIN_SHUTOFF) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_BUSY,
+                    "domain '%s' is running: shut it down before exporting", vm);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean
 export_load_domain(Export *ex, GError **error)
 {
