@@ -3,10 +3,11 @@
  * test-export-job.c: the "export" job kind (agent/export-job.c): options
  * refused at Export with a message naming the option, the agent's
  * defaults filled in without overriding the caller's, and real runs on
- * the job queue: a domain of a libvirt test-driver host (an XML file, no
- * daemon) exported into a file:// pool, with the job's result checked
- * against the file; and a Cancel mid-export (slowed by a bandwidth limit)
- * that leaves neither the disk nor its .part.
+ * the job queue: a two-disk domain of a libvirt test-driver host (an XML
+ * file, no daemon) exported into a file:// pool, with the job's result
+ * checked against the files; one disk of it chosen with "disks", and a
+ * dev it does not have refused; and a Cancel mid-export (slowed by a
+ * bandwidth limit) that leaves neither the disk nor its .part.
  */
 #include <config.h>
 
@@ -145,12 +146,14 @@ test_options_defaults(void)
 typedef struct {
     char *dir;
     char *uri;           /* test://<dir>/host.xml */
-    char *disk;          /* the raw source */
+    char *disk;          /* the raw source of vda */
+    char *disk2;         /* vdb's: DISK2_BYTES of 0x5a */
     char *pool;
     AgentJobQueue *queue;
 } Fixture;
 
 #define DISK_BYTES (8u << 20)
+#define DISK2_BYTES (1u << 20)
 
 static void
 fixture_set_up(Fixture *f, gconstpointer data)
@@ -163,6 +166,7 @@ fixture_set_up(Fixture *f, gconstpointer data)
     f->dir = g_dir_make_tmp("ferry-test-export-job-XXXXXX", &error);
     g_assert_no_error(error);
     f->disk = g_build_filename(f->dir, "disk.raw", NULL);
+    f->disk2 = g_build_filename(f->dir, "disk2.raw", NULL);
     f->pool = g_build_filename(f->dir, "pool", NULL);
     state = g_build_filename(f->dir, "state", NULL);
     g_assert_cmpint(g_mkdir(f->pool, 0700), ==, 0);
@@ -172,14 +176,18 @@ fixture_set_up(Fixture *f, gconstpointer data)
         bytes[DISK_BYTES - 1 - i] = (guint8)(i * 13 + 5);
     }
     g_assert_true(g_file_set_contents(f->disk, (char *)bytes, DISK_BYTES, NULL));
+    memset(bytes, 0x5a, DISK2_BYTES);
+    g_assert_true(g_file_set_contents(f->disk2, (char *)bytes, DISK2_BYTES, NULL));
     xml = g_strdup_printf(
         "<node><domain type='test' "
         "xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>"
         "<name>vm1</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>"
         "<os><type arch='x86_64'>hvm</type></os><test:runstate>5</test:runstate>"
         "<devices><disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-        "<source file='%s'/><target dev='vda' bus='virtio'/></disk></devices>"
-        "</domain></node>", f->disk);
+        "<source file='%s'/><target dev='vda' bus='virtio'/></disk>"
+        "<disk type='file' device='disk'><driver name='qemu' type='raw'/>"
+        "<source file='%s'/><target dev='vdb' bus='virtio'/></disk></devices>"
+        "</domain></node>", f->disk, f->disk2);
     host = g_build_filename(f->dir, "host.xml", NULL);
     g_assert_true(g_file_set_contents(host, xml, -1, NULL));
     f->uri = g_strdup_printf("test://%s", host);
@@ -213,6 +221,7 @@ fixture_tear_down(Fixture *f, gconstpointer data)
     g_free(f->dir);
     g_free(f->uri);
     g_free(f->disk);
+    g_free(f->disk2);
     g_free(f->pool);
 }
 
@@ -237,7 +246,7 @@ wait_for_final(AgentJob *job)
 }
 
 static AgentJob *
-add_export(Fixture *f, guint64 bwlimit)
+add_export_disks(Fixture *f, guint64 bwlimit, const char *const *disks)
 {
     g_autoptr(GError) error = NULL;
     g_autofree char *to = g_strdup_printf("file://%s", f->pool);
@@ -249,9 +258,15 @@ add_export(Fixture *f, guint64 bwlimit)
     g_variant_dict_insert(&d, "format", "s", "raw");
     if (bwlimit)
         g_variant_dict_insert(&d, "bwlimit", "t", bwlimit);
-    job = agent_job_queue_add(f->queue, "vm1", to, NULL, g_variant_dict_end(&d), &error);
+    job = agent_job_queue_add(f->queue, "vm1", to, disks, g_variant_dict_end(&d), &error);
     g_assert_no_error(error);
     return job;
+}
+
+static AgentJob *
+add_export(Fixture *f, guint64 bwlimit)
+{
+    return add_export_disks(f, bwlimit, NULL);
 }
 
 static char *
@@ -280,8 +295,8 @@ test_run_to_file_pool(Fixture *f, gconstpointer data)
 
     wait_for_final(job);
     g_assert_cmpstr(agent_job_state_name(agent_job_get_state(job)), ==, "completed");
-    g_assert_cmpuint(agent_job_get_bytes(job), ==, DISK_BYTES);
-    g_assert_cmpuint(agent_job_get_bytes_total(job), ==, DISK_BYTES);
+    g_assert_cmpuint(agent_job_get_bytes(job), ==, DISK_BYTES + DISK2_BYTES);
+    g_assert_cmpuint(agent_job_get_bytes_total(job), ==, DISK_BYTES + DISK2_BYTES);
     g_assert_true(g_file_get_contents(f->disk, &src, &src_len, NULL));
     g_assert_true(g_file_get_contents(out, &dst, &dst_len, NULL));
     g_assert_cmpmem(src, src_len, dst, dst_len);
@@ -292,7 +307,7 @@ test_run_to_file_pool(Fixture *f, gconstpointer data)
     disks = g_variant_lookup_value(agent_job_get_result(job), "disks",
                                    G_VARIANT_TYPE("aa{sv}"));
     g_assert_nonnull(disks);
-    g_assert_cmpuint(g_variant_n_children(disks), ==, 1);
+    g_assert_cmpuint(g_variant_n_children(disks), ==, 2);
     disk = g_variant_get_child_value(disks, 0);
     g_assert_true(g_variant_lookup(disk, "file", "&s", &file));
     g_assert_cmpstr(file, ==, "vm1-vda.raw");
@@ -302,6 +317,45 @@ test_run_to_file_pool(Fixture *f, gconstpointer data)
     g_assert_true(g_variant_lookup(disk, "resumed-at", "t", &resumed));
     g_assert_cmpuint(resumed, ==, 0);
     g_assert_false(g_file_test(part, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_run_chosen_disk(Fixture *f, gconstpointer data)
+{
+    const char *const only_vdb[] = { "vdb", NULL };
+    g_autoptr(AgentJob) job = add_export_disks(f, 0, only_vdb);
+    g_autofree char *vda = g_build_filename(f->pool, "vm1-vda.raw", NULL);
+    g_autofree char *vdb = g_build_filename(f->pool, "vm1-vdb.raw", NULL);
+    g_autoptr(GVariant) disks = NULL;
+    g_autoptr(GVariant) disk = NULL;
+    const char *dev = NULL;
+
+    wait_for_final(job);
+    g_assert_cmpstr(agent_job_state_name(agent_job_get_state(job)), ==, "completed");
+    g_assert_cmpuint(agent_job_get_bytes_total(job), ==, DISK2_BYTES);
+    g_assert_false(g_file_test(vda, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(vdb, G_FILE_TEST_IS_REGULAR));
+    disks = g_variant_lookup_value(agent_job_get_result(job), "disks",
+                                   G_VARIANT_TYPE("aa{sv}"));
+    g_assert_cmpuint(g_variant_n_children(disks), ==, 1);
+    disk = g_variant_get_child_value(disks, 0);
+    g_assert_true(g_variant_lookup(disk, "dev", "&s", &dev));
+    g_assert_cmpstr(dev, ==, "vdb");
+}
+
+static void
+test_run_unknown_disk_fails(Fixture *f, gconstpointer data)
+{
+    const char *const vdz[] = { "vdb", "vdz", NULL };
+    g_autoptr(AgentJob) job = add_export_disks(f, 0, vdz);
+    g_autoptr(GDir) dir = NULL;
+
+    wait_for_final(job);
+    g_assert_cmpstr(agent_job_state_name(agent_job_get_state(job)), ==, "failed");
+    g_assert_error(agent_job_get_error(job), FERRY_ERROR, FERRY_ERROR_NOT_FOUND);
+    g_assert_cmpstr(agent_job_get_error(job)->message, ==, "domain 'vm1' has no disk 'vdz'");
+    dir = g_dir_open(f->pool, 0, NULL);
+    g_assert_null(g_dir_read_name(dir));               /* nothing written */
 }
 
 static void
@@ -367,6 +421,8 @@ main(int argc, char **argv)
     g_test_add_func("/agent/export-job/options/defaults-fill-not-override",
                     test_options_defaults);
     ADD("/agent/export-job/run/test-driver-to-file-pool", test_run_to_file_pool);
+    ADD("/agent/export-job/run/only-the-disks-asked-for", test_run_chosen_disk);
+    ADD("/agent/export-job/run/disk-the-domain-lacks-fails", test_run_unknown_disk_fails);
     ADD("/agent/export-job/run/unknown-domain-fails", test_run_unknown_domain_fails);
     ADD("/agent/export-job/run/cancel-removes-part", test_cancel_removes_part);
     return g_test_run();
