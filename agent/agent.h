@@ -200,6 +200,17 @@ gint64 agent_job_get_create_time(const AgentJob *job);  /* µs since epoch */
 gint64 agent_job_get_start_time(const AgentJob *job);   /* 0: not yet */
 gint64 agent_job_get_finish_time(const AgentJob *job);  /* 0: not yet */
 
+/* Worker thread, from a kind's run(): what the job produced, an a{sv}
+ * (floating references are sunk).  It becomes agent_job_get_result()'s
+ * once the worker has ended, and is persisted with the job. */
+void agent_job_set_result(AgentJob *job, GVariant *result);
+/* The queue's thread only: the last run's result, or NULL (borrowed). */
+GVariant *agent_job_get_result(const AgentJob *job);
+/* Any thread: TRUE once Cancel was asked for the current run (the runner
+ * then removes its temporaries; a cancellation by an agent shutdown, which
+ * leaves the job resumable, does not set it). */
+gboolean agent_job_get_cancel_requested(const AgentJob *job);
+
 /* Called by a runner, from its worker thread, whenever work got done:
  * @done of @total bytes (@total 0 while unknown). */
 typedef void (*AgentJobProgressFunc)(AgentJob *job, guint64 done, guint64 total);
@@ -213,6 +224,10 @@ struct agent_job_kind {
      * FALSE with G_IO_ERROR_CANCELLED once @cancellable fires. */
     gboolean (*run)(AgentJob *job, GCancellable *cancellable,
                     AgentJobProgressFunc progress, GError **error);
+    /* Main thread, at Export, after check: refuse a VM name or target the
+     * kind cannot use, without I/O (parse the URI only).  May be NULL. */
+    gboolean (*check_target)(const char *vm, const char *target, GVariant *options,
+                             GError **error);
 };
 
 /**
@@ -295,6 +310,9 @@ typedef struct {
     char *format;                 /* [export] format, default "qcow2" */
     char *known_hosts;            /* [export] known-hosts, or NULL */
     guint64 bandwidth_limit;      /* [export] bandwidth-limit, bytes/s, 0 none */
+    char *connect;                /* [agent] connect: libvirt URI, or NULL */
+    char *identity;               /* [export] identity, or NULL */
+    char *password_file;          /* [export] password-file, or NULL */
 } AgentConfig;
 
 #define AGENT_CONFIG_MAX_BYTES (64 * 1024)
@@ -349,10 +367,66 @@ typedef struct {
     gboolean progress;           /* per-disk progress on stderr */
     gboolean json;               /* JSON events on stdout, one per line */
     GCancellable *cancellable;
+    /* Target devs to export ("vda"), NULL-terminated; NULL for all. */
+    const char *const *disks;
+    /* Nothing on stdout or stderr (a worker of ferry-agent): what the CLI
+     * prints goes to g_info() instead. */
+    gboolean quiet;
+    /* Called from the exporting thread as work gets done: @done of @total
+     * bytes of guest data over every disk exported (disks a resume finds
+     * finished count as done).  May be NULL. */
+    void (*on_progress)(guint64 done, guint64 total, gpointer data);
+    gpointer on_progress_data;
 } AgentExportOptions;
 
-/* Runs the export into @target (not yet connected). */
+/* One disk that reached its final name. */
+typedef struct {
+    char *dev;                   /* "vda" */
+    char *file;                  /* its name in the pool */
+    char sha256[65];             /* as the target computed it */
+    guint64 virtual_size;
+    guint64 bytes_sent;          /* this run, retries included */
+    guint64 resumed_at;          /* output bytes kept from a .part */
+} AgentExportDisk;
+
+/* What agent_export_run() did, filled in on success and failure alike. */
+typedef struct {
+    char *pool;                  /* the pool directory on the target */
+    char *manifest;              /* the manifest's name, once written */
+    GArray *disks;               /* of AgentExportDisk, in domain order */
+    /* "<name>.part" of every planned disk not finished: what a failed or
+     * cancelled run may have left in the pool. */
+    GPtrArray *parts;
+} AgentExportResult;
+
+void agent_export_result_clear(AgentExportResult *result);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(AgentExportResult, agent_export_result_clear)
+
+/* FERRY_ERROR_NOT_FOUND unless domain @vm exists on @connect_uri (NULL:
+ * the default), FERRY_ERROR_BUSY unless it is shut off, FERRY_ERROR_NETWORK
+ * when libvirt cannot be reached: what an export would refuse first.
+ * Blocks on libvirt. */
+gboolean agent_export_check_domain(const char *connect_uri, const char *vm,
+                                   GError **error);
+
+/* Runs the export into @target (not yet connected); @result (nullable)
+ * must be zeroed and is filled in even when the export fails. */
 gboolean agent_export_run(struct _Target *target, const AgentExportOptions *opts,
-                          GError **error);
+                          AgentExportResult *result, GError **error);
+
+/* ---- the "export" job kind (agent/export-job.c) -------------------------
+ * Options of Manager.Export for it (a{sv}), as `ferry export` names them:
+ * connect, format, options, name, known-hosts, accept-new, host-key,
+ * identity (s or as), password-file, bwlimit (bytes/s).  The agent's
+ * settings fill in what the caller left out, at Export, so that a Resume
+ * after a restart runs with the same ones. */
+extern const struct agent_job_kind agent_job_kind_export;
+
+/* @options with the defaults of @config added where absent (a new a{sv},
+ * floating). */
+GVariant *agent_export_job_options(GVariant *options, const AgentConfig *config);
+/* The options that name files the agent reads or writes as itself:
+ * "identity", "password-file", "known-hosts". */
+gboolean agent_export_job_names_files(GVariant *options, const char **key);
 
 int cmd_export(int argc, char **argv);

@@ -23,8 +23,8 @@
 #define AGENT_AUTH_MAX_GROUPS 1024
 #define AGENT_AUTH_TIMEOUT_MS (25 * 1000)
 
-static gboolean
-agent_auth_caller_uid(GDBusMethodInvocation *invocation, uid_t *uid, GError **error)
+gboolean
+agent_dbus_caller_uid(GDBusMethodInvocation *invocation, uid_t *uid, GError **error)
 {
     GDBusConnection *conn = g_dbus_method_invocation_get_connection(invocation);
     const char *sender = g_dbus_method_invocation_get_sender(invocation);
@@ -123,7 +123,7 @@ agent_dbus_authorize(AgentService *svc, GDBusMethodInvocation *invocation,
     const char *group = svc->config->group;
     uid_t uid;
 
-    if (!agent_auth_caller_uid(invocation, &uid, error))
+    if (!agent_dbus_caller_uid(invocation, &uid, error))
         return FALSE;
     if (uid == 0 || agent_auth_in_group(uid, group) ||
         agent_auth_polkit(svc, sender, action))

@@ -185,6 +185,7 @@ agent_client_job_to_json(FerryJob *job)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
     const char *const *disks = ferry_job_get_disks(job);
+    GVariant *result;
 
     json_builder_begin_object(b);
     agent_client_json_string(b, "id", ferry_job_get_id(job));
@@ -210,6 +211,16 @@ agent_client_job_to_json(FerryJob *job)
     agent_client_json_uint(b, "create_time", ferry_job_get_create_time(job));
     agent_client_json_uint(b, "start_time", ferry_job_get_start_time(job));
     agent_client_json_uint(b, "finish_time", ferry_job_get_finish_time(job));
+    /* What the job made (an export's manifest and checksums): {} until it
+     * completes.  Integers become JSON numbers, as everywhere here. */
+    json_builder_set_member_name(b, "result");
+    result = ferry_job_get_result(job);
+    if (result && g_variant_is_of_type(result, G_VARIANT_TYPE_VARDICT))
+        json_builder_add_value(b, json_gvariant_serialize(result));
+    else {
+        json_builder_begin_object(b);
+        json_builder_end_object(b);
+    }
     json_builder_end_object(b);
     return json_builder_get_root(b);
 }

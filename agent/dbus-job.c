@@ -108,6 +108,7 @@ agent_dbus_job_sync(AgentDbusJob *djob)
     AgentJob *job = djob->job;
     const GError *error = agent_job_get_error(job);
     guint64 bytes = agent_job_get_bytes(job), total = agent_job_get_bytes_total(job);
+    GVariant *result = agent_job_get_result(job);
 
     ferry_job_set_state(djob->iface, agent_job_state_name(agent_job_get_state(job)));
     ferry_job_set_bytes(djob->iface, bytes);
@@ -117,6 +118,8 @@ agent_dbus_job_sync(AgentDbusJob *djob)
     ferry_job_set_rate(djob->iface, agent_job_get_rate(job));
     ferry_job_set_error(djob->iface, error ? error->message : "");
     ferry_job_set_error_name(djob->iface, agent_dbus_error_name_for(error));
+    ferry_job_set_result(djob->iface, result ? result :
+                         g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0));
     ferry_job_set_create_time(djob->iface, (guint64)agent_job_get_create_time(job));
     ferry_job_set_start_time(djob->iface, (guint64)agent_job_get_start_time(job));
     ferry_job_set_finish_time(djob->iface, (guint64)agent_job_get_finish_time(job));

@@ -68,6 +68,10 @@ gboolean agent_dbus_authorize(AgentService *svc, GDBusMethodInvocation *invocati
 
 #define AGENT_POLKIT_ACTION_MANAGE "org.ferry.agent1.manage-jobs"
 
+/* The caller's uid, from the bus; FERRY_ERROR_AUTH when unknown. */
+gboolean agent_dbus_caller_uid(GDBusMethodInvocation *invocation, uid_t *uid,
+                               GError **error);
+
 /* ---- clients (agent/dbus-client.c) --------------------------------------- */
 
 /**
@@ -87,7 +91,8 @@ FerryJob *agent_client_get_job(GDBusObjectManager *objects, const char *id, GErr
 /* Every job, oldest first (new references). */
 GPtrArray *agent_client_list_jobs(GDBusObjectManager *objects);
 /* {"id", "kind", "vm", "target", "disks", "state", "progress", "bytes",
- *  "bytes_total", "rate", "error", "error_name", "create_time", ...} */
+ *  "bytes_total", "rate", "error", "error_name", "create_time", ...,
+ *  "result": the Result property as a JSON object} */
 JsonNode *agent_client_job_to_json(FerryJob *job);
 /* Turns a D-Bus error from the agent back into its FERRY_ERROR and
  * drops GDBus's "GDBus.Error:name:" prefix. */

@@ -9,7 +9,8 @@
  * Each handle_*() validates, authorizes (agent/dbus-auth.c), calls the
  * agent_*() function that does the work, and answers exactly once, as
  * udisks' handlers do.  ListImportableVms talks to libvirt, which may
- * block, so it runs in a GTask thread.
+ * block, so it runs in a GTask thread; so does Export's look at the
+ * domain before an export job is queued.
  */
 #include <config.h>
 
@@ -123,6 +124,7 @@ static gboolean
 handle_list_importable_vms(FerryManager *manager, GDBusMethodInvocation *invocation,
                            GVariant *options, gpointer data)
 {
+    AgentService *svc = data;
     g_autoptr(GTask) task = NULL;
     ListVmsArgs *args = g_new0(ListVmsArgs, 1);
     const char *uri = NULL;
@@ -130,6 +132,8 @@ handle_list_importable_vms(FerryManager *manager, GDBusMethodInvocation *invocat
 
     if (g_variant_lookup(options, "uri", "&s", &uri) && *uri)
         args->uri = g_strdup(uri);
+    else
+        args->uri = g_strdup(svc->config->connect);
     if (g_variant_lookup(options, "all", "b", &all) && all)
         args->flags |= AGENT_INVENTORY_ALL;
     task = g_task_new(manager, NULL, list_vms_done, invocation);
@@ -140,40 +144,171 @@ handle_list_importable_vms(FerryManager *manager, GDBusMethodInvocation *invocat
 
 /* ---- Export, ListJobs ---------------------------------------------------- */
 
+/* The export kind's options as the job will keep them: a caller other than
+ * root may not name files for the agent to read (the agent reads them as
+ * root: a key or password file sent to a host of the caller's choosing, a
+ * known_hosts file written with accept-new); the settings fill in the rest. */
+static GVariant *
+service_export_options(AgentService *svc, GDBusMethodInvocation *invocation,
+                       GVariant *options, GError **error)
+{
+    const char *kind = "export", *key = NULL;
+    uid_t uid;
+
+    g_variant_lookup(options, "kind", "&s", &kind);
+    if (!g_str_equal(kind, "export"))
+        return g_variant_ref(options);
+    if (agent_export_job_names_files(options, &key)) {
+        if (!agent_dbus_caller_uid(invocation, &uid, error))
+            return NULL;
+        if (uid != 0) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_AUTH,
+                        "Export: option '%s': only root may name files for the agent "
+                        "to read; set [export] %s in ferry.conf instead", key, key);
+            return NULL;
+        }
+    }
+    return g_variant_ref_sink(agent_export_job_options(options, svc->config));
+}
+
+/* An Export being handled: what the job will be made of. */
+typedef struct {
+    AgentService *svc;
+    FerryManager *manager;
+    GDBusMethodInvocation *invocation;   /* answered (and so released) once */
+    char *vm;
+    char *target;
+    char **disks;                        /* NULL: every disk */
+    GVariant *options;                   /* the job's, defaults filled in */
+} ExportCall;
+
+static void
+export_call_free(gpointer data)
+{
+    ExportCall *call = data;
+
+    g_free(call->vm);
+    g_free(call->target);
+    g_strfreev(call->disks);
+    g_clear_pointer(&call->options, g_variant_unref);
+    g_free(call);
+}
+
+/* Queues the job and answers (main thread). */
+static void
+service_export_queue(ExportCall *call)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(AgentJob) job = NULL;
+    g_autofree char *path = NULL;
+
+    job = agent_job_queue_add(call->svc->queue, call->vm, call->target,
+                              (const char *const *)call->disks, call->options, &error);
+    if (!job) {
+        g_dbus_method_invocation_return_gerror(call->invocation, error);
+        return;
+    }
+    g_info("job %s: %s of '%s' to %s queued by %s", agent_job_get_id(job),
+           agent_job_get_kind(job), call->vm, call->target,
+           g_dbus_method_invocation_get_sender(call->invocation));
+    path = agent_dbus_job_path(agent_job_get_id(job));
+    ferry_manager_complete_export(call->manager, call->invocation, path);
+}
+
+/* libvirt may block: the domain is looked up in a GTask thread. */
+static void
+export_check_domain_thread(GTask *task, gpointer source, gpointer data,
+                           GCancellable *cancellable)
+{
+    ExportCall *call = data;
+    const char *connect = NULL;
+    GError *error = NULL;
+
+    g_variant_lookup(call->options, "connect", "&s", &connect);
+    if (!agent_export_check_domain(connect, call->vm, &error))
+        g_task_return_error(task, error);
+    else
+        g_task_return_boolean(task, TRUE);
+}
+
+static void
+export_check_domain_done(GObject *source, GAsyncResult *result, gpointer data)
+{
+    ExportCall *call = g_task_get_task_data(G_TASK(result));
+    g_autoptr(GError) error = NULL;
+
+    if (!g_task_propagate_boolean(G_TASK(result), &error)) {
+        g_dbus_method_invocation_return_gerror(call->invocation, error);
+        return;
+    }
+    service_export_queue(call);
+}
+
+/* An export job is checked before it is queued, so that a caller learns of
+ * a bad option, an unknown or running domain at once, as a D-Bus error,
+ * rather than from a job that fails: the options and the target URI here
+ * (no I/O), the domain in a thread. */
+static gboolean
+service_export_check(ExportCall *call)
+{
+    const struct agent_job_kind *kind = &agent_job_kind_export;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GTask) task = NULL;
+
+    if (!kind->check(call->options, &error) ||
+        !kind->check_target(call->vm, call->target, call->options, &error)) {
+        g_dbus_method_invocation_return_gerror(call->invocation, error);
+        return FALSE;
+    }
+    task = g_task_new(call->manager, NULL, export_check_domain_done, NULL);
+    g_task_set_task_data(task, call, export_call_free);
+    g_task_run_in_thread(task, export_check_domain_thread);
+    return TRUE;
+}
+
 static gboolean
 handle_export(FerryManager *manager, GDBusMethodInvocation *invocation, const char *vm,
               const char *target, GVariant *options, gpointer data)
 {
     AgentService *svc = data;
     g_autoptr(GError) error = NULL;
-    g_autoptr(AgentJob) job = NULL;
-    g_autofree const char **disks = NULL;
-    g_autofree char *path = NULL;
     g_autoptr(GVariant) disks_v = g_variant_lookup_value(options, "disks", NULL);
+    ExportCall *call;
+    const char *kind = "export";
 
     if (!agent_dbus_authorize(svc, invocation, AGENT_POLKIT_ACTION_MANAGE, "Export", &error)) {
         g_dbus_method_invocation_return_gerror(invocation, error);
         return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-    if (disks_v) {
-        if (!g_variant_is_of_type(disks_v, G_VARIANT_TYPE_STRING_ARRAY)) {
-            g_set_error(&error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                        "option 'disks': expected type 'as', got '%s'",
-                        g_variant_get_type_string(disks_v));
-            g_dbus_method_invocation_return_gerror(invocation, error);
-            return G_DBUS_METHOD_INVOCATION_HANDLED;
-        }
-        disks = g_variant_get_strv(disks_v, NULL);
-    }
-    job = agent_job_queue_add(svc->queue, vm, target, disks, options, &error);
-    if (!job) {
+    if (disks_v && !g_variant_is_of_type(disks_v, G_VARIANT_TYPE_STRING_ARRAY)) {
+        g_set_error(&error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "option 'disks': expected type 'as', got '%s'",
+                    g_variant_get_type_string(disks_v));
         g_dbus_method_invocation_return_gerror(invocation, error);
         return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
-    g_info("job %s: %s of '%s' to %s queued by %s", agent_job_get_id(job),
-           agent_job_get_kind(job), vm, target, g_dbus_method_invocation_get_sender(invocation));
-    path = agent_dbus_job_path(agent_job_get_id(job));
-    ferry_manager_complete_export(manager, invocation, path);
+    call = g_new0(ExportCall, 1);
+    call->svc = svc;
+    call->manager = manager;
+    call->invocation = invocation;
+    call->vm = g_strdup(vm);
+    call->target = g_strdup(target);
+    call->disks = disks_v ? g_variant_dup_strv(disks_v, NULL) : NULL;
+    call->options = service_export_options(svc, invocation, options, &error);
+    if (!call->options) {
+        g_dbus_method_invocation_return_gerror(invocation, error);
+        export_call_free(call);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    g_variant_lookup(call->options, "kind", "&s", &kind);
+    if (g_str_equal(kind, "export")) {
+        /* The task owns @call from here on, answered or not. */
+        if (!service_export_check(call))
+            export_call_free(call);
+        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    }
+    service_export_queue(call);
+    export_call_free(call);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

@@ -24,6 +24,11 @@
  * the allocation map alone, so the same source gives the same stream, and
  * the final sha256 on the target proves it.  Should it ever differ, the
  * disk is sent again from 0, once.  The same holds for --resume.
+ *
+ * The same code serves ferry-agent's "export" jobs (agent/export-job.c):
+ * there it runs in a worker thread, prints nothing (opts->quiet), reports
+ * its bytes through opts->on_progress and hands back what it made (and
+ * what it may have left) in an AgentExportResult.
  */
 #include <config.h>
 
@@ -56,6 +61,7 @@ typedef struct {
     guint64 bytes_sent;
     guint64 resumed_at;
     guint retries;
+    gboolean finished;          /* under its final name, hash known */
     char sha256[65];
 } ExportDisk;
 
@@ -69,6 +75,8 @@ typedef struct {
     /* progress */
     ExportDisk *current;
     int last_permille;
+    guint64 guest_total;        /* virtual sizes of every disk exported */
+    guint64 guest_before;       /* ... of the disks finished so far */
 } Export;
 
 static void
@@ -127,6 +135,9 @@ export_progress(guint64 done, guint64 total, gpointer data)
     Export *ex = data;
     int permille = total ? (int)(done * 1000 / total) : 1000;
 
+    if (ex->opts->on_progress)
+        ex->opts->on_progress(ex->guest_before + MIN(done, ex->current->virtual_size),
+                              ex->guest_total, ex->opts->on_progress_data);
     if (permille == ex->last_permille)
         return;
     ex->last_permille = permille;
@@ -137,7 +148,7 @@ export_progress(guint64 done, guint64 total, gpointer data)
         export_add_int(b, "total", total);
         export_emit_event(ex, b);
     }
-    if (ex->opts->progress && isatty(STDERR_FILENO)) {
+    if (ex->opts->progress && !ex->opts->quiet && isatty(STDERR_FILENO)) {
         fprintf(stderr, "\r    %s -> %s (%d.%d/100%%)",
                 ex->current->disk->target, ex->current->name,
                 permille / 10, permille % 10);
@@ -192,6 +203,41 @@ export_silence_libvirt(void *data, virErrorPtr err)
 {
 }
 
+gboolean
+agent_export_check_domain(const char *connect_uri, const char *vm, GError **error)
+{
+    const char *uri = connect_uri ? connect_uri : agent_inventory_default_uri();
+    g_autoptr(virConnect) conn = NULL;
+    g_autoptr(virDomain) dom = NULL;
+    int state = VIR_DOMAIN_NOSTATE, reason = 0;
+
+    virSetErrorFunc(NULL, export_silence_libvirt);
+    conn = virConnectOpenReadOnly(uri);
+    if (!conn) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_NETWORK,
+                    "%s: cannot connect: %s", uri, virGetLastErrorMessage());
+        return FALSE;
+    }
+    dom = virDomainLookupByName(conn, vm);
+    if (!dom) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
+                    "domain '%s' not found on %s", vm, uri);
+        return FALSE;
+    }
+    if (virDomainGetState(dom, &state, &reason, 0) < 0) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_FAILED,
+                    "domain '%s': cannot read its state: %s", vm,
+                    virGetLastErrorMessage());
+        return FALSE;
+    }
+    if (state != VIR_DOMAIN_SHUTOFF) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_BUSY,
+                    "domain '%s' is running: shut it down before exporting", vm);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean
 export_load_domain(Export *ex, GError **error)
 {
@@ -244,6 +290,39 @@ export_load_domain(Export *ex, GError **error)
 
 /* ---- planning ---------------------------------------------------------- */
 
+/* Every dev in opts->disks must be a disk of the domain: a typo must not
+ * export less than was asked for. */
+static gboolean
+export_check_disk_filter(Export *ex, GError **error)
+{
+    const char *const *want;
+    guint i;
+
+    if (!ex->opts->disks)
+        return TRUE;
+    if (!ex->opts->disks[0]) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "domain '%s': the list of disks to export is empty",
+                    ex->opts->vm);
+        return FALSE;
+    }
+    for (want = ex->opts->disks; *want; want++) {
+        gboolean found = FALSE;
+
+        for (i = 0; i < ex->domain->disks->len && !found; i++) {
+            const AgentDisk *disk = g_ptr_array_index(ex->domain->disks, i);
+
+            found = g_strcmp0(disk->target, *want) == 0;
+        }
+        if (!found) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
+                        "domain '%s' has no disk '%s'", ex->opts->vm, *want);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
 static gboolean
 export_plan(Export *ex, GError **error)
 {
@@ -262,6 +341,8 @@ export_plan(Export *ex, GError **error)
     g_hash_table_add(names, xmlname);
     ex->disks = g_array_new(FALSE, TRUE, sizeof(ExportDisk));
     g_array_set_clear_func(ex->disks, export_disk_clear);
+    if (!export_check_disk_filter(ex, error))
+        return FALSE;
     for (i = 0; i < ex->domain->disks->len; i++) {
         const AgentDisk *disk = g_ptr_array_index(ex->domain->disks, i);
         ConvConvertOptions copts = { 0 };
@@ -269,10 +350,13 @@ export_plan(Export *ex, GError **error)
         ExportDisk d = { 0 };
         ExportDisk *dp;
 
+        if (ex->opts->disks &&
+            !g_strv_contains(ex->opts->disks, disk->target))
+            continue;
         d.disk = disk;
         d.index = i;
         g_array_append_val(ex->disks, d);
-        dp = &g_array_index(ex->disks, ExportDisk, i);
+        dp = &g_array_index(ex->disks, ExportDisk, ex->disks->len - 1);
         dp->name = target_expand_name(tmpl, ex->opts->vm, disk->target, i,
                                       ex->opts->format, error);
         if (!dp->name)
@@ -299,6 +383,7 @@ export_plan(Export *ex, GError **error)
         dp->planned = conv_output_get_planned_size(out);
         if (!dp->planned)
             dp->planned = dp->virtual_size;
+        ex->guest_total += dp->virtual_size;
     }
     return TRUE;
 }
@@ -376,7 +461,10 @@ export_reconnect(Export *ex, ExportDisk *d, GError **error)
             return FALSE;
         }
         d->retries++;
-        if (ex->opts->progress || !ex->opts->json)
+        if (ex->opts->quiet)
+            g_info("%s: connection lost; retry %u in %u s",
+                   target_get_name(ex->target), d->retries, wait);
+        else if (ex->opts->progress || !ex->opts->json)
             fprintf(stderr, "%sferry: %s: connection lost; retry %u in %u s\n",
                     ex->opts->progress && isatty(STDERR_FILENO) ? "\n" : "",
                     target_get_name(ex->target), d->retries, wait);
@@ -431,7 +519,7 @@ export_one_disk(Export *ex, ExportDisk *d, GError **error)
             d->bytes_sent += up.bytes_sent;
             d->resumed_at = d->part_size;
             memcpy(d->sha256, up.sha256, sizeof(d->sha256));
-            if (ex->opts->progress && isatty(STDERR_FILENO))
+            if (ex->opts->progress && !ex->opts->quiet && isatty(STDERR_FILENO))
                 fprintf(stderr, "\n");
             return TRUE;
         }
@@ -521,9 +609,55 @@ export_adopt_done_disk(Export *ex, ExportDisk *d, GError **error)
     return TRUE;
 }
 
+void
+agent_export_result_clear(AgentExportResult *result)
+{
+    guint i;
+
+    g_clear_pointer(&result->pool, g_free);
+    g_clear_pointer(&result->manifest, g_free);
+    if (result->disks) {
+        for (i = 0; i < result->disks->len; i++) {
+            AgentExportDisk *d = &g_array_index(result->disks, AgentExportDisk, i);
+
+            g_free(d->dev);
+            g_free(d->file);
+        }
+        g_clear_pointer(&result->disks, g_array_unref);
+    }
+    g_clear_pointer(&result->parts, g_ptr_array_unref);
+}
+
+/* What was made and what may be left, from the disks' state. */
+static void
+export_fill_result(Export *ex, AgentExportResult *result)
+{
+    guint i;
+
+    result->pool = g_strdup(target_get_pool(ex->target));
+    result->disks = g_array_new(FALSE, TRUE, sizeof(AgentExportDisk));
+    result->parts = g_ptr_array_new_with_free_func(g_free);
+    for (i = 0; ex->disks && i < ex->disks->len; i++) {
+        ExportDisk *d = &g_array_index(ex->disks, ExportDisk, i);
+        AgentExportDisk out = { 0 };
+
+        if (!d->finished) {
+            g_ptr_array_add(result->parts, g_strconcat(d->name, ".part", NULL));
+            continue;
+        }
+        out.dev = g_strdup(d->disk->target);
+        out.file = g_strdup(d->name);
+        memcpy(out.sha256, d->sha256, sizeof(out.sha256));
+        out.virtual_size = d->virtual_size;
+        out.bytes_sent = d->bytes_sent;
+        out.resumed_at = d->resumed_at;
+        g_array_append_val(result->disks, out);
+    }
+}
+
 gboolean
 agent_export_run(Target *target, const AgentExportOptions *opts,
-                 GError **error)
+                 AgentExportResult *result, GError **error)
 {
     Export ex = { 0 };
     g_autofree char *manifest = NULL;
@@ -538,6 +672,8 @@ agent_export_run(Target *target, const AgentExportOptions *opts,
         goto cleanup;
     if (!target_connect(target, error) || !export_check_target(&ex, error))
         goto cleanup;
+    if (opts->on_progress)
+        opts->on_progress(0, ex.guest_total, opts->on_progress_data);
 
     for (i = 0; i < ex.disks->len; i++) {
         ExportDisk *d = &g_array_index(ex.disks, ExportDisk, i);
@@ -558,6 +694,10 @@ agent_export_run(Target *target, const AgentExportOptions *opts,
             g_prefix_error(error, "disk %s: ", d->disk->target);
             goto cleanup;
         }
+        d->finished = TRUE;
+        ex.guest_before += d->virtual_size;
+        if (opts->on_progress)
+            opts->on_progress(ex.guest_before, ex.guest_total, opts->on_progress_data);
         if (opts->json) {
             g_autoptr(JsonBuilder) b = export_event_new("disk-done", d);
 
@@ -566,6 +706,11 @@ agent_export_run(Target *target, const AgentExportOptions *opts,
             export_add_int(b, "bytes-sent", d->bytes_sent);
             export_add_int(b, "resumed-at", d->resumed_at);
             export_emit_event(&ex, b);
+        } else if (opts->quiet) {
+            g_info("%s: %s -> %s: sha256 %s verified on the target (%"
+                   G_GUINT64_FORMAT " bytes sent, resumed at %" G_GUINT64_FORMAT
+                   ")", target_get_name(target), d->disk->target, d->name,
+                   d->sha256, d->bytes_sent, d->resumed_at);
         } else {
             printf("%s -> %s: sha256 %s verified on the target (%"
                    G_GUINT64_FORMAT " bytes sent)\n", d->disk->target, d->name,
@@ -587,6 +732,11 @@ agent_export_run(Target *target, const AgentExportOptions *opts,
     }
     ok = TRUE;
 cleanup:
+    if (result) {
+        export_fill_result(&ex, result);
+        if (ok)
+            result->manifest = g_strdup(manifest_name);
+    }
     if (ex.disks)
         g_array_unref(ex.disks);
     agent_domain_free(ex.domain);

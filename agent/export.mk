@@ -2,6 +2,6 @@
 # `ferry export`: a domain's disks to a file:// or ssh:// pool (providers/).
 agent_libagent_a_SOURCES += \
 	agent/export.c \
+	agent/export-job.c \
 	agent/cmd-export.c
 
-ferry_LDADD += $(PROVIDERS_LIBS)

@@ -10,9 +10,11 @@
 #include <config.h>
 
 #include <glib-unix.h>
+#include <libxml/parser.h>
 #include <stdio.h>
 
 #include "agent/dbus-priv.h"
+#include "providers/providers.h"
 
 #ifndef FERRY_SYSCONFDIR
 #define FERRY_SYSCONFDIR "/etc"
@@ -113,6 +115,14 @@ main(int argc, char **argv)
             agent_state_dir_default(session);
 
     agent_dbus_errors_register();
+    /* libxml2 (domain XML, read by ListImportableVms and export workers
+     * at once) wants its one-time setup done before threads use it. */
+    xmlInitParser();
+    /* libssh2 (and the OpenSSL under it) once, before any export worker. */
+    if (!ssh_global_init(&error)) {
+        fprintf(stderr, "ferry-agent: %s\n", error->message);
+        return agent_exit_status(error);
+    }
     queue = agent_job_queue_new(state_dir, config->concurrency, &error);
     if (!queue) {
         fprintf(stderr, "ferry-agent: %s\n", error->message);
@@ -142,6 +152,7 @@ main(int argc, char **argv)
     agent_service_stop(&svc);
     /* Stops the workers and persists them as interrupted. */
     g_clear_pointer(&queue, agent_job_queue_free);
+    ssh_global_exit();
     g_dbus_connection_flush_sync(conn, NULL, NULL);
     return svc.exit_status;
 }

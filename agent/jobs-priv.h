@@ -42,10 +42,14 @@ struct _AgentJob {
     /* g_atomic access only (workers write, the main loop reads). */
     guint64 bytes;
     guint64 bytes_total;
+    gint cancel_requested;         /* set before the cancellable fires */
+    /* The worker thread only, until the queue's thread joins it. */
+    GVariant *result_new;          /* agent_job_set_result()'s */
     /* The queue's thread only. */
     AgentJobState state;
     gboolean cancelling;           /* Cancel asked while running */
     GError *error;                 /* failed: why */
+    GVariant *result_data;         /* a{sv}: the last run's, or NULL */
     gint64 create_time, start_time, finish_time;
     guint64 rate;                  /* bytes/s, smoothed */
     guint64 rate_last_bytes;
@@ -88,6 +92,10 @@ AgentJob *agent_state_load_job(const char *path, GError **error);
  * logged and skipped (one bad file must not stop the agent). */
 GPtrArray *agent_state_load_jobs(const char *jobs_dir, GError **error);
 void agent_state_remove_job(const char *jobs_dir, const AgentJob *job);
+
+/* Replaces the job's result (queue's thread; takes @result's reference,
+ * floating or full). */
+void agent_job_take_result(AgentJob *job, GVariant *result);
 
 /* agent/jobs-test.c */
 extern const struct agent_job_kind agent_job_kind_test_sleep;

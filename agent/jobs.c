@@ -47,13 +47,14 @@ static const guint agent_job_state_moves[] = {
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(agent_job_state_moves) == AGENT_JOB_STATE_LAST);
 
-/* The kinds, by name.  "export" is declared but has no runner yet. */
+/* The kinds, by name.  A kind declared with a NULL runner is refused as
+ * not available in this build. */
 static const struct {
     const char *name;
     const struct agent_job_kind *kind;
     gboolean test_only;              /* needs FERRY_AGENT_TEST_JOBS=1 */
 } agent_job_kinds[] = {
-    { "export", NULL, FALSE },
+    { "export", &agent_job_kind_export, FALSE },
     { "test-sleep", &agent_job_kind_test_sleep, TRUE },
 };
 
@@ -202,6 +203,8 @@ agent_job_unref(AgentJob *job)
     g_clear_object(&job->cancellable);
     g_clear_error(&job->error);
     g_clear_error(&job->result);
+    g_clear_pointer(&job->result_new, g_variant_unref);
+    g_clear_pointer(&job->result_data, g_variant_unref);
     if (job->context)
         g_main_context_unref(job->context);
     g_free(job);
@@ -223,6 +226,30 @@ const GError *agent_job_get_error(const AgentJob *job) { return job->error; }
 gint64 agent_job_get_create_time(const AgentJob *job) { return job->create_time; }
 gint64 agent_job_get_start_time(const AgentJob *job) { return job->start_time; }
 gint64 agent_job_get_finish_time(const AgentJob *job) { return job->finish_time; }
+
+GVariant *agent_job_get_result(const AgentJob *job) { return job->result_data; }
+
+void
+agent_job_set_result(AgentJob *job, GVariant *result)
+{
+    g_return_if_fail(g_variant_is_of_type(result, G_VARIANT_TYPE_VARDICT));
+    g_clear_pointer(&job->result_new, g_variant_unref);
+    job->result_new = g_variant_ref_sink(result);
+}
+
+void
+agent_job_take_result(AgentJob *job, GVariant *result)
+{
+    g_clear_pointer(&job->result_data, g_variant_unref);
+    /* take_ref: a floating reference is sunk, a full one is taken over. */
+    job->result_data = result ? g_variant_take_ref(result) : NULL;
+}
+
+gboolean
+agent_job_get_cancel_requested(const AgentJob *job)
+{
+    return g_atomic_int_get(&job->cancel_requested) != 0;
+}
 
 guint64
 agent_job_get_bytes(const AgentJob *job)
@@ -293,6 +320,8 @@ agent_job_worker_done(gpointer data)
         return G_SOURCE_REMOVE;    /* the queue was freed and joined it */
     g_thread_join(g_steal_pointer(&job->thread));
     result = g_steal_pointer(&job->result);
+    if (job->result_new)
+        agent_job_take_result(job, g_steal_pointer(&job->result_new));
     queue->running--;
     job->rate = 0;
     g_clear_error(&job->error);
@@ -342,6 +371,8 @@ agent_job_queue_run(AgentJobQueue *queue, AgentJob *job)
     if (job->runner) {
         g_clear_object(&job->cancellable);
         job->cancellable = g_cancellable_new();
+        g_atomic_int_set(&job->cancel_requested, 0);
+        agent_job_take_result(job, NULL);
         if (!job->context)
             job->context = g_main_context_ref(queue->context);
         job->thread = g_thread_try_new(name, agent_job_worker, agent_job_ref(job), &error);
@@ -480,6 +511,8 @@ agent_job_queue_free(AgentJobQueue *queue)
             if (!job->thread)
                 continue;
             g_thread_join(g_steal_pointer(&job->thread));
+            if (job->result_new)
+                agent_job_take_result(job, g_steal_pointer(&job->result_new));
             /* A worker stopped by the shutdown, not by a Cancel, leaves a
              * resumable job; one that ended by itself keeps its result. */
             if (!job->result) {
@@ -626,6 +659,8 @@ agent_job_queue_add(AgentJobQueue *queue, const char *vm, const char *target,
         return NULL;
     if (kind->check && !kind->check(options, error))
         return NULL;
+    if (kind->check_target && !kind->check_target(vm, target, options, error))
+        return NULL;
     if (queue->next_number == 0) {      /* wrapped past G_MAXUINT32 */
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_FAILED, "no job ids left");
         return NULL;
@@ -654,6 +689,9 @@ agent_job_queue_cancel(AgentJobQueue *queue, AgentJob *job, GError **error)
             return FALSE;
         }
         job->cancelling = TRUE;
+        /* Before the cancellable fires: the worker reads it once it sees
+         * the cancellation, to tell a Cancel from a shutdown. */
+        g_atomic_int_set(&job->cancel_requested, 1);
         g_cancellable_cancel(job->cancellable);
         return TRUE;                 /* the worker ends it */
     case AGENT_JOB_QUEUED:

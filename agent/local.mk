@@ -13,8 +13,10 @@ agent_libagent_a_SOURCES = \
 include agent/inventory.mk
 include agent/image-cmds.mk
 
-AGENT_LIBS = agent/libagent.a $(CONV_LIBS) $(JSON_LIBS) $(LIBVIRT_LIBS) \
-	$(LIBXML_LIBS) $(GLIB_LIBS)
+# jobs.c names the export job kind, which needs providers/ (and so
+# transport/): every program with libagent.a links them.
+AGENT_LIBS = agent/libagent.a $(PROVIDERS_LIBS) $(CONV_LIBS) $(JSON_LIBS) \
+	$(LIBVIRT_LIBS) $(LIBXML_LIBS) $(GLIB_LIBS)
 
 bin_PROGRAMS += ferry ferry-agent
 

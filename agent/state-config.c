@@ -3,8 +3,9 @@
  * state-config.c: /etc/ferry/ferry.conf, the agent's settings, a GKeyFile
  * (data/ferry.conf.example documents every key):
  *
- *   [agent]  concurrency (1..64), group, state-dir
- *   [export] format, known-hosts, bandwidth-limit (bytes/s, 0 = none)
+ *   [agent]  concurrency (1..64), group, state-dir, connect (libvirt URI)
+ *   [export] format, known-hosts, bandwidth-limit (bytes/s, 0 = none),
+ *            identity, password-file
  *
  * Unknown groups and keys are ignored so that a newer file works with an
  * older agent; a known key with a bad value is an error naming the file,
@@ -39,6 +40,9 @@ agent_config_free(AgentConfig *config)
     g_free(config->state_dir);
     g_free(config->format);
     g_free(config->known_hosts);
+    g_free(config->connect);
+    g_free(config->identity);
+    g_free(config->password_file);
     g_free(config);
 }
 
@@ -131,10 +135,14 @@ agent_config_load(const char *path, gboolean optional, GError **error)
                            &concurrency, error) ||
         !agent_config_string(kf, path, "agent", "group", &config->group, error) ||
         !agent_config_string(kf, path, "agent", "state-dir", &config->state_dir, error) ||
+        !agent_config_string(kf, path, "agent", "connect", &config->connect, error) ||
         !agent_config_string(kf, path, "export", "format", &config->format, error) ||
         !agent_config_string(kf, path, "export", "known-hosts", &config->known_hosts, error) ||
         !agent_config_uint(kf, path, "export", "bandwidth-limit", 0, G_MAXUINT64,
-                           &config->bandwidth_limit, error))
+                           &config->bandwidth_limit, error) ||
+        !agent_config_string(kf, path, "export", "identity", &config->identity, error) ||
+        !agent_config_string(kf, path, "export", "password-file", &config->password_file,
+                             error))
         return NULL;
     config->concurrency = (guint)concurrency;
     return g_steal_pointer(&config);

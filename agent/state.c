@@ -9,10 +9,11 @@
  *    "target": "ssh://...", "disks": ["vda"], "options": "<GVariant text>",
  *    "state": "running", "resume": false, "bytes": 123, "bytes_total": 456,
  *    "error": {"code": "io", "message": "..."} or absent,
+ *    "result": "<GVariant text>" or absent,
  *    "create_time": µs, "start_time": µs, "finish_time": µs}
  *
- * options is kept in GVariant's text format, which keeps the types an
- * a{sv} arrived with (JSON would turn a uint64 into an int64).  The files
+ * options and result are kept in GVariant's text format, which keeps the
+ * types an a{sv} has (JSON would turn a uint64 into an int64).  The files
  * are read back as hostile input: size-capped, every field type-checked,
  * the id matched against the file name.
  */
@@ -100,6 +101,12 @@ agent_job_to_json(const AgentJob *job)
         json_builder_set_member_name(b, "message");
         json_builder_add_string_value(b, job->error->message);
         json_builder_end_object(b);
+    }
+    if (job->result_data) {
+        g_autofree char *result = g_variant_print(job->result_data, TRUE);
+
+        json_builder_set_member_name(b, "result");
+        json_builder_add_string_value(b, result);
     }
     json_builder_set_member_name(b, "create_time");
     json_builder_add_int_value(b, job->create_time);
@@ -256,6 +263,20 @@ agent_job_from_json(JsonNode *root, const char *what, GError **error)
     node = json_object_get_member(obj, "error");
     if (node && JSON_NODE_HOLDS_OBJECT(node))
         job->error = agent_state_error_from_json(json_node_get_object(node));
+    if (json_object_has_member(obj, "result")) {
+        const char *text = agent_state_get_string(obj, "result", what, error);
+        GVariant *result;
+
+        if (!text)
+            return NULL;
+        result = g_variant_parse(G_VARIANT_TYPE_VARDICT, text, NULL, NULL, &parse_error);
+        if (!result) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
+                        "%s: 'result' is not an a{sv}: %s", what, parse_error->message);
+            return NULL;
+        }
+        agent_job_take_result(job, result);
+    }
     job->saved_bytes = (guint64)bytes;
     return g_steal_pointer(&job);
 }

@@ -39,6 +39,9 @@ typedef struct {
     const char *pinned_fingerprint;          /* "SHA256:..." */
     const char *const *identity_files;       /* NULL-terminated, or NULL */
     const char *password_file;
+    /* Bytes per second sent to the target by each upload, 0 for no
+     * limit; bytes a resume skips are not counted (both schemes). */
+    guint64 bandwidth_limit;
 } TargetOptions;
 
 /**

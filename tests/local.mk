@@ -31,6 +31,7 @@ include tests/inventory.mk
 include tests/transport.mk
 include tests/service.mk
 include tests/export.mk
+include tests/agent-export.mk
 
 check_PROGRAMS += $(UNIT_TESTS)
 

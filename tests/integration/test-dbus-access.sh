@@ -3,18 +3,45 @@
 # Who may change things.  On a bus that lets every call through, the agent
 # itself refuses Export, Cancel and Resume to an unprivileged caller
 # (nobody, via setpriv) with org.ferry.Error.Auth, lets it list, and lets
-# root; with [agent] group set to nobody's group, nobody may.  On a bus
+# root; so it does for the real export kind (a slow export of a libvirt
+# test-driver domain into a file:// pool).  With [agent] group set to
+# nobody's group, nobody may, but only root may name files for the agent
+# to read (identity, password-file, known-hosts).  On a bus
 # with the system bus's default-deny rules and data/org.ferry.Agent1.conf,
 # the bus refuses nobody's Export before the agent sees it, while
 # introspection and ListJobs stay open.
 . "$top_srcdir/tests/integration/functions.sh"
 requires_root
-requires gdbus setpriv
+requires gdbus setpriv qemu-img qemu-io
 getent passwd nobody >/dev/null || skip "requires the user nobody"
 nobody_group=$(id -gn nobody)
 make_tmpdir
 start_private_bus
 start_agent
+
+# A domain whose export takes seconds: 8 MiB of data at 1 MiB/s.
+mkdir "$tmpdir/pool"
+qemu-img create -q -f raw "$tmpdir/disk.raw" 16M
+qemu-io -f raw -c "write -P 0x77 0 8M" "$tmpdir/disk.raw" >/dev/null
+cat >"$tmpdir/host.xml" <<X
+<node>
+  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
+    <name>slow</name>
+    <memory unit='MiB'>64</memory>
+    <vcpu>1</vcpu>
+    <os><type arch='x86_64'>hvm</type></os>
+    <test:runstate>5</test:runstate>
+    <devices>
+      <disk type='file' device='disk'>
+        <driver name='qemu' type='raw'/>
+        <source file='$tmpdir/disk.raw'/>
+        <target dev='vda' bus='virtio'/>
+      </disk>
+    </devices>
+  </domain>
+</node>
+X
+real="{'connect': <'test://$tmpdir/host.xml'>, 'bwlimit': <uint64 1048576>}"
 
 as_nobody() {
     setpriv --reuid=nobody --regid="$nobody_group" --clear-groups \
@@ -51,6 +78,31 @@ assert_eq "$status" 8 "exit status of ferry cancel as nobody"
 assert_eq "$(wc -l <"$tmpdir/err")" 1 "lines of ferry cancel's error"
 gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/jobs/1 \
     -m org.ferry.Agent1.Job.Cancel "{}" >/dev/null || fail "root's Cancel failed"
+
+# The real export kind (the default one): nobody may neither start one nor
+# cancel root's.
+as_nobody -o /org/ferry/Agent1/Manager -m org.ferry.Agent1.Manager.Export slow \
+    "file://$tmpdir/pool" "$real" >/dev/null 2>"$tmpdir/err" && fail "nobody's real Export succeeded"
+assert_contains "$(cat "$tmpdir/err")" "org.ferry.Error.Auth: Export: caller uid $(id -u nobody) is not allowed" \
+    "nobody's real Export"
+gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \
+    -m org.ferry.Agent1.Manager.Export slow "file://$tmpdir/pool" "$real" >/dev/null ||
+    fail "root's real Export failed"
+i=0
+until [ "$(as_nobody -o /org/ferry/Agent1/jobs/2 -m org.freedesktop.DBus.Properties.Get \
+          org.ferry.Agent1.Job State)" = "(<'running'>,)" ]; do
+    i=$((i + 1)); [ $i -lt 100 ] || fail "root's real export did not start"; sleep 0.1
+done
+assert_eq "$(as_nobody -o /org/ferry/Agent1/jobs/2 -m org.freedesktop.DBus.Properties.Get \
+    org.ferry.Agent1.Job Kind)" "(<'export'>,)" "kind of job 2"
+as_nobody -o /org/ferry/Agent1/jobs/2 -m org.ferry.Agent1.Job.Cancel "{}" \
+    >/dev/null 2>"$tmpdir/err" && fail "nobody's Cancel of a real export succeeded"
+assert_contains "$(cat "$tmpdir/err")" "org.ferry.Error.Auth: Cancel:" "nobody's Cancel of a real export"
+assert_eq "$(as_nobody -o /org/ferry/Agent1/jobs/2 -m org.freedesktop.DBus.Properties.Get \
+    org.ferry.Agent1.Job State)" "(<'running'>,)" "the real export still runs after nobody's Cancel"
+[ -e "$tmpdir/pool/slow-vda.qcow2.part" ] || fail "the real export has no .part while running"
+gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/jobs/2 \
+    -m org.ferry.Agent1.Job.Cancel "{}" >/dev/null || fail "root's Cancel of the real export failed"
 stop_agent
 
 # The configured group may.
@@ -58,8 +110,20 @@ printf '[agent]\ngroup=%s\n' "$nobody_group" >"$tmpdir/ferry.conf"
 start_agent
 as_nobody -o /org/ferry/Agent1/Manager -m org.ferry.Agent1.Manager.Export vm1 file:///dev/null "$opts" \
     >/dev/null || fail "Export by a member of the configured group failed"
-as_nobody -o /org/ferry/Agent1/jobs/2 -m org.ferry.Agent1.Job.Cancel "{}" \
+as_nobody -o /org/ferry/Agent1/jobs/3 -m org.ferry.Agent1.Job.Cancel "{}" \
     >/dev/null || fail "Cancel by a member of the configured group failed"
+# A member may export for real, but not name a file the agent would read
+# as root (here: a key sent to a host of the caller's choosing).
+as_nobody -o /org/ferry/Agent1/Manager -m org.ferry.Agent1.Manager.Export slow \
+    "file://$tmpdir/pool" "{'identity': <'/root/.ssh/id_ed25519'>}" >/dev/null 2>"$tmpdir/err" &&
+    fail "a group member's Export naming an identity file succeeded"
+assert_contains "$(cat "$tmpdir/err")" \
+    "org.ferry.Error.Auth: Export: option 'identity': only root may name files for the agent to read" \
+    "a group member's identity option"
+as_nobody -o /org/ferry/Agent1/Manager -m org.ferry.Agent1.Manager.Export slow \
+    "file://$tmpdir/pool" "$real" >/dev/null || fail "a group member's real Export failed"
+as_nobody -o /org/ferry/Agent1/jobs/4 -m org.ferry.Agent1.Job.Cancel "{}" \
+    >/dev/null || fail "a group member's Cancel of a real export failed"
 stop_agent
 kill "$bus_pid"
 

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # ferry-agent on a private bus: the name is owned, the objects introspect
 # with every member of data/org.ferry.Agent1.xml, the ObjectManager lists
-# the Manager, its properties read back, and Export of the real kind says
-# it is not available yet, as org.ferry.Error.Unsupported.
+# the Manager, its properties read back, and Export of the real kind
+# (the default) looks at the domain before queuing anything: an unknown
+# one is org.ferry.Error.NotFound, a running one org.ferry.Error.Busy, an
+# unknown target scheme org.ferry.Error.Invalid.
 . "$top_srcdir/tests/integration/functions.sh"
 requires gdbus python3
 make_tmpdir
@@ -45,17 +47,25 @@ assert_eq "$path" /org/ferry/Agent1/jobs/1 "first job's path"
 gdbus introspect -a "$bus_address" -d org.ferry.Agent1 -o "$path" --xml >"$tmpdir/job.xml" ||
     fail "introspecting a job failed"
 for m in Id Kind Vm Target Disks State Progress ProgressValid Bytes BytesTotal Rate \
-         Error ErrorName CreateTime StartTime FinishTime Cancel Resume Completed; do
+         Error ErrorName Result CreateTime StartTime FinishTime Cancel Resume Completed; do
     grep -q "name=\"$m\"" "$tmpdir/job.xml" || fail "job object lacks member $m"
 done
 
-set +e
-err=$(gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \
-    -m org.ferry.Agent1.Manager.Export vm1 ssh://h/p "{}" 2>&1)
-status=$?
-set -e
-[ "$status" != 0 ] || fail "Export without a kind succeeded"
-assert_contains "$err" "org.ferry.Error.Unsupported: export is not available yet" "Export error"
+refused() {   # WORDS VM TARGET: Export without a kind must fail with WORDS
+    set +e
+    err=$(gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \
+        -m org.ferry.Agent1.Manager.Export "$2" "$3" "{'connect': <'test:///default'>}" 2>&1)
+    status=$?
+    set -e
+    [ "$status" != 0 ] || fail "Export of $2 to $3 succeeded"
+    assert_contains "$err" "$1" "Export of $2 to $3"
+}
+refused "org.ferry.Error.NotFound: domain 'vm1' not found on test:///default" vm1 ssh://h/p
+refused "org.ferry.Error.Busy: domain 'test' is running" test ssh://h/p
+refused "org.ferry.Error.Invalid: --to 's3://b/p': unknown scheme 's3'" test s3://b/p
+assert_eq "$(gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \
+    -m org.ferry.Agent1.Manager.ListJobs "{}")" "([objectpath '/org/ferry/Agent1/jobs/1'],)" \
+    "jobs after the refused Exports"
 
 # Disks: an "as" option is the job's Disks property; another type is refused.
 gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \

@@ -4,8 +4,8 @@
 # driver, through the agent), export of a test-sleep job, watch streaming
 # job.changed notifications up to job.completed, jobs, then errors that
 # carry the ferry error code and D-Bus name (cancel of a finished job, an
-# unknown job).  Without an agent, list still works in-process and export
-# says the agent is not running.
+# unknown job, an export to an unknown target scheme).  Without an agent,
+# list still works in-process and export says the agent is not running.
 . "$top_srcdir/tests/integration/functions.sh"
 requires python3
 make_tmpdir
@@ -66,9 +66,10 @@ assert e["code"] == -32002 and e["data"] == {"name": "org.ferry.Error.NotFound",
 send("export", {"vm": "vm1"}, id=6)
 e = answer(6)["error"]
 assert e["code"] == -32602 and "'target'" in e["message"], e
-send("export", {"vm": "vm1", "target": "ssh://h/p"}, id=7)
+send("export", {"vm": "vm1", "target": "s3://bucket/p"}, id=7)
 e = answer(7)["error"]
-assert e["data"]["name"] == "org.ferry.Error.Unsupported", e
+assert e["data"]["name"] == "org.ferry.Error.Invalid", e
+assert "unknown scheme 's3'" in e["message"], e
 p.stdin.close()
 assert p.wait(timeout=10) == 0
 X

@@ -175,6 +175,9 @@ test_persist_round_trip(Fixture *f, gconstpointer data)
     job->finish_time = 5678;
     job->error = g_error_new(FERRY_ERROR, FERRY_ERROR_CHECKSUM, "disk vda: sha256 differs");
     agent_job_set_counters(job, 300, 1000);
+    agent_job_take_result(job, g_variant_new_parsed(
+        "{'manifest': <'/p/web 1.ferry.json'>, 'disks': <[{'dev': <'vda'>, "
+        "'resumed-at': <uint64 1048576>}]>}"));
     g_assert_true(agent_state_save_job(f->dir, job, &error));
     g_assert_no_error(error);
     back = agent_state_load_job(path, &error);
@@ -198,6 +201,9 @@ test_persist_round_trip(Fixture *f, gconstpointer data)
     g_assert_true(g_variant_equal(back->options, job->options));
     g_assert_true(g_variant_lookup(back->options, "bytes", "t", &bytes));
     g_assert_cmpuint(bytes, ==, 1000);
+    /* So does the result. */
+    g_assert_nonnull(agent_job_get_result(back));
+    g_assert_true(g_variant_equal(agent_job_get_result(back), agent_job_get_result(job)));
 }
 
 /* Writes @text as jobs file @name and expects loading it to fail with
@@ -242,6 +248,17 @@ test_load_refuses_bad_options(Fixture *f, gconstpointer data)
         "\"disks\":[],\"options\":\"[1, 2]\",\"state\":\"queued\",\"bytes\":0,"
         "\"bytes_total\":0,\"create_time\":0,\"start_time\":0,\"finish_time\":0}",
         FERRY_ERROR_CORRUPT, "'options'");
+}
+
+static void
+test_load_refuses_bad_result(Fixture *f, gconstpointer data)
+{
+    check_load_refused(f, "12.json",
+        "{\"version\":1,\"id\":\"12\",\"kind\":\"k\",\"vm\":\"v\",\"target\":\"t\","
+        "\"disks\":[],\"options\":\"@a{sv} {}\",\"state\":\"completed\",\"bytes\":0,"
+        "\"bytes_total\":0,\"create_time\":0,\"start_time\":0,\"finish_time\":0,"
+        "\"result\":\"'manifest'\"}",
+        FERRY_ERROR_CORRUPT, "'result'");
 }
 
 static void
@@ -473,13 +490,17 @@ test_shutdown_then_resume_from_progress(Fixture *f, gconstpointer data)
 }
 
 static void
-test_kind_export_not_available(void)
+test_kind_export_available(void)
 {
     g_autoptr(GError) error = NULL;
+    const struct agent_job_kind *kind;
 
-    g_assert_null(agent_job_kind_find("export", &error));
-    g_assert_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED);
-    g_assert_cmpstr(error->message, ==, "export is not available yet");
+    g_unsetenv("FERRY_AGENT_TEST_JOBS");
+    kind = agent_job_kind_find("export", &error);
+    g_setenv("FERRY_AGENT_TEST_JOBS", "1", TRUE);
+    g_assert_no_error(error);
+    g_assert_true(kind == &agent_job_kind_export);
+    g_assert_nonnull(kind->run);
 }
 
 static void
@@ -596,6 +617,7 @@ main(int argc, char **argv)
     ADD("/agent/jobs/persist/unknown-state", test_load_refuses_unknown_state);
     ADD("/agent/jobs/persist/options-not-a-dictionary", test_load_refuses_bad_options);
     ADD("/agent/jobs/persist/negative-bytes", test_load_refuses_negative_bytes);
+    ADD("/agent/jobs/persist/result-not-a-dictionary", test_load_refuses_bad_result);
     ADD("/agent/jobs/persist/oversized-file", test_load_refuses_oversized_file);
     ADD("/agent/jobs/persist/other-version", test_load_refuses_other_version);
     ADD("/agent/jobs/queue/restart-marks-running-interrupted",
@@ -610,7 +632,7 @@ main(int argc, char **argv)
     ADD("/agent/jobs/queue/shutdown-then-resume-from-progress",
         test_shutdown_then_resume_from_progress);
     ADD("/agent/jobs/queue/add-refuses-bad-arguments", test_add_refuses_bad_arguments);
-    g_test_add_func("/agent/jobs/kind/export-not-available-yet", test_kind_export_not_available);
+    g_test_add_func("/agent/jobs/kind/export-available-without-env", test_kind_export_available);
     g_test_add_func("/agent/jobs/kind/test-sleep-hidden-without-env", test_kind_test_sleep_hidden);
     ADD("/agent/config/values-read", test_config_values);
     ADD("/agent/config/concurrency-out-of-range", test_config_concurrency_out_of_range);

@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * export-job.c: the "export" job kind, the default of Manager.Export and
+ * of the stdio "export" method.  It runs agent/export.c's export (the same
+ * code as `ferry export`) in the job's worker thread:
+ *
+ *   - the options are those of `ferry export`, as a{sv} (see agent.h);
+ *     check() and check_target() refuse bad ones at Export, before the job
+ *     exists, by parsing only (no libvirt, no network);
+ *   - guest bytes done over every disk feed the job's counters, which the
+ *     service's timer turns into properties (never per write);
+ *   - a Resume continues with export's resume: finished disks are kept,
+ *     each .part is continued from its size rounded down to
+ *     TARGET_RESUME_ALIGN, and the target's SHA-256 check proves it;
+ *   - on success the job's result holds the manifest's path and each
+ *     disk's file, SHA-256, bytes sent and resume point;
+ *   - a Cancel removes the .part files (a cancelled job starts afresh if
+ *     resumed), while a stop of the agent keeps them for the Resume.
+ */
+#include <config.h>
+
+#include <string.h>
+
+#include "agent/agent.h"
+#include "providers/providers.h"
+
+/* String options longer than this are refused (a path, a URI). */
+#define EXPORT_JOB_MAX_STRING 4096
+/* "identity" may name this many key files. */
+#define EXPORT_JOB_MAX_IDENTITIES 8
+
+/* The options, parsed.  Strings are borrowed from the options a{sv}. */
+typedef struct {
+    const char *connect;
+    const char *format;
+    const char *options;
+    const char *name;
+    const char *known_hosts;
+    const char *host_key;
+    const char *password_file;
+    const char **identities;       /* NULL-terminated; the array is owned */
+    gboolean accept_new;
+    guint64 bwlimit;
+} ExportJobParams;
+
+static void
+export_job_params_clear(ExportJobParams *p)
+{
+    g_clear_pointer(&p->identities, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ExportJobParams, export_job_params_clear)
+
+/* @s is fit for a message, a path or a URI: bounded, UTF-8, no control
+ * characters. */
+static gboolean
+export_job_check_text(const char *key, const char *s, GError **error)
+{
+    gsize len = strlen(s), i;
+
+    if (len == 0 || len > EXPORT_JOB_MAX_STRING) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "option '%s': length %zu is not within 1..%d bytes", key, len,
+                    EXPORT_JOB_MAX_STRING);
+        return FALSE;
+    }
+    if (!g_utf8_validate(s, len, NULL)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "option '%s': not valid UTF-8", key);
+        return FALSE;
+    }
+    for (i = 0; i < len; i++) {
+        if ((guchar)s[i] < 0x20 || s[i] == 0x7f) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                        "option '%s': control character 0x%02x at byte %zu", key,
+                        (guchar)s[i], i);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static gboolean
+export_job_wrong_type(const char *key, const char *expected, GVariant *v, GError **error)
+{
+    g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                "option '%s': expected type '%s', got '%s'", key, expected,
+                g_variant_get_type_string(v));
+    return FALSE;
+}
+
+static gboolean
+export_job_string(GVariant *options, const char *key, const char **value, GError **error)
+{
+    g_autoptr(GVariant) v = g_variant_lookup_value(options, key, NULL);
+
+    *value = NULL;
+    if (!v)
+        return TRUE;
+    if (!g_variant_is_of_type(v, G_VARIANT_TYPE_STRING))
+        return export_job_wrong_type(key, "s", v, error);
+    /* "&s" borrows from @options, which outlives the params. */
+    g_variant_lookup(options, key, "&s", value);
+    return export_job_check_text(key, *value, error);
+}
+
+/* The daemon's working directory is "/": a relative path would name some
+ * other file than the caller meant. */
+static gboolean
+export_job_path(GVariant *options, const char *key, const char **value, GError **error)
+{
+    if (!export_job_string(options, key, value, error))
+        return FALSE;
+    if (*value && !g_path_is_absolute(*value)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "option '%s': '%s' is not an absolute path", key, *value);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
+export_job_identities(GVariant *options, ExportJobParams *p, GError **error)
+{
+    g_autoptr(GVariant) v = g_variant_lookup_value(options, "identity", NULL);
+    gsize n = 0, i;
+
+    if (!v)
+        return TRUE;
+    if (g_variant_is_of_type(v, G_VARIANT_TYPE_STRING)) {
+        p->identities = g_new0(const char *, 2);
+        if (!export_job_path(options, "identity", &p->identities[0], error))
+            return FALSE;
+        return TRUE;
+    }
+    if (!g_variant_is_of_type(v, G_VARIANT_TYPE_STRING_ARRAY))
+        return export_job_wrong_type("identity", "s' or 'as", v, error);
+    /* Borrowed strings from @options, as for "&s". */
+    g_variant_lookup(options, "identity", "^a&s", &p->identities);
+    n = g_strv_length((char **)p->identities);
+    if (n == 0 || n > EXPORT_JOB_MAX_IDENTITIES) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "option 'identity': %zu files is not within 1..%d", n,
+                    EXPORT_JOB_MAX_IDENTITIES);
+        return FALSE;
+    }
+    for (i = 0; i < n; i++) {
+        if (!export_job_check_text("identity", p->identities[i], error))
+            return FALSE;
+        if (!g_path_is_absolute(p->identities[i])) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                        "option 'identity': '%s' is not an absolute path",
+                        p->identities[i]);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static gboolean
+export_job_params(GVariant *options, ExportJobParams *p, GError **error)
+{
+    g_autoptr(GVariant) accept_new = g_variant_lookup_value(options, "accept-new", NULL);
+
+    if (!export_job_string(options, "connect", &p->connect, error) ||
+        !export_job_string(options, "format", &p->format, error) ||
+        !export_job_string(options, "options", &p->options, error) ||
+        !export_job_string(options, "name", &p->name, error) ||
+        !export_job_string(options, "host-key", &p->host_key, error) ||
+        !export_job_path(options, "known-hosts", &p->known_hosts, error) ||
+        !export_job_path(options, "password-file", &p->password_file, error) ||
+        !export_job_identities(options, p, error) ||
+        !agent_options_get_uint64(options, "bwlimit", 0, G_MAXUINT64, &p->bwlimit, error))
+        return FALSE;
+    if (accept_new) {
+        if (!g_variant_is_of_type(accept_new, G_VARIANT_TYPE_BOOLEAN))
+            return export_job_wrong_type("accept-new", "b", accept_new, error);
+        p->accept_new = g_variant_get_boolean(accept_new);
+    }
+    if (p->format && !g_strv_contains(conv_writer_names(), p->format)) {
+        g_autofree char *known = g_strjoinv(", ", (char **)conv_writer_names());
+
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "option 'format': '%s' is not an output format (%s)", p->format,
+                    known);
+        return FALSE;
+    }
+    if (p->host_key && !g_str_has_prefix(p->host_key, "SHA256:")) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "option 'host-key': expected SHA256:<base64>, got '%s'", p->host_key);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+export_job_target_options(const ExportJobParams *p, TargetOptions *topts)
+{
+    memset(topts, 0, sizeof(*topts));
+    topts->known_hosts_file = p->known_hosts;
+    topts->accept_new = p->accept_new;
+    topts->pinned_fingerprint = p->host_key;
+    topts->identity_files = p->identities;
+    topts->password_file = p->password_file;
+    topts->bandwidth_limit = p->bwlimit;
+}
+
+static gboolean
+export_job_check(GVariant *options, GError **error)
+{
+    g_auto(ExportJobParams) p = { 0 };
+
+    return export_job_params(options, &p, error);
+}
+
+static gboolean
+export_job_check_target(const char *vm, const char *target, GVariant *options,
+                        GError **error)
+{
+    g_auto(ExportJobParams) p = { 0 };
+    g_autoptr(Target) t = NULL;
+    g_autofree char *name = NULL;
+    TargetOptions topts;
+
+    if (!export_job_params(options, &p, error))
+        return FALSE;
+    export_job_target_options(&p, &topts);
+    t = target_new(target, &topts, NULL, error);
+    if (!t)
+        return FALSE;
+    /* A template that cannot name a disk fails now, not in the worker. */
+    name = target_expand_name(p.name ? p.name : "{vm}-{dev}.{ext}", vm, "vda", 0,
+                              p.format ? p.format : "qcow2", error);
+    return name != NULL;
+}
+
+/* ---- the run ------------------------------------------------------------ */
+
+typedef struct {
+    AgentJob *job;
+    AgentJobProgressFunc progress;
+} ExportJobRun;
+
+static void
+export_job_progress(guint64 done, guint64 total, gpointer data)
+{
+    ExportJobRun *r = data;
+
+    r->progress(r->job, done, total);
+}
+
+static void
+export_job_add_uint64(GVariantBuilder *b, const char *key, guint64 value)
+{
+    g_variant_builder_add(b, "{sv}", key, g_variant_new_uint64(value));
+}
+
+static void
+export_job_add_string(GVariantBuilder *b, const char *key, const char *value)
+{
+    g_variant_builder_add(b, "{sv}", key, g_variant_new_string(value));
+}
+
+/* {"manifest": s (path on the target), "pool": s, "disks": aa{sv} of
+ * {dev, file, sha256, virtual-size, bytes-sent, resumed-at}}. */
+static GVariant *
+export_job_result(const AgentExportResult *res)
+{
+    g_autofree char *manifest = g_build_filename(res->pool, res->manifest, NULL);
+    GVariantBuilder b, disks;
+    guint i;
+
+    g_variant_builder_init(&disks, G_VARIANT_TYPE("aa{sv}"));
+    for (i = 0; i < res->disks->len; i++) {
+        const AgentExportDisk *d = &g_array_index(res->disks, AgentExportDisk, i);
+
+        g_variant_builder_open(&disks, G_VARIANT_TYPE_VARDICT);
+        export_job_add_string(&disks, "dev", d->dev);
+        export_job_add_string(&disks, "file", d->file);
+        export_job_add_string(&disks, "sha256", d->sha256);
+        export_job_add_uint64(&disks, "virtual-size", d->virtual_size);
+        export_job_add_uint64(&disks, "bytes-sent", d->bytes_sent);
+        export_job_add_uint64(&disks, "resumed-at", d->resumed_at);
+        g_variant_builder_close(&disks);
+    }
+    g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+    export_job_add_string(&b, "manifest", manifest);
+    export_job_add_string(&b, "pool", res->pool);
+    g_variant_builder_add(&b, "{sv}", "disks", g_variant_builder_end(&disks));
+    return g_variant_builder_end(&b);
+}
+
+/* After a Cancel: removes the .part files the export may have left.  The
+ * job's own target is cancelled and would refuse to talk, so this one is
+ * new (the transport's timeouts bound it). */
+static void
+export_job_discard(AgentJob *job, const TargetOptions *topts,
+                   const AgentExportResult *res)
+{
+    g_autoptr(Target) target = NULL;
+    g_autoptr(GError) error = NULL;
+    guint i;
+
+    if (!res->parts || res->parts->len == 0)
+        return;
+    target = target_new(agent_job_get_target(job), topts, NULL, &error);
+    if (!target || !target_connect(target, &error)) {
+        g_warning("job %s: cannot remove its temporary files: %s",
+                  agent_job_get_id(job), error->message);
+        return;
+    }
+    for (i = 0; i < res->parts->len; i++)
+        target_remove(target, g_ptr_array_index(res->parts, i));
+    g_info("job %s: cancelled; %u temporary files removed from %s",
+           agent_job_get_id(job), res->parts->len, target_get_name(target));
+}
+
+static gboolean
+export_job_run(AgentJob *job, GCancellable *cancellable, AgentJobProgressFunc progress,
+               GError **error)
+{
+    g_auto(ExportJobParams) p = { 0 };
+    g_auto(AgentExportResult) res = { 0 };
+    g_autoptr(Target) target = NULL;
+    g_autoptr(GError) local = NULL;
+    const char *const *disks = agent_job_get_disks(job);
+    AgentExportOptions opts = { 0 };
+    ExportJobRun r = { job, progress };
+    TargetOptions topts;
+
+    if (!export_job_params(agent_job_get_options(job), &p, error))
+        return FALSE;
+    export_job_target_options(&p, &topts);
+    target = target_new(agent_job_get_target(job), &topts, cancellable, error);
+    if (!target)
+        return FALSE;
+    opts.vm = agent_job_get_vm(job);
+    opts.connect_uri = p.connect;
+    opts.format = p.format ? p.format : "qcow2";
+    opts.options = p.options;
+    opts.name_template = p.name;
+    opts.resume = agent_job_get_resume(job);
+    opts.cancellable = cancellable;
+    opts.disks = disks && disks[0] ? disks : NULL;
+    opts.quiet = TRUE;
+    opts.on_progress = export_job_progress;
+    opts.on_progress_data = &r;
+    g_info("job %s: %s '%s' to %s", agent_job_get_id(job),
+           opts.resume ? "resuming the export of" : "exporting", opts.vm,
+           target_get_name(target));
+    if (agent_export_run(target, &opts, &res, &local)) {
+        agent_job_set_result(job, export_job_result(&res));
+        return TRUE;
+    }
+    /* Whatever broke once the cancellable fired (a wait, a dropped link)
+     * broke because of it: the job was cancelled, not failed. */
+    if (g_cancellable_is_cancelled(cancellable) &&
+        !g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+        g_debug("job %s: after cancellation: %s", agent_job_get_id(job), local->message);
+        g_clear_error(&local);
+        g_set_error(&local, G_IO_ERROR, G_IO_ERROR_CANCELLED, "the export was cancelled");
+    }
+    if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
+        agent_job_get_cancel_requested(job)) {
+        g_clear_pointer(&target, target_free);
+        export_job_discard(job, &topts, &res);
+    }
+    g_propagate_error(error, g_steal_pointer(&local));
+    return FALSE;
+}
+
+const struct agent_job_kind agent_job_kind_export = {
+    .name = "export",
+    .check = export_job_check,
+    .run = export_job_run,
+    .check_target = export_job_check_target,
+};
+
+/* ---- Export's defaults -------------------------------------------------- */
+
+static const char *const export_job_file_keys[] = {
+    "identity", "password-file", "known-hosts",
+};
+
+gboolean
+agent_export_job_names_files(GVariant *options, const char **key)
+{
+    gsize i;
+
+    for (i = 0; i < G_N_ELEMENTS(export_job_file_keys); i++) {
+        g_autoptr(GVariant) v = g_variant_lookup_value(options, export_job_file_keys[i],
+                                                       NULL);
+
+        if (v) {
+            *key = export_job_file_keys[i];
+            return TRUE;
+        }
+    }
+    return FALSE;
+}
+
+static void
+export_job_default_string(GVariantDict *dict, const char *key, const char *value)
+{
+    if (value && !g_variant_dict_contains(dict, key))
+        g_variant_dict_insert(dict, key, "s", value);
+}
+
+GVariant *
+agent_export_job_options(GVariant *options, const AgentConfig *config)
+{
+    g_auto(GVariantDict) dict;
+
+    g_variant_dict_init(&dict, options);
+    export_job_default_string(&dict, "connect", config->connect);
+    export_job_default_string(&dict, "format", config->format);
+    export_job_default_string(&dict, "known-hosts", config->known_hosts);
+    export_job_default_string(&dict, "identity", config->identity);
+    export_job_default_string(&dict, "password-file", config->password_file);
+    if (config->bandwidth_limit && !g_variant_dict_contains(&dict, "bwlimit"))
+        g_variant_dict_insert(&dict, "bwlimit", "t", config->bandwidth_limit);
+    return g_variant_dict_end(&dict);
+}
