@@ -11,8 +11,9 @@
  *   3. the target is connected, the pool checked, and its free space must
  *      cover every planned output (less what --resume finds in .part files);
  *   4. each disk streams into "<name>.part", is hashed on the target and
- *      renamed (providers/target-sink.c); the domain's state is read again
- *      after each disk and the export fails if it was started meanwhile;
+ *      renamed (providers/target-sink.c); the domain's state is read every
+ *      EXPORT_STATE_CHECK_US while copying and after each disk, and the
+ *      export fails (FERRY_ERROR_BUSY) if it was started meanwhile;
  *   5. "<vm>.xml", then the manifest "<vm>.ferry.json", each written to a
  *      .part then renamed: a manifest exists only for a complete export.
  *
@@ -77,7 +78,15 @@ typedef struct {
     int last_permille;
     guint64 guest_total;        /* virtual sizes of every disk exported */
     guint64 guest_before;       /* ... of the disks finished so far */
+    /* the domain watch, from the copying thread */
+    GCancellable *copy_cancel;  /* the copy's own, cancelled with opts' */
+    gint64 next_state_check;    /* monotonic us */
+    gboolean domain_started;
 } Export;
+
+/* How often the copy looks at the domain: a guest started mid-export
+ * writes to the disk being read, so the copy stops within this much. */
+#define EXPORT_STATE_CHECK_US (2 * G_USEC_PER_SEC)
 
 static void
 export_disk_clear(gpointer data)
@@ -129,12 +138,35 @@ export_add_int(JsonBuilder *b, const char *key, guint64 value)
     json_builder_add_int_value(b, (gint64)value);
 }
 
+static gboolean export_check_stopped(Export *ex, const char *when,
+                                     GError **error);
+
+/* Called from the copying thread with the progress: every
+ * EXPORT_STATE_CHECK_US, a domain no longer shut off cancels the copy. */
+static void
+export_watch_domain(Export *ex)
+{
+    g_autoptr(GError) error = NULL;
+    gint64 now = g_get_monotonic_time();
+
+    if (!ex->copy_cancel || now < ex->next_state_check || ex->domain_started)
+        return;
+    ex->next_state_check = now + EXPORT_STATE_CHECK_US;
+    if (export_check_stopped(ex, "was started during the export", &error))
+        return;
+    if (!g_error_matches(error, FERRY_ERROR, FERRY_ERROR_BUSY))
+        return;             /* cannot tell: the check after the disk will */
+    ex->domain_started = TRUE;
+    g_cancellable_cancel(ex->copy_cancel);
+}
+
 static void
 export_progress(guint64 done, guint64 total, gpointer data)
 {
     Export *ex = data;
     int permille = total ? (int)(done * 1000 / total) : 1000;
 
+    export_watch_domain(ex);
     if (ex->opts->on_progress)
         ex->opts->on_progress(ex->guest_before + MIN(done, ex->current->virtual_size),
                               ex->guest_total, ex->opts->on_progress_data);
@@ -506,7 +538,7 @@ export_one_disk(Export *ex, ExportDisk *d, GError **error)
 
         copts.format = ex->opts->format;
         copts.options = ex->opts->options;
-        copts.cancellable = ex->opts->cancellable;
+        copts.cancellable = ex->copy_cancel;
         copts.progress = export_progress;
         copts.progress_data = ex;
         ex->last_permille = -1;
@@ -525,6 +557,12 @@ export_one_disk(Export *ex, ExportDisk *d, GError **error)
         }
         if (sink)
             d->bytes_sent += up.bytes_sent;
+        if (ex->domain_started) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_BUSY,
+                        "domain '%s' was started during the export: shut it "
+                        "down before exporting", ex->opts->vm);
+            return FALSE;
+        }
         if (g_error_matches(local, FERRY_ERROR, FERRY_ERROR_NETWORK)) {
             if (!export_reconnect(ex, d, error))
                 return FALSE;
@@ -655,6 +693,12 @@ export_fill_result(Export *ex, AgentExportResult *result)
     }
 }
 
+static void
+export_cancel_copy(GCancellable *user, gpointer copy_cancel)
+{
+    g_cancellable_cancel(copy_cancel);
+}
+
 gboolean
 agent_export_run(Target *target, const AgentExportOptions *opts,
                  AgentExportResult *result, GError **error)
@@ -664,10 +708,16 @@ agent_export_run(Target *target, const AgentExportOptions *opts,
     g_autofree char *manifest_name = g_strconcat(opts->vm, ".ferry.json", NULL);
     g_autofree char *xml_name = g_strconcat(opts->vm, ".xml", NULL);
     gboolean ok = FALSE;
+    gulong cancel_handler = 0;
     guint i;
 
     ex.opts = opts;
     ex.target = target;
+    ex.copy_cancel = g_cancellable_new();
+    if (opts->cancellable)
+        cancel_handler = g_cancellable_connect(opts->cancellable,
+                                               G_CALLBACK(export_cancel_copy),
+                                               ex.copy_cancel, NULL);
     if (!export_load_domain(&ex, error) || !export_plan(&ex, error))
         goto cleanup;
     if (!target_connect(target, error) || !export_check_target(&ex, error))
@@ -743,5 +793,8 @@ cleanup:
     g_free(ex.xml);
     if (ex.conn)
         virConnectClose(ex.conn);
+    if (cancel_handler)
+        g_cancellable_disconnect(opts->cancellable, cancel_handler);
+    g_object_unref(ex.copy_cancel);
     return ok;
 }

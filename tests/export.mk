@@ -11,4 +11,5 @@ INTEGRATION_TESTS += \
 	tests/integration/test-export-ssh.sh \
 	tests/integration/test-export-resume.sh \
 	tests/integration/test-export-file.sh \
-	tests/integration/test-export-full.sh
+	tests/integration/test-export-full.sh \
+	tests/integration/test-export-domain-started.sh
