@@ -70,3 +70,4 @@ assert_contains "$(cat "$tmpdir/err")" "domain '$name' was started during the ex
 [ "$took" -lt 12 ] || fail "export took $took s to notice the started domain"
 [ ! -e "$tmpdir/pool/$name-vda.raw" ] || fail "a final file was left: $(ls "$tmpdir/pool")"
 [ ! -e "$tmpdir/pool/$name.ferry.json" ] || fail "a manifest was written"
+[ -z "$(ls -A "$tmpdir/pool")" ] || fail "files left in the pool: $(ls -A "$tmpdir/pool")"
