@@ -75,6 +75,15 @@ const struct ferry_format *conv_format_probe(const guint8 *head, gsize len);
  * message naming the file and @what (the structure being read). */
 gboolean conv_file_pread(ConvImage *img, void *buf, gsize len, guint64 offset,
                          const char *what, GError **error);
+/* The same on any open file (extent files of a multi-file image). */
+gboolean conv_fd_pread(int fd, const char *path, guint64 file_size, void *buf,
+                       gsize len, guint64 offset, const char *what,
+                       GError **error);
+/* Block status of [@off, +@len) of @img's file read as a flat image: data
+ * where the file has data, zeros in its holes (SEEK_DATA/SEEK_HOLE); all
+ * data where the filesystem cannot tell (EINVAL, block devices). */
+gboolean conv_file_block_status(ConvImage *img, guint64 off, guint64 len,
+                                ConvExtents *out, GError **error);
 
 /* Resolves a backing or extent file name the way qemu does: absolute names
  * stay, relative ones are taken from the directory of @img's path. */

@@ -80,21 +80,21 @@ conv_open_readonly(const char *path, guint64 *size_out, GError **error)
 }
 
 gboolean
-conv_file_pread(ConvImage *img, void *buf, gsize len, guint64 offset,
-                const char *what, GError **error)
+conv_fd_pread(int fd, const char *path, guint64 file_size, void *buf,
+              gsize len, guint64 offset, const char *what, GError **error)
 {
     guint8 *p = buf;
     gsize done = 0;
 
-    if (offset > img->file_size || len > img->file_size - offset) {
+    if (offset > file_size || len > file_size - offset) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
                     "%s: %s at offset %" G_GUINT64_FORMAT " (%" G_GSIZE_FORMAT
                     " bytes) is past end of file (%" G_GUINT64_FORMAT " bytes)",
-                    img->path, what, offset, len, img->file_size);
+                    path, what, offset, len, file_size);
         return FALSE;
     }
     while (done < len) {
-        ssize_t r = pread(img->fd, p + done, len - done, (off_t)(offset + done));
+        ssize_t r = pread(fd, p + done, len - done, (off_t)(offset + done));
 
         if (r < 0) {
             int saved = errno;
@@ -103,17 +103,68 @@ conv_file_pread(ConvImage *img, void *buf, gsize len, guint64 offset,
                 continue;
             g_set_error(error, FERRY_ERROR, FERRY_ERROR_IO,
                         "read: %s: %s at offset %" G_GUINT64_FORMAT ": %s",
-                        img->path, what, offset + done, g_strerror(saved));
+                        path, what, offset + done, g_strerror(saved));
             return FALSE;
         }
         if (r == 0) {
             g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
                         "%s: %s at offset %" G_GUINT64_FORMAT
-                        ": unexpected end of file", img->path, what,
+                        ": unexpected end of file", path, what,
                         offset + done);
             return FALSE;
         }
         done += (gsize)r;
+    }
+    return TRUE;
+}
+
+gboolean
+conv_file_pread(ConvImage *img, void *buf, gsize len, guint64 offset,
+                const char *what, GError **error)
+{
+    return conv_fd_pread(img->fd, img->path, img->file_size, buf, len, offset,
+                         what, error);
+}
+
+gboolean
+conv_file_block_status(ConvImage *img, guint64 off, guint64 len,
+                       ConvExtents *out, GError **error)
+{
+    guint64 end = off + len;
+    guint64 pos = off;
+
+    while (pos < end) {
+        off_t data = lseek(img->fd, (off_t)pos, SEEK_DATA);
+        off_t hole;
+
+        if (data == (off_t)-1) {
+            if (errno == ENXIO) {       /* only a hole up to end of file */
+                conv_extents_append(out, pos, end - pos, CONV_EXTENT_ZERO);
+                return TRUE;
+            }
+            if (errno == EINVAL) {      /* no SEEK_DATA here: all data */
+                conv_extents_append(out, pos, end - pos, CONV_EXTENT_DATA);
+                return TRUE;
+            }
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_IO,
+                        "lseek SEEK_DATA: %s: %s", img->path, g_strerror(errno));
+            return FALSE;
+        }
+        if ((guint64)data > pos)
+            conv_extents_append(out, pos, MIN((guint64)data, end) - pos,
+                                CONV_EXTENT_ZERO);
+        if ((guint64)data >= end)
+            return TRUE;
+        hole = lseek(img->fd, data, SEEK_HOLE);
+        if (hole == (off_t)-1) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_IO,
+                        "lseek SEEK_HOLE: %s: %s", img->path, g_strerror(errno));
+            return FALSE;
+        }
+        conv_extents_append(out, (guint64)data,
+                            MIN((guint64)hole, end) - (guint64)data,
+                            CONV_EXTENT_DATA);
+        pos = MIN((guint64)hole, end);
     }
     return TRUE;
 }

@@ -46,43 +46,12 @@ raw_block_status(ConvImage *img, guint64 off, guint64 len, ConvExtents *out,
                  GError **error)
 {
     RawPriv *priv = img->priv;
-    guint64 end = off + len;
-    guint64 pos = off;
 
     if (!priv->seek_data_works) {
         conv_extents_append(out, off, len, CONV_EXTENT_DATA);
         return TRUE;
     }
-    while (pos < end) {
-        off_t data = lseek(img->fd, (off_t)pos, SEEK_DATA);
-        off_t hole;
-
-        if (data == (off_t)-1) {
-            if (errno == ENXIO) {       /* only a hole up to end of file */
-                conv_extents_append(out, pos, end - pos, CONV_EXTENT_ZERO);
-                return TRUE;
-            }
-            g_set_error(error, FERRY_ERROR, FERRY_ERROR_IO,
-                        "lseek SEEK_DATA: %s: %s", img->path, g_strerror(errno));
-            return FALSE;
-        }
-        if ((guint64)data > pos)
-            conv_extents_append(out, pos, MIN((guint64)data, end) - pos,
-                                CONV_EXTENT_ZERO);
-        if ((guint64)data >= end)
-            return TRUE;
-        hole = lseek(img->fd, data, SEEK_HOLE);
-        if (hole == (off_t)-1) {
-            g_set_error(error, FERRY_ERROR, FERRY_ERROR_IO,
-                        "lseek SEEK_HOLE: %s: %s", img->path, g_strerror(errno));
-            return FALSE;
-        }
-        conv_extents_append(out, (guint64)data,
-                            MIN((guint64)hole, end) - (guint64)data,
-                            CONV_EXTENT_DATA);
-        pos = MIN((guint64)hole, end);
-    }
-    return TRUE;
+    return conv_file_block_status(img, off, len, out, error);
 }
 
 static gboolean

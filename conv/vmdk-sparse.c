@@ -51,38 +51,8 @@ gboolean
 vmdk_extent_pread(const VmdkExtent *ext, void *buf, gsize len, guint64 offset,
                   const char *what, GError **error)
 {
-    guint8 *p = buf;
-    gsize done = 0;
-
-    if (offset > ext->file_size || len > ext->file_size - offset) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
-                    "%s: %s at offset %" G_GUINT64_FORMAT " (%" G_GSIZE_FORMAT
-                    " bytes) is past end of file (%" G_GUINT64_FORMAT " bytes)",
-                    ext->path, what, offset, len, ext->file_size);
-        return FALSE;
-    }
-    while (done < len) {
-        ssize_t r = pread(ext->fd, p + done, len - done, (off_t)(offset + done));
-
-        if (r < 0) {
-            int saved = errno;
-
-            if (saved == EINTR)
-                continue;
-            g_set_error(error, FERRY_ERROR, FERRY_ERROR_IO,
-                        "read: %s: %s at offset %" G_GUINT64_FORMAT ": %s",
-                        ext->path, what, offset + done, g_strerror(saved));
-            return FALSE;
-        }
-        if (r == 0) {
-            g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
-                        "%s: %s at offset %" G_GUINT64_FORMAT ": unexpected end of file",
-                        ext->path, what, offset + done);
-            return FALSE;
-        }
-        done += (gsize)r;
-    }
-    return TRUE;
+    return conv_fd_pread(ext->fd, ext->path, ext->file_size, buf, len, offset,
+                         what, error);
 }
 
 /* Checks that [sector * 512, + bytes) lies inside the file. */

@@ -178,46 +178,6 @@ vpc_next_run(ConvImage *img, VpcPriv *priv, guint64 off, guint64 len,
     return TRUE;
 }
 
-/* Fixed disks: data, with the file's holes as zeros (SEEK_DATA/SEEK_HOLE,
- * as raw.c does); filesystems without SEEK_DATA report all data. */
-static gboolean
-vpc_fixed_block_status(ConvImage *img, guint64 off, guint64 len,
-                       ConvExtents *out, GError **error)
-{
-    guint64 end = off + len;
-    guint64 pos = off;
-
-    while (pos < end) {
-        off_t data = lseek(img->fd, (off_t)pos, SEEK_DATA);
-        off_t hole;
-
-        if (data == (off_t)-1) {
-            if (errno == ENXIO) {
-                conv_extents_append(out, pos, end - pos, CONV_EXTENT_ZERO);
-                return TRUE;
-            }
-            /* EINVAL: no SEEK_DATA here; a block device has no holes. */
-            conv_extents_append(out, pos, end - pos, CONV_EXTENT_DATA);
-            return TRUE;
-        }
-        if ((guint64)data > pos)
-            conv_extents_append(out, pos, MIN((guint64)data, end) - pos,
-                                CONV_EXTENT_ZERO);
-        if ((guint64)data >= end)
-            return TRUE;
-        hole = lseek(img->fd, data, SEEK_HOLE);
-        if (hole == (off_t)-1) {
-            g_set_error(error, FERRY_ERROR, FERRY_ERROR_IO,
-                        "lseek SEEK_HOLE: %s: %s", img->path, g_strerror(errno));
-            return FALSE;
-        }
-        conv_extents_append(out, (guint64)data,
-                            MIN((guint64)hole, end) - (guint64)data,
-                            CONV_EXTENT_DATA);
-        pos = MIN((guint64)hole, end);
-    }
-    return TRUE;
-}
 
 gboolean
 vpc_block_status(ConvImage *img, guint64 off, guint64 len, ConvExtents *out,
@@ -231,7 +191,7 @@ vpc_block_status(ConvImage *img, guint64 off, guint64 len, ConvExtents *out,
             conv_extents_append(out, off, len, CONV_EXTENT_DATA);
             return TRUE;
         }
-        return vpc_fixed_block_status(img, off, len, out, error);
+        return conv_file_block_status(img, off, len, out, error);
     }
     g_mutex_lock(&priv->lock);
     while (off < end) {
