@@ -21,10 +21,7 @@ requires qemu-img qemu-io python3 sha256sum gdbus
 # the second one: (1), (2) and its (3).
 export_with_fresh_agent() {
     make_tmpdir
-    start_sshd
-    ssh_client_key ed25519 id
-    start_private_bus
-    start_agent
+    start_agent_and_sshd
 
     name=ferry-test-$$-bg
     img=$tmpdir/img
@@ -43,7 +40,7 @@ export_with_fresh_agent() {
         fail "watch: $(cat "$tmpdir/err") $(cat "$tmpdir/watch")"
     assert_eq "$(tail -n 1 "$tmpdir/watch")" "job 1: completed" "last line of watch"
     qemu-img compare -q "$img/root.qcow2" "$tmpdir/pool/$name-vda.qcow2" || fail "vda differs (ssh)"
-    [ -z "$(find "$tmpdir/pool" -name '*.part')" ] || fail ".part left in pool"
+    assert_no_part "$tmpdir/pool"
 
     # (2) --json, file://, raw.
     "$FERRY" export "$name" --connect "$uri" --to "file://$tmpdir/pool2" --format raw \
