@@ -118,9 +118,9 @@ for s, l, v in runs:
 }
 
 # await_daemon NAME PID LOG WHAT CMD...: waits for a daemon just started
-# (NAME, process PID, logging to LOG) to be ready, as CMD tells, checked
-# every 0.1 s; fails if the daemon exits first, quoting the end of LOG, or
-# with "NAME WHAT within 10 s".
+# (NAME, process PID, logging to LOG, or /dev/null) to be ready, as CMD
+# tells, checked every 0.1 s; fails if the daemon exits first, quoting the
+# end of LOG, or with "NAME WHAT within 10 s".
 await_daemon() {
     await_name=$1 await_pid=$2 await_log=$3 await_what=$4
     shift 4

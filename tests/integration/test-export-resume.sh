@@ -52,10 +52,7 @@ start_relay() {
     python3 "$tmpdir/relay.py" "$tmpdir/relay.port" "$1" "$2" "$sshd_port" &
     relay_pid=$!
     cleanup_fn "kill $relay_pid 2>/dev/null"
-    i=0
-    until [ -s "$tmpdir/relay.port" ]; do
-        i=$((i + 1)); [ $i -lt 100 ] || fail "relay did not start"; sleep 0.1
-    done
+    await_daemon relay "$relay_pid" /dev/null "wrote no port" test -s "$tmpdir/relay.port"
     relay_port=$(cat "$tmpdir/relay.port")
 }
 

@@ -39,10 +39,7 @@ while True:
 ' >"$tmpdir/port" &
 silent_pid=$!
 cleanup_fn "kill $silent_pid 2>/dev/null"
-i=0
-until [ -s "$tmpdir/port" ]; do
-    i=$((i + 1)); [ $i -lt 50 ] || fail "silent listener did not start"; sleep 0.1
-done
+await_daemon "silent listener" "$silent_pid" /dev/null "wrote no port" test -s "$tmpdir/port"
 port=$(cat "$tmpdir/port")
 probe "$port" 1500
 assert_eq "$status" 9 "exit status for a silent server"
