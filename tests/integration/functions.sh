@@ -72,6 +72,11 @@ assert_contains() {
     esac
 }
 
+# assert_no_part DIR: no *.part (a disk not finished) is left below DIR.
+assert_no_part() {
+    [ -z "$(find "$1" -name '*.part')" ] || fail ".part left in $1: $(ls -a "$1")"
+}
+
 # make_tmpdir: sets $tmpdir, removed at exit.
 make_tmpdir() {
     tmpdir=$(mktemp -d "${TMPDIR:-/tmp}/ferry-test-XXXXXX")
@@ -80,6 +85,53 @@ make_tmpdir() {
 
 pick_unused_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# map_runs KIND: reads a `map --json` answer, ferry's or qemu-img's, and
+# prints it as "START LENGTH VALUE" lines, adjacent runs of one VALUE
+# merged, so that the two compare as text (ferry leaves out qemu's depth,
+# present and offset keys, and may cut runs elsewhere).  VALUE by KIND:
+#   flags  data and zero, e.g. "True False"
+#   class  what the bytes read as: "zero" (zero, or no data) or "data";
+#          qemu's flat VMDK extents say data and zero for holes
+#   data   whether the run holds data: "True" or "False"
+map_runs() {
+    python3 -c '
+import json, sys
+kind = sys.argv[1]
+def value(e):
+    if kind == "flags":
+        return "%s %s" % (bool(e["data"]), bool(e["zero"]))
+    if kind == "class":
+        return "zero" if e["zero"] or not e["data"] else "data"
+    return str(bool(e["data"]))
+runs = []
+for e in json.load(sys.stdin):
+    v = value(e)
+    if runs and runs[-1][2] == v and runs[-1][0] + runs[-1][1] == e["start"]:
+        runs[-1][1] += e["length"]
+    else:
+        runs.append([e["start"], e["length"], v])
+for s, l, v in runs:
+    print(s, l, v)
+' "$1"
+}
+
+# await_daemon NAME PID LOG WHAT CMD...: waits for a daemon just started
+# (NAME, process PID, logging to LOG, or /dev/null) to be ready, as CMD
+# tells, checked every 0.1 s; fails if the daemon exits first, quoting the
+# end of LOG, or with "NAME WHAT within 10 s".
+await_daemon() {
+    await_name=$1 await_pid=$2 await_log=$3 await_what=$4
+    shift 4
+    await_i=0
+    until "$@"; do
+        await_i=$((await_i + 1))
+        kill -0 "$await_pid" 2>/dev/null ||
+            fail "$await_name exited: $(tail -3 "$await_log")"
+        [ $await_i -lt 100 ] || fail "$await_name $await_what within 10 s"
+        sleep 0.1
+    done
 }
 
 # ---- libvirtd ------------------------------------------------------------
@@ -220,14 +272,8 @@ start_sshd() {
     /usr/sbin/sshd -D -f "$sshd_dir/sshd_config" -E "$sshd_dir/sshd.log" &
     sshd_pid=$!
     cleanup_fn "kill $sshd_pid 2>/dev/null; wait $sshd_pid 2>/dev/null"
-    i=0
-    until [ -s "$sshd_dir/sshd.pid" ]; do
-        i=$((i + 1))
-        kill -0 "$sshd_pid" 2>/dev/null ||
-            fail "sshd exited: $(tail -3 "$sshd_dir/sshd.log")"
-        [ $i -lt 100 ] || fail "sshd wrote no pid file within 10 s"
-        sleep 0.1
-    done
+    await_daemon sshd "$sshd_pid" "$sshd_dir/sshd.log" "wrote no pid file" \
+        test -s "$sshd_dir/sshd.pid"
     hostkey=$(cut -d' ' -f1,2 "$sshd_dir/host_ed25519.pub")
     sshd_known_hosts=$sshd_dir/known_hosts
     echo "[127.0.0.1]:$sshd_port $hostkey" >"$sshd_known_hosts"
@@ -314,19 +360,44 @@ start_agent() {
         --config "$tmpdir/ferry.conf" "$@" >>"$tmpdir/agent.log" 2>&1 &
     agent_pid=$!
     cleanup_fn "kill $agent_pid 2>/dev/null; wait $agent_pid 2>/dev/null"
-    i=0
-    until gdbus call -a "$bus_address" -d org.freedesktop.DBus -o /org/freedesktop/DBus \
-            -m org.freedesktop.DBus.NameHasOwner org.ferry.Agent1 2>/dev/null |
-            grep -q true; do
-        i=$((i + 1))
-        kill -0 "$agent_pid" 2>/dev/null ||
-            fail "ferry-agent exited: $(tail -3 "$tmpdir/agent.log")"
-        [ $i -lt 100 ] || fail "ferry-agent did not own org.ferry.Agent1 within 10 s"
-        sleep 0.1
-    done
+    await_daemon ferry-agent "$agent_pid" "$tmpdir/agent.log" "did not own org.ferry.Agent1" \
+        agent_owns_name
+}
+
+# agent_owns_name: whether org.ferry.Agent1 has an owner on the private bus.
+agent_owns_name() {
+    gdbus call -a "$bus_address" -d org.freedesktop.DBus -o /org/freedesktop/DBus \
+        -m org.freedesktop.DBus.NameHasOwner org.ferry.Agent1 2>/dev/null | grep -q true
 }
 
 stop_agent() {
     kill -TERM "$agent_pid" 2>/dev/null || true
     wait "$agent_pid" 2>/dev/null || true
+}
+
+# kill_agent: SIGKILL, as a crash would: the agent cleans nothing up.
+kill_agent() {
+    kill -KILL "$agent_pid"
+    wait "$agent_pid" 2>/dev/null || true
+}
+
+# start_agent_and_sshd [ARG...]: for exports by the agent to the loopback
+# sshd: start_sshd, a client key $tmpdir/id (ed25519) it takes, the
+# private bus and start_agent ARG... (see each).
+start_agent_and_sshd() {
+    start_sshd
+    ssh_client_key ed25519 id
+    start_private_bus
+    start_agent "$@"
+}
+
+# start_monitor [OBJECT_PATH]: gdbus monitor of what org.ferry.Agent1 (only
+# OBJECT_PATH of it, if given) sends on the private bus, into
+# $tmpdir/monitor.  Sets monitor_pid; stopped at exit.
+start_monitor() {
+    gdbus monitor -a "$bus_address" -d org.ferry.Agent1 ${1:+-o "$1"} >"$tmpdir/monitor" 2>&1 &
+    monitor_pid=$!
+    cleanup_fn "kill $monitor_pid 2>/dev/null"
+    # It subscribes only once it runs: what comes before that is not seen.
+    sleep 0.5
 }

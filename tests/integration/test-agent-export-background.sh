@@ -6,62 +6,49 @@
 # paths relative to the caller's directory (the agent runs elsewhere):
 # watch exits 0, the disk compares identical.  (2) --json to a file://
 # pool as raw: {"job", "path"}, and watch --json's last line carries the
-# result, whose SHA-256 is sha256sum's.  (3) A job that fails (its pool
-# does not exist, which only the job finds out): watch exits 3 with why.
-# (4) Refusals before any job: --resume, an unknown scheme, an unknown or
-# running domain (the agent looks before queuing), and no agent running.
+# result, whose SHA-256 is sha256sum's.  (3) A job that fails, which only
+# the job finds out: watch exits 3 with why, once for a pool that does
+# not exist and once for one removed before the job runs.  (4) Refusals
+# before any job: --resume, an unknown scheme, an unknown or running
+# domain (the agent looks before queuing), and no agent running.
 . "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/domain-functions.sh"
 requires qemu-img qemu-io python3 sha256sum gdbus
-make_tmpdir
-start_sshd
-ssh_client_key ed25519 id
-start_private_bus
-start_agent
 
-name=ferry-test-$$-bg
-img=$tmpdir/img
-mkdir "$img" "$tmpdir/pool" "$tmpdir/pool2"
-qemu-img create -q -f qcow2 "$img/root.qcow2" 32M
-qemu-io -f qcow2 -c "write -P 0x61 0 3M" -c "write -P 0x62 20M 1M" "$img/root.qcow2" >/dev/null
-cat >"$tmpdir/host.xml" <<X
-<node>
-  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
-    <name>$name</name>
-    <memory unit='MiB'>256</memory>
-    <vcpu>1</vcpu>
-    <os><type arch='x86_64'>hvm</type></os>
-    <test:runstate>5</test:runstate>
-    <devices>
-      <disk type='file' device='disk'>
-        <driver name='qemu' type='qcow2'/>
-        <source file='$img/root.qcow2'/>
-        <target dev='vda' bus='virtio'/>
-      </disk>
-    </devices>
-  </domain>
-</node>
-X
-uri=test://$tmpdir/host.xml
-cp "$sshd_known_hosts" "$tmpdir/kh"
+# export_with_fresh_agent: a new $tmpdir, sshd, bus and agent, a test-driver
+# host with one qcow2 disk, then (1) and (2) as that agent's jobs 1 and 2.
+# Each (3) runs on an agent of its own this way, and (4) counts the jobs of
+# the second one: (1), (2) and its (3).
+export_with_fresh_agent() {
+    make_tmpdir
+    start_agent_and_sshd
 
-# (1) ssh, relative paths.
-id=$(cd "$tmpdir" && "$FERRY" export "$name" --connect "$uri" --background \
-    --to "ssh://root@127.0.0.1:$sshd_port$tmpdir/pool" --identity id --known-hosts kh) ||
-    fail "export --background failed"
-assert_eq "$id" 1 "job id printed"
-"$FERRY" watch "$id" >"$tmpdir/watch" 2>"$tmpdir/err" ||
-    fail "watch: $(cat "$tmpdir/err") $(cat "$tmpdir/watch")"
-assert_eq "$(tail -n 1 "$tmpdir/watch")" "job 1: completed" "last line of watch"
-qemu-img compare -q "$img/root.qcow2" "$tmpdir/pool/$name-vda.qcow2" || fail "vda differs (ssh)"
-[ -z "$(find "$tmpdir/pool" -name '*.part')" ] || fail ".part left in pool"
+    name=ferry-test-$$-bg
+    img=$tmpdir/img
+    mkdir "$img" "$tmpdir/pool" "$tmpdir/pool2"
+    make_image qcow2 "$img/root.qcow2" 32M "0x61 0 3M" "0x62 20M 1M"
+    write_test_host "$name" "vda:qcow2:$img/root.qcow2"
+    uri=$test_host_uri
+    cp "$sshd_known_hosts" "$tmpdir/kh"
 
-# (2) --json, file://, raw.
-"$FERRY" export "$name" --connect "$uri" --to "file://$tmpdir/pool2" --format raw \
-    --background --json >"$tmpdir/out" || fail "export --background --json failed"
-assert_eq "$(cat "$tmpdir/out")" '{"job":"2","path":"/org/ferry/Agent1/jobs/2"}' "--json answer"
-"$FERRY" watch --json 2 >"$tmpdir/watch" || fail "watch --json 2 failed"
-sum=$(sha256sum "$tmpdir/pool2/$name-vda.raw" | cut -d' ' -f1)
-python3 - "$tmpdir/watch" "$sum" "$tmpdir/pool2/$name.ferry.json" <<'PY' || fail "watch --json (see above)"
+    # (1) ssh, relative paths.
+    id=$(cd "$tmpdir" && "$FERRY" export "$name" --connect "$uri" --background \
+        --to "ssh://root@127.0.0.1:$sshd_port$tmpdir/pool" --identity id --known-hosts kh) ||
+        fail "export --background failed"
+    assert_eq "$id" 1 "job id printed"
+    "$FERRY" watch "$id" >"$tmpdir/watch" 2>"$tmpdir/err" ||
+        fail "watch: $(cat "$tmpdir/err") $(cat "$tmpdir/watch")"
+    assert_eq "$(tail -n 1 "$tmpdir/watch")" "job 1: completed" "last line of watch"
+    qemu-img compare -q "$img/root.qcow2" "$tmpdir/pool/$name-vda.qcow2" || fail "vda differs (ssh)"
+    assert_no_part "$tmpdir/pool"
+
+    # (2) --json, file://, raw.
+    "$FERRY" export "$name" --connect "$uri" --to "file://$tmpdir/pool2" --format raw \
+        --background --json >"$tmpdir/out" || fail "export --background --json failed"
+    assert_eq "$(cat "$tmpdir/out")" '{"job":"2","path":"/org/ferry/Agent1/jobs/2"}' "--json answer"
+    "$FERRY" watch --json 2 >"$tmpdir/watch" || fail "watch --json 2 failed"
+    sum=$(sha256sum "$tmpdir/pool2/$name-vda.raw" | cut -d' ' -f1)
+    python3 - "$tmpdir/watch" "$sum" "$tmpdir/pool2/$name.ferry.json" <<'PY' || fail "watch --json (see above)"
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 last = lines[-1]
@@ -70,7 +57,10 @@ d, = last["result"]["disks"]
 assert d["file"].endswith("-vda.raw") and d["sha256"] == sys.argv[2], d
 assert last["result"]["manifest"] == sys.argv[3], last["result"]
 PY
-qemu-img compare -q -F raw "$img/root.qcow2" "$tmpdir/pool2/$name-vda.raw" || fail "vda differs (file)"
+    qemu-img compare -q -F raw "$img/root.qcow2" "$tmpdir/pool2/$name-vda.raw" || fail "vda differs (file)"
+}
+
+export_with_fresh_agent
 
 # (3) A job that fails: the target is only reached when the job runs.
 id=$("$FERRY" export "$name" --connect "$uri" --to "file://$tmpdir/missing" --background) ||
@@ -84,69 +74,7 @@ assert_contains "$(cat "$tmpdir/err")" "ferry: stat: $tmpdir/missing: No such fi
     "watch's message"
 assert_eq "$(wc -l <"$tmpdir/err")" 1 "lines of watch's message"
 
-# (4) Refusals before any job: --resume, an unknown scheme, an unknown or
-# running domain (the agent looks before queuing), and no agent running.
-. "$top_srcdir/tests/integration/functions.sh"
-requires qemu-img qemu-io python3 sha256sum gdbus
-make_tmpdir
-start_sshd
-ssh_client_key ed25519 id
-start_private_bus
-start_agent
-
-name=ferry-test-$$-bg
-img=$tmpdir/img
-mkdir "$img" "$tmpdir/pool" "$tmpdir/pool2"
-qemu-img create -q -f qcow2 "$img/root.qcow2" 32M
-qemu-io -f qcow2 -c "write -P 0x61 0 3M" -c "write -P 0x62 20M 1M" "$img/root.qcow2" >/dev/null
-cat >"$tmpdir/host.xml" <<X
-<node>
-  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
-    <name>$name</name>
-    <memory unit='MiB'>256</memory>
-    <vcpu>1</vcpu>
-    <os><type arch='x86_64'>hvm</type></os>
-    <test:runstate>5</test:runstate>
-    <devices>
-      <disk type='file' device='disk'>
-        <driver name='qemu' type='qcow2'/>
-        <source file='$img/root.qcow2'/>
-        <target dev='vda' bus='virtio'/>
-      </disk>
-    </devices>
-  </domain>
-</node>
-X
-uri=test://$tmpdir/host.xml
-cp "$sshd_known_hosts" "$tmpdir/kh"
-
-# (1) ssh, relative paths.
-id=$(cd "$tmpdir" && "$FERRY" export "$name" --connect "$uri" --background \
-    --to "ssh://root@127.0.0.1:$sshd_port$tmpdir/pool" --identity id --known-hosts kh) ||
-    fail "export --background failed"
-assert_eq "$id" 1 "job id printed"
-"$FERRY" watch "$id" >"$tmpdir/watch" 2>"$tmpdir/err" ||
-    fail "watch: $(cat "$tmpdir/err") $(cat "$tmpdir/watch")"
-assert_eq "$(tail -n 1 "$tmpdir/watch")" "job 1: completed" "last line of watch"
-qemu-img compare -q "$img/root.qcow2" "$tmpdir/pool/$name-vda.qcow2" || fail "vda differs (ssh)"
-[ -z "$(find "$tmpdir/pool" -name '*.part')" ] || fail ".part left in pool"
-
-# (2) --json, file://, raw.
-"$FERRY" export "$name" --connect "$uri" --to "file://$tmpdir/pool2" --format raw \
-    --background --json >"$tmpdir/out" || fail "export --background --json failed"
-assert_eq "$(cat "$tmpdir/out")" '{"job":"2","path":"/org/ferry/Agent1/jobs/2"}' "--json answer"
-"$FERRY" watch --json 2 >"$tmpdir/watch" || fail "watch --json 2 failed"
-sum=$(sha256sum "$tmpdir/pool2/$name-vda.raw" | cut -d' ' -f1)
-python3 - "$tmpdir/watch" "$sum" "$tmpdir/pool2/$name.ferry.json" <<'PY' || fail "watch --json (see above)"
-import json, sys
-lines = [json.loads(l) for l in open(sys.argv[1])]
-last = lines[-1]
-assert last["state"] == "completed" and last["id"] == "2", last
-d, = last["result"]["disks"]
-assert d["file"].endswith("-vda.raw") and d["sha256"] == sys.argv[2], d
-assert last["result"]["manifest"] == sys.argv[3], last["result"]
-PY
-qemu-img compare -q -F raw "$img/root.qcow2" "$tmpdir/pool2/$name-vda.raw" || fail "vda differs (file)"
+export_with_fresh_agent
 
 # (3) A job that fails: its pool is gone by the time it runs.
 mkdir "$tmpdir/pool3"

@@ -10,48 +10,23 @@
 # disk compares identical with qemu-img compare, its SHA-256 matches the
 # manifest, no .part is left.
 . "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/domain-functions.sh"
 requires qemu-img python3 sha256sum gdbus
 make_tmpdir
-start_sshd
-ssh_client_key ed25519 id
-start_private_bus
 G_MESSAGES_DEBUG=ferry
 export G_MESSAGES_DEBUG
-start_agent
+start_agent_and_sshd
 
 name=ferry-test-$$-kill
 img=$tmpdir/img
 pool=$tmpdir/pool
 mkdir "$img" "$pool"
-head -c $((16 << 20)) /dev/urandom >"$tmpdir/rand"
-python3 - "$tmpdir/rand" "$img/disk.raw" <<'PY'
-import sys
-data = open(sys.argv[1], "rb").read()
-with open(sys.argv[2], "wb") as f:
-    f.truncate(128 << 20); f.seek(8 << 20); f.write(data)
-PY
-cat >"$tmpdir/host.xml" <<X
-<node>
-  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
-    <name>$name</name>
-    <memory unit='MiB'>256</memory>
-    <vcpu>1</vcpu>
-    <os><type arch='x86_64'>hvm</type></os>
-    <test:runstate>5</test:runstate>
-    <devices>
-      <disk type='file' device='disk'>
-        <driver name='qemu' type='raw'/>
-        <source file='$img/disk.raw'/>
-        <target dev='vda' bus='virtio'/>
-      </disk>
-    </devices>
-  </domain>
-</node>
-X
+make_random_raw "$img/disk.raw" $((128 << 20)) $((8 << 20)) $((16 << 20))
+write_test_host "$name" "vda:raw:$img/disk.raw"
 
 gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \
     -m org.ferry.Agent1.Manager.Export "$name" "ssh://root@127.0.0.1:$sshd_port$pool" \
-    "{'connect': <'test://$tmpdir/host.xml'>, 'identity': <'$tmpdir/id'>,
+    "{'connect': <'$test_host_uri'>, 'identity': <'$tmpdir/id'>,
       'known-hosts': <'$sshd_known_hosts'>, 'bwlimit': <uint64 2097152>}" \
     >/dev/null || fail "Export failed"
 
@@ -71,8 +46,7 @@ while :; do
     [ $i -lt 300 ] || fail "the export did not get going within 15 s: $* $(ls -la "$pool")"
     sleep 0.05
 done
-kill -KILL "$agent_pid"
-wait "$agent_pid" 2>/dev/null || true
+kill_agent
 set -- $(persisted)
 assert_eq "$1" running "state on disk after SIGKILL"
 at_kill=$2
@@ -115,6 +89,6 @@ qemu-img compare -q -F qcow2 "$img/disk.raw" "$pool/$name-vda.qcow2" || fail "th
 sum=$(sha256sum "$pool/$name-vda.qcow2" | cut -d' ' -f1)
 assert_eq "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["disks"][0]["sha256"])' \
     "$pool/$name.ferry.json")" "$sum" "manifest hash against sha256sum"
-[ -z "$(find "$pool" -name '*.part')" ] || fail ".part left: $(ls -a "$pool")"
+assert_no_part "$pool"
 set -- $(persisted)
 assert_eq "$1" completed "job file at the end"

@@ -26,8 +26,7 @@ while :; do
     i=$((i + 1)); [ $i -lt 100 ] || fail "no progress persisted within 10 s: $*"
     sleep 0.1
 done
-kill -KILL "$agent_pid"
-wait "$agent_pid" 2>/dev/null || true
+kill_agent
 set -- $(persisted)
 assert_eq "$1" running "state on disk after SIGKILL"
 at_kill=$2

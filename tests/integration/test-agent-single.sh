@@ -11,36 +11,29 @@ make_tmpdir
 start_private_bus
 start_agent
 
-set +e
-"$FERRY_AGENT" --bus-address "$bus_address" --state-dir "$tmpdir/state" \
-    --config "$tmpdir/ferry.conf" 2>"$tmpdir/err"
-status=$?
-set -e
-assert_eq "$status" 4 "exit status of a second agent on the same state directory"
-assert_contains "$(cat "$tmpdir/err")" "$tmpdir/state: the state directory is in use by another ferry-agent" \
-    "second agent's message"
+# refused STATUS WORDS WHAT ARG...: ferry-agent ARG... exits STATUS, with
+# WORDS in its message; WHAT names the case.
+refused() {
+    expected=$1 words=$2 what=$3
+    shift 3
+    set +e
+    "$FERRY_AGENT" "$@" 2>"$tmpdir/err"
+    status=$?
+    set -e
+    assert_eq "$status" "$expected" "exit status $what"
+    assert_contains "$(cat "$tmpdir/err")" "$words" "message $what"
+}
 
-set +e
-"$FERRY_AGENT" --bus-address "$bus_address" --state-dir "$tmpdir/state2" \
-    --config "$tmpdir/ferry.conf" 2>"$tmpdir/err"
-status=$?
-set -e
-assert_eq "$status" 1 "exit status of a second agent on the same bus"
-assert_contains "$(cat "$tmpdir/err")" "cannot own org.ferry.Agent1" "second agent's message"
+refused 4 "$tmpdir/state: the state directory is in use by another ferry-agent" \
+    "of a second agent on the same state directory" \
+    --bus-address "$bus_address" --state-dir "$tmpdir/state" --config "$tmpdir/ferry.conf"
+refused 1 "cannot own org.ferry.Agent1" "of a second agent on the same bus" \
+    --bus-address "$bus_address" --state-dir "$tmpdir/state2" --config "$tmpdir/ferry.conf"
 
 "$FERRY" jobs >/dev/null || fail "the first agent stopped answering"
 
-set +e
-"$FERRY_AGENT" --config "$tmpdir/nothere.conf" --once 2>"$tmpdir/err"
-status=$?
-set -e
-assert_eq "$status" 3 "exit status with a missing --config file"
-assert_contains "$(cat "$tmpdir/err")" "$tmpdir/nothere.conf" "missing config message"
+refused 3 "$tmpdir/nothere.conf" "with a missing --config file" \
+    --config "$tmpdir/nothere.conf" --once
 printf '[agent]\nconcurrency=0\n' >"$tmpdir/bad.conf"
-set +e
-"$FERRY_AGENT" --config "$tmpdir/bad.conf" --once 2>"$tmpdir/err"
-status=$?
-set -e
-assert_eq "$status" 2 "exit status with a bad concurrency"
-assert_contains "$(cat "$tmpdir/err")" "[agent] concurrency: '0' is not a number within 1..64" \
-    "bad concurrency message"
+refused 2 "[agent] concurrency: '0' is not a number within 1..64" "with a bad concurrency" \
+    --config "$tmpdir/bad.conf" --once

@@ -11,6 +11,7 @@
 # the bus refuses nobody's Export before the agent sees it, while
 # introspection and ListJobs stay open.
 . "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/domain-functions.sh"
 requires_root
 requires gdbus setpriv qemu-img qemu-io
 getent passwd nobody >/dev/null || skip "requires the user nobody"
@@ -21,27 +22,9 @@ start_agent
 
 # A domain whose export takes seconds: 8 MiB of data at 1 MiB/s.
 mkdir "$tmpdir/pool"
-qemu-img create -q -f raw "$tmpdir/disk.raw" 16M
-qemu-io -f raw -c "write -P 0x77 0 8M" "$tmpdir/disk.raw" >/dev/null
-cat >"$tmpdir/host.xml" <<X
-<node>
-  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
-    <name>slow</name>
-    <memory unit='MiB'>64</memory>
-    <vcpu>1</vcpu>
-    <os><type arch='x86_64'>hvm</type></os>
-    <test:runstate>5</test:runstate>
-    <devices>
-      <disk type='file' device='disk'>
-        <driver name='qemu' type='raw'/>
-        <source file='$tmpdir/disk.raw'/>
-        <target dev='vda' bus='virtio'/>
-      </disk>
-    </devices>
-  </domain>
-</node>
-X
-real="{'connect': <'test://$tmpdir/host.xml'>, 'bwlimit': <uint64 1048576>}"
+make_image raw "$tmpdir/disk.raw" 16M "0x77 0 8M"
+write_test_host slow "vda:raw:$tmpdir/disk.raw"
+real="{'connect': <'$test_host_uri'>, 'bwlimit': <uint64 1048576>}"
 
 as_nobody() {
     setpriv --reuid=nobody --regid="$nobody_group" --clear-groups \

@@ -7,48 +7,19 @@
 # agent, keeps nothing).  A second Cancel is refused as Invalid.  Resume
 # then exports from scratch (resumed-at 0) and the result verifies.
 . "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/domain-functions.sh"
 requires qemu-img python3 sha256sum gdbus
 make_tmpdir
-start_sshd
-ssh_client_key ed25519 id
-start_private_bus
-start_agent
+start_agent_and_sshd
 
 name=ferry-test-$$-cancel
 img=$tmpdir/img
 pool=$tmpdir/pool
 mkdir "$img" "$pool"
-head -c $((16 << 20)) /dev/urandom >"$tmpdir/rand"
-python3 - "$tmpdir/rand" "$img/disk.raw" <<'PY'
-import sys
-data = open(sys.argv[1], "rb").read()
-with open(sys.argv[2], "wb") as f:
-    f.truncate(64 << 20); f.seek(4 << 20); f.write(data)
-PY
-cat >"$tmpdir/host.xml" <<X
-<node>
-  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
-    <name>$name</name>
-    <memory unit='MiB'>256</memory>
-    <vcpu>1</vcpu>
-    <os><type arch='x86_64'>hvm</type></os>
-    <test:runstate>5</test:runstate>
-    <devices>
-      <disk type='file' device='disk'>
-        <driver name='qemu' type='raw'/>
-        <source file='$img/disk.raw'/>
-        <target dev='vda' bus='virtio'/>
-      </disk>
-    </devices>
-  </domain>
-</node>
-X
+make_random_raw "$img/disk.raw" $((64 << 20)) $((4 << 20)) $((16 << 20))
+write_test_host "$name" "vda:raw:$img/disk.raw"
 
-gdbus monitor -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/jobs/1 \
-    >"$tmpdir/monitor" 2>&1 &
-monitor_pid=$!
-cleanup_fn "kill $monitor_pid 2>/dev/null"
-sleep 0.5
+start_monitor /org/ferry/Agent1/jobs/1
 
 job() {   # job METHOD ARGS...: a call on jobs/1
     gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/jobs/1 -m "$@"
@@ -58,7 +29,7 @@ prop() {
 }
 gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \
     -m org.ferry.Agent1.Manager.Export "$name" "ssh://root@127.0.0.1:$sshd_port$pool" \
-    "{'connect': <'test://$tmpdir/host.xml'>, 'identity': <'$tmpdir/id'>,
+    "{'connect': <'$test_host_uri'>, 'identity': <'$tmpdir/id'>,
       'known-hosts': <'$sshd_known_hosts'>, 'format': <'raw'>,
       'bwlimit': <uint64 4194304>}" >/dev/null || fail "Export failed"
 
@@ -101,7 +72,7 @@ assert_contains "$(cat "$tmpdir/err")" "org.ferry.Error.Invalid: job 1 has alrea
 job org.ferry.Agent1.Job.Resume "{}" >/dev/null || fail "Resume failed"
 "$FERRY" watch 1 >/dev/null || fail "the resumed job did not complete"
 qemu-img compare -q -f raw -F raw "$img/disk.raw" "$pool/$name-vda.raw" || fail "vda differs"
-[ -z "$(find "$pool" -name '*.part')" ] || fail ".part left: $(ls -a "$pool")"
+assert_no_part "$pool"
 "$FERRY" jobs --json >"$tmpdir/jobs.json"
 python3 - "$tmpdir/jobs.json" "$pool" <<'PY' || fail "result after Resume (see above)"
 import hashlib, json, sys

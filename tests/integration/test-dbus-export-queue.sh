@@ -8,6 +8,7 @@
 # so do the jobs' start and finish times; every disk compares identical
 # with qemu-img and matches its manifest's SHA-256.
 . "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/domain-functions.sh"
 requires qemu-img qemu-io python3 gdbus
 make_tmpdir
 start_private_bus
@@ -22,32 +23,13 @@ echo "<node>" >"$tmpdir/host.xml"
 n=0
 while [ $n -lt 20 ]; do
     n=$((n + 1))
-    qemu-img create -q -f raw "$img/d$n.raw" 4M
-    qemu-io -f raw -c "write -P $((n + 16)) $((n * 64))k 1M" "$img/d$n.raw" >/dev/null
-    cat >>"$tmpdir/host.xml" <<X
-  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
-    <name>vm$n</name>
-    <memory unit='MiB'>64</memory>
-    <vcpu>1</vcpu>
-    <os><type arch='x86_64'>hvm</type></os>
-    <test:runstate>5</test:runstate>
-    <devices>
-      <disk type='file' device='disk'>
-        <driver name='qemu' type='raw'/>
-        <source file='$img/d$n.raw'/>
-        <target dev='vda' bus='virtio'/>
-      </disk>
-    </devices>
-  </domain>
-X
+    make_image raw "$img/d$n.raw" 4M "$((n + 16)) $((n * 64))k 1M"
+    domain_xml test "vm$n" "vda:raw:$img/d$n.raw" >>"$tmpdir/host.xml"
 done
 echo "</node>" >>"$tmpdir/host.xml"
 
 # Every State change of every job, in the order the agent announced them.
-gdbus monitor -a "$bus_address" -d org.ferry.Agent1 >"$tmpdir/monitor" 2>&1 &
-monitor_pid=$!
-cleanup_fn "kill $monitor_pid 2>/dev/null"
-sleep 0.5
+start_monitor
 
 n=0
 while [ $n -lt 20 ]; do
@@ -110,7 +92,7 @@ while [ $n -lt 20 ]; do
     n=$((n + 1))
     qemu-img compare -q -f raw -F raw "$img/d$n.raw" "$pool/vm$n-vda.raw" || fail "vm$n's disk differs"
 done
-[ -z "$(find "$pool" -name '*.part')" ] || fail ".part left: $(ls -a "$pool")"
+assert_no_part "$pool"
 python3 - "$pool" <<'PY' || fail "manifests (see above)"
 import hashlib, json, sys
 pool = sys.argv[1]

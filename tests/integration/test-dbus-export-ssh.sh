@@ -9,57 +9,26 @@
 # SHA-256 match sha256sum of the files and the job's Result property, and
 # no .part is left.
 . "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/domain-functions.sh"
 requires qemu-img qemu-io python3 sha256sum gdbus
 make_tmpdir
-start_sshd
-ssh_client_key ed25519 id
-start_private_bus
-start_agent
+start_agent_and_sshd
 
 name=ferry-test-$$-dbus
 img=$tmpdir/img
 pool=$tmpdir/pool
 mkdir "$img" "$pool"
-qemu-img create -q -f raw "$img/base.raw" 64M
-qemu-io -f raw -c "write -P 0x11 0 4M" "$img/base.raw" >/dev/null
-qemu-img create -q -f qcow2 -b base.raw -F raw "$img/root.qcow2" 64M
-qemu-io -f qcow2 -c "write -P 0x22 2M 4M" -c "write -P 0x33 40M 2M" "$img/root.qcow2" >/dev/null
-qemu-img create -q -f raw "$img/data.raw" 16M
-qemu-io -f raw -c "write -P 0x44 8M 4M" "$img/data.raw" >/dev/null
-cat >"$tmpdir/host.xml" <<X
-<node>
-  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
-    <name>$name</name>
-    <memory unit='MiB'>256</memory>
-    <vcpu>1</vcpu>
-    <os><type arch='x86_64'>hvm</type></os>
-    <test:runstate>5</test:runstate>
-    <devices>
-      <disk type='file' device='disk'>
-        <driver name='qemu' type='qcow2'/>
-        <source file='$img/root.qcow2'/>
-        <target dev='vda' bus='virtio'/>
-      </disk>
-      <disk type='file' device='disk'>
-        <driver name='qemu' type='raw'/>
-        <source file='$img/data.raw'/>
-        <target dev='vdb' bus='virtio'/>
-      </disk>
-    </devices>
-  </domain>
-</node>
-X
+make_image raw "$img/base.raw" 64M "0x11 0 4M"
+make_image -b base.raw qcow2 "$img/root.qcow2" 64M "0x22 2M 4M" "0x33 40M 2M"
+make_image raw "$img/data.raw" 16M "0x44 8M 4M"
+write_test_host "$name" "vda:qcow2:$img/root.qcow2" "vdb:raw:$img/data.raw"
 
 # The first job of a fresh agent is jobs/1: watch it from before it exists.
-gdbus monitor -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/jobs/1 \
-    >"$tmpdir/monitor" 2>&1 &
-monitor_pid=$!
-cleanup_fn "kill $monitor_pid 2>/dev/null"
-sleep 0.5
+start_monitor /org/ferry/Agent1/jobs/1
 
 out=$(gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \
     -m org.ferry.Agent1.Manager.Export "$name" "ssh://root@127.0.0.1:$sshd_port$pool" \
-    "{'connect': <'test://$tmpdir/host.xml'>, 'identity': <'$tmpdir/id'>,
+    "{'connect': <'$test_host_uri'>, 'identity': <'$tmpdir/id'>,
       'known-hosts': <'$sshd_known_hosts'>, 'bwlimit': <uint64 4194304>}") ||
     fail "Export failed"
 assert_eq "$out" "(objectpath '/org/ferry/Agent1/jobs/1',)" "Export's answer"
@@ -96,7 +65,7 @@ PY
 
 qemu-img compare -q "$img/root.qcow2" "$pool/$name-vda.qcow2" || fail "vda differs"
 qemu-img compare -q "$img/data.raw" "$pool/$name-vdb.qcow2" || fail "vdb differs"
-[ -z "$(find "$pool" -name '*.part')" ] || fail ".part left: $(ls -a "$pool")"
+assert_no_part "$pool"
 assert_eq "$(ls "$pool" | sort | tr '\n' ' ')" \
     "$name-vda.qcow2 $name-vdb.qcow2 $name.ferry.json $name.xml " "pool contents"
 python3 - "$pool/$name.ferry.json" >"$tmpdir/sums" <<'PY' || fail "manifest"

@@ -22,10 +22,7 @@ export_sleep() {
         sed -n "s|^(objectpath '/org/ferry/Agent1/jobs/\(.*\)',)$|\1|p"
 }
 
-gdbus monitor -a "$bus_address" -d org.ferry.Agent1 >"$tmpdir/monitor" 2>&1 &
-monitor_pid=$!
-cleanup_fn "kill $monitor_pid 2>/dev/null"
-sleep 0.3
+start_monitor
 
 # 1000 steps of 1000 bytes, 5 ms apart: about 5 s if nobody cancels.
 id=$(export_sleep 1000000 1000 5)

@@ -10,49 +10,25 @@
 # garbage, the target's hash check catches it and the disk is sent again
 # from 0; both end identical and verified.
 . "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/domain-functions.sh"
 requires qemu-img qemu-io python3 sha256sum
 make_tmpdir
 
 img=$tmpdir/img
 pool=$tmpdir/pool
 mkdir "$img" "$pool"
-qemu-img create -q -f raw "$img/base.raw" 32M
-qemu-io -f raw -c "write -P 0x11 0 2M" "$img/base.raw" >/dev/null
-qemu-img create -q -f qcow2 -b base.raw -F raw "$img/root.qcow2" 32M
-qemu-io -f qcow2 -c "write -P 0x22 1M 2M" "$img/root.qcow2" >/dev/null
-qemu-img create -q -f vmdk "$img/data.vmdk" 16M
-qemu-io -f vmdk -c "write -P 0x44 4M 1M" "$img/data.vmdk" >/dev/null
+make_image raw "$img/base.raw" 32M "0x11 0 2M"
+make_image -b base.raw qcow2 "$img/root.qcow2" 32M "0x22 1M 2M"
+make_image vmdk "$img/data.vmdk" 16M "0x44 4M 1M"
 name=ferry-test-$$-file
-cat >"$tmpdir/host.xml" <<X
-<node>
-  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
-    <name>$name</name>
-    <memory unit='MiB'>256</memory>
-    <vcpu>1</vcpu>
-    <os><type arch='x86_64'>hvm</type></os>
-    <test:runstate>5</test:runstate>
-    <devices>
-      <disk type='file' device='disk'>
-        <driver name='qemu' type='qcow2'/>
-        <source file='$img/root.qcow2'/>
-        <target dev='vda' bus='virtio'/>
-      </disk>
-      <disk type='file' device='disk'>
-        <driver name='qemu' type='vmdk'/>
-        <source file='$img/data.vmdk'/>
-        <target dev='sdb' bus='scsi'/>
-      </disk>
-    </devices>
-  </domain>
-</node>
-X
-uri=test://$tmpdir/host.xml
+write_test_host "$name" "vda:qcow2:$img/root.qcow2" "sdb:vmdk:$img/data.vmdk"
+uri=$test_host_uri
 
 $FERRY export "$name" --connect "$uri" --to "file://$pool" 2>"$tmpdir/err" ||
     fail "export: $(cat "$tmpdir/err")"
 qemu-img compare -q "$img/root.qcow2" "$pool/$name-vda.qcow2" || fail "vda differs"
 qemu-img compare -q "$img/data.vmdk" "$pool/$name-sdb.qcow2" || fail "sdb differs"
-[ -z "$(find "$pool" -name '*.part')" ] || fail ".part left: $(ls -a "$pool")"
+assert_no_part "$pool"
 assert_eq "$(ls "$pool" | sort | tr '\n' ' ')" \
     "$name-sdb.qcow2 $name-vda.qcow2 $name.ferry.json $name.xml " "pool contents"
 python3 - "$pool/$name.ferry.json" >"$tmpdir/sums" <<'PY' || fail "manifest"
@@ -79,7 +55,7 @@ grep -q '"event":"disk-done","dev":"sdb".*"resumed-at":0' "$tmpdir/events" ||
     fail "sdb's garbage .part was not replaced"
 cmp "$tmpdir/full.qcow2" "$tmpdir/pool2/$name-vda.qcow2" || fail "resumed vda differs from a straight export"
 qemu-img compare -q "$img/data.vmdk" "$tmpdir/pool2/$name-sdb.qcow2" || fail "sdb differs after a restart"
-[ -z "$(find "$tmpdir/pool2" -name '*.part')" ] || fail ".part left after --resume"
+assert_no_part "$tmpdir/pool2"
 
 # Refusals: nothing written.
 mkdir "$tmpdir/empty"

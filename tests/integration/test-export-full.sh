@@ -5,6 +5,7 @@
 # 7, and nothing in the pool, over file:// and over ssh://.  The same
 # domain then fits a 64 MiB tmpfs.
 . "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/domain-functions.sh"
 requires_root
 requires qemu-img qemu-io mount umount
 make_tmpdir
@@ -17,27 +18,10 @@ mount -t tmpfs -o size=4m ferry-test "$tmpdir/small" || skip "cannot mount a tmp
 cleanup_fn "umount '$tmpdir/small'"
 mount -t tmpfs -o size=64m ferry-test "$tmpdir/big" || skip "cannot mount a tmpfs"
 cleanup_fn "umount '$tmpdir/big'"
-qemu-img create -q -f qcow2 "$img/root.qcow2" 64M
-qemu-io -f qcow2 -c "write -P 0x22 0 8M" "$img/root.qcow2" >/dev/null
+make_image qcow2 "$img/root.qcow2" 64M "0x22 0 8M"
 name=ferry-test-$$-full
-cat >"$tmpdir/host.xml" <<X
-<node>
-  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
-    <name>$name</name>
-    <memory unit='MiB'>256</memory>
-    <os><type arch='x86_64'>hvm</type></os>
-    <test:runstate>5</test:runstate>
-    <devices>
-      <disk type='file' device='disk'>
-        <driver name='qemu' type='qcow2'/>
-        <source file='$img/root.qcow2'/>
-        <target dev='vda' bus='virtio'/>
-      </disk>
-    </devices>
-  </domain>
-</node>
-X
-uri=test://$tmpdir/host.xml
+write_test_host "$name" "vda:qcow2:$img/root.qcow2"
+uri=$test_host_uri
 
 for to in "file://$tmpdir/small" "ssh://root@127.0.0.1:$sshd_port$tmpdir/small"; do
     set +e

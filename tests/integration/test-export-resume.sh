@@ -8,6 +8,7 @@
 # name, no manifest, the .part kept; `--resume` then finishes the export
 # from it, verified.  Domains on the real libvirtd, never started.
 . "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/domain-functions.sh"
 requires_root
 requires qemu-img qemu-io python3 sha256sum
 start_libvirtd
@@ -51,54 +52,24 @@ start_relay() {
     python3 "$tmpdir/relay.py" "$tmpdir/relay.port" "$1" "$2" "$sshd_port" &
     relay_pid=$!
     cleanup_fn "kill $relay_pid 2>/dev/null"
-    i=0
-    until [ -s "$tmpdir/relay.port" ]; do
-        i=$((i + 1)); [ $i -lt 100 ] || fail "relay did not start"; sleep 0.1
-    done
+    await_daemon relay "$relay_pid" /dev/null "wrote no port" test -s "$tmpdir/relay.port"
     relay_port=$(cat "$tmpdir/relay.port")
 }
 
 name=ferry-test-$$-resume
 img=$tmpdir/img
 mkdir "$img" "$tmpdir/pool" "$tmpdir/pool2"
-qemu-img create -q -f qcow2 "$img/root.qcow2" 256M
-head -c $((16 << 20)) /dev/urandom >"$tmpdir/rand"
-qemu-io -f qcow2 -c "write -P 0x5a 0 1M" "$img/root.qcow2" >/dev/null
-# 16 MiB of random data at 8 MiB into the disk (qemu-io cannot write a file).
-python3 - "$tmpdir/rand" "$img/raw.img" <<'PY'
-import sys
-data = open(sys.argv[1], "rb").read()
-with open(sys.argv[2], "wb") as f:
-    f.truncate(128 << 20); f.seek(8 << 20); f.write(data)
-PY
-cat >"$tmpdir/dom.xml" <<X
-<domain type='kvm'>
-  <name>$name</name>
-  <memory unit='MiB'>512</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64'>hvm</type></os>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
-      <source file='$img/raw.img'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='qcow2'/>
-      <source file='$img/root.qcow2'/>
-      <target dev='vdb' bus='virtio'/>
-    </disk>
-  </devices>
-</domain>
-X
-define_domain "$name" "$tmpdir/dom.xml"
+make_image qcow2 "$img/root.qcow2" 256M "0x5a 0 1M"
+# 16 MiB of random data at 8 MiB into the disk.
+make_random_raw "$img/raw.img" $((128 << 20)) $((8 << 20)) $((16 << 20))
+define_stopped_domain "$name" "vda:raw:$img/raw.img" "vdb:qcow2:$img/root.qcow2"
 # The relay listens on another port than known_hosts names: pin the key.
 ssh_opts="--known-hosts /dev/null --host-key $sshd_host_key_fp --identity $tmpdir/id"
 
 check_pool() {   # POOL FORMAT: disks identical, hashes right, no .part
     qemu-img compare -q -F "$2" "$img/raw.img" "$1/$name-vda.$2" || fail "vda differs in $1"
     qemu-img compare -q -F "$2" "$img/root.qcow2" "$1/$name-vdb.$2" || fail "vdb differs in $1"
-    [ -z "$(find "$1" -name '*.part')" ] || fail ".part left in $1: $(ls -a "$1")"
+    assert_no_part "$1"
     python3 - "$1" "$name" <<'PY' || fail "manifest hashes in $1"
 import hashlib, json, sys
 pool, name = sys.argv[1], sys.argv[2]

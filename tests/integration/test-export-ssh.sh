@@ -9,6 +9,7 @@
 # pool is refused; a wrong host key is refused (exit 8) with nothing
 # written.
 . "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/domain-functions.sh"
 requires_root
 requires qemu-img qemu-io python3 sha256sum
 start_libvirtd
@@ -20,34 +21,10 @@ name=ferry-test-$$-export
 img=$tmpdir/img
 pool=$tmpdir/pool
 mkdir "$img" "$pool"
-qemu-img create -q -f raw "$img/base.raw" 64M
-qemu-io -f raw -c "write -P 0x11 0 3M" "$img/base.raw" >/dev/null
-qemu-img create -q -f qcow2 -b base.raw -F raw "$img/root.qcow2" 64M
-qemu-io -f qcow2 -c "write -P 0x22 1M 2M" -c "write -P 0x23 40M 1M" "$img/root.qcow2" >/dev/null
-qemu-img create -q -f vmdk "$img/data.vmdk" 32M
-qemu-io -f vmdk -c "write -P 0x44 0 1M" -c "write -P 0x45 20M 512k" "$img/data.vmdk" >/dev/null
-
-cat >"$tmpdir/dom.xml" <<X
-<domain type='kvm'>
-  <name>$name</name>
-  <memory unit='MiB'>512</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64'>hvm</type></os>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='qcow2'/>
-      <source file='$img/root.qcow2'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='vmdk'/>
-      <source file='$img/data.vmdk'/>
-      <target dev='vdb' bus='virtio'/>
-    </disk>
-  </devices>
-</domain>
-X
-define_domain "$name" "$tmpdir/dom.xml"
+make_image raw "$img/base.raw" 64M "0x11 0 3M"
+make_image -b base.raw qcow2 "$img/root.qcow2" 64M "0x22 1M 2M" "0x23 40M 1M"
+make_image vmdk "$img/data.vmdk" 32M "0x44 0 1M" "0x45 20M 512k"
+define_stopped_domain "$name" "vda:qcow2:$img/root.qcow2" "vdb:vmdk:$img/data.vmdk"
 
 to="ssh://root@127.0.0.1:$sshd_port$pool"
 ssh_opts="--known-hosts $sshd_known_hosts --identity $tmpdir/id"
@@ -64,7 +41,7 @@ python3 -c "import json,sys; d=json.load(sys.stdin); sys.exit('backing-filename'
     <<EOJ || fail "exported vda still has a backing file"
 $(qemu-img info --output=json "$pool/$name-vda.qcow2")
 EOJ
-[ -z "$(find "$pool" -name '*.part')" ] || fail ".part left: $(ls -a "$pool")"
+assert_no_part "$pool"
 [ -f "$pool/$name.xml" ] || fail "no domain XML"
 grep -q "<name>$name</name>" "$pool/$name.xml" || fail "domain XML does not name the domain"
 

@@ -29,20 +29,6 @@ for o, t in zip(ours, theirs):
         assert o.get(key) == t.get(key), (key, o.get(key), t.get(key))
 PY
 
-normalize() {
-    python3 -c '
-import json, sys
-runs = []
-for e in json.load(sys.stdin):
-    k = (bool(e["data"]), bool(e["zero"]))
-    if runs and runs[-1][2] == k and runs[-1][0] + runs[-1][1] == e["start"]:
-        runs[-1][1] += e["length"]
-    else:
-        runs.append([e["start"], e["length"], k])
-for s, l, (d, z) in runs:
-    print(s, l, d, z)
-'
-}
-ours=$("$FERRY" map --json top.qcow2 | normalize)
-theirs=$(qemu-img map --output=json top.qcow2 | normalize)
+ours=$("$FERRY" map --json top.qcow2 | map_runs flags)
+theirs=$(qemu-img map --output=json top.qcow2 | map_runs flags)
 assert_eq "$ours" "$theirs" "map of a three-layer chain"

@@ -41,10 +41,8 @@ s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); time.sleep(
 ' "$tmpdir/priv/sock" &
     listener=$!
     cleanup_fn "kill $listener 2>/dev/null"
-    i=0
-    until [ -S "$tmpdir/priv/sock" ]; do
-        i=$((i + 1)); [ $i -lt 50 ] || fail "test socket did not appear"; sleep 0.1
-    done
+    await_daemon "socket listener" "$listener" /dev/null "made no socket" \
+        test -S "$tmpdir/priv/sock"
     chmod 0700 "$tmpdir/priv"
     expect_fail 8 "cannot connect: " \
         setpriv --reuid=nobody --regid=nogroup --clear-groups \

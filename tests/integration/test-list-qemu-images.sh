@@ -9,6 +9,7 @@
 # "cannot be read yet", its cases are reported and the script skips (77)
 # after checking everything else.
 . "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/domain-functions.sh"
 requires_root
 requires qemu-img python3
 start_libvirtd
@@ -30,24 +31,9 @@ for f in top.qcow2 disk.vmdk disk.vhd; do
 done
 cd - >/dev/null
 
-# domain NAME FORMAT FILE
+# domain NAME FORMAT FILE: $p-NAME with the one disk $tmpdir/FILE.
 domain() {
-    cat >"$tmpdir/$1.xml" <<X
-<domain type='kvm'>
-  <name>$p-$1</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64'>hvm</type></os>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='$2'/>
-      <source file='$tmpdir/$3'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-  </devices>
-</domain>
-X
-    define_domain "$p-$1" "$tmpdir/$1.xml"
+    define_stopped_domain "$p-$1" "vda:$2:$tmpdir/$3"
 }
 domain qcow2 qcow2 top.qcow2
 domain vmdk vmdk disk.vmdk

@@ -6,6 +6,7 @@
 # A CD-ROM alone skips nothing.  (libvirt refuses to define a disk without
 # a source; test-inventory-xml covers that case from a fixture.)
 . "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/domain-functions.sh"
 requires_root
 requires qemu-img python3
 start_libvirtd
@@ -16,25 +17,9 @@ V="virsh -q -c qemu:///system"
 qemu-img create -q -f raw "$tmpdir/ok.img" 16M
 qemu-img create -q -f qcow2 "$tmpdir/real.qcow2" 16M
 
-# domain NAME DISKS-XML
+# domain NAME DISK-XML: $p-NAME with a good raw vda and the disk DISK-XML.
 domain() {
-    cat >"$tmpdir/$1.xml" <<X
-<domain type='kvm'>
-  <name>$p-$1</name>
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os><type arch='x86_64'>hvm</type></os>
-  <devices>
-    <disk type='file' device='disk'>
-      <driver name='qemu' type='raw'/>
-      <source file='$tmpdir/ok.img'/>
-      <target dev='vda' bus='virtio'/>
-    </disk>
-    $2
-  </devices>
-</domain>
-X
-    define_domain "$p-$1" "$tmpdir/$1.xml"
+    define_stopped_domain "$p-$1" "vda:raw:$tmpdir/ok.img" "$2"
 }
 
 domain rbd "<disk type='network' device='disk'>

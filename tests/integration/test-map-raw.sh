@@ -12,24 +12,8 @@ qemu-img create -q -f raw "$img" 64M
 qemu-io -f raw -c 'write -P 0xab 1M 3M' -c 'write -P 0xcd 40M 64k' \
     -c 'write -P 0x11 63M 1M' "$img" >/dev/null
 
-# Both maps as "start length data zero" lines, adjacent equal runs merged.
-normalize() {
-    python3 -c '
-import json, sys
-runs = []
-for e in json.load(sys.stdin):
-    k = (bool(e["data"]), bool(e["zero"]))
-    if runs and runs[-1][2] == k and runs[-1][0] + runs[-1][1] == e["start"]:
-        runs[-1][1] += e["length"]
-    else:
-        runs.append([e["start"], e["length"], k])
-for s, l, (d, z) in runs:
-    print(s, l, d, z)
-'
-}
-
-ours=$("$FERRY" map --json "$img" | normalize)
-theirs=$(qemu-img map --output=json -f raw "$img" | normalize)
+ours=$("$FERRY" map --json "$img" | map_runs flags)
+theirs=$(qemu-img map --output=json -f raw "$img" | map_runs flags)
 assert_eq "$ours" "$theirs" "map of a raw image with holes"
 case "$ours" in
     *"True False"*) ;;
@@ -37,10 +21,10 @@ case "$ours" in
 esac
 
 # -f raw gives the same answer as probing.
-forced=$("$FERRY" map --json -f raw "$img" | normalize)
+forced=$("$FERRY" map --json -f raw "$img" | map_runs flags)
 assert_eq "$forced" "$ours" "map with -f raw"
 
 # An empty image has a one-run map.
 truncate -s 1G "$tmpdir/empty.raw"
-ours=$("$FERRY" map --json "$tmpdir/empty.raw" | normalize)
+ours=$("$FERRY" map --json "$tmpdir/empty.raw" | map_runs flags)
 assert_eq "$ours" "0 1073741824 False True" "map of an all-hole image"

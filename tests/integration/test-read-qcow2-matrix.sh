@@ -12,22 +12,6 @@ requires qemu-img qemu-io python3
 make_tmpdir
 cd "$tmpdir"
 
-# Both maps as "start length data" lines, adjacent equal runs merged.
-normalize() {
-    python3 -c '
-import json, sys
-runs = []
-for e in json.load(sys.stdin):
-    d = bool(e["data"])
-    if runs and runs[-1][2] == d and runs[-1][0] + runs[-1][1] == e["start"]:
-        runs[-1][1] += e["length"]
-    else:
-        runs.append([e["start"], e["length"], d])
-for s, l, d in runs:
-    print(s, l, d)
-'
-}
-
 # io FILE CMD...: one qemu-io run with each CMD as a -c option.
 io() {
     f=$1; shift; n=$#; i=0
@@ -37,9 +21,9 @@ io() {
 
 # check NAME: NAME.qcow2 read by ferry agrees with qemu.
 check() {
-    ours=$("$FERRY" map --json "$1.qcow2" | normalize) ||
+    ours=$("$FERRY" map --json "$1.qcow2" | map_runs data) ||
         fail "$1: ferry map failed"
-    theirs=$(qemu-img map --output=json -f qcow2 "$1.qcow2" | normalize)
+    theirs=$(qemu-img map --output=json -f qcow2 "$1.qcow2" | map_runs data)
     assert_eq "$ours" "$theirs" "$1: map"
     "$FERRY" convert -f qcow2 -O raw "$1.qcow2" "$1.out.raw" ||
         fail "$1: ferry convert failed"

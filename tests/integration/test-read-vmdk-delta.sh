@@ -8,21 +8,6 @@
 requires qemu-img qemu-io python3
 make_tmpdir
 
-classes() {
-    python3 -c '
-import json, sys
-runs = []
-for e in json.load(sys.stdin):
-    k = "zero" if e["zero"] or not e["data"] else "data"
-    if runs and runs[-1][2] == k and runs[-1][0] + runs[-1][1] == e["start"]:
-        runs[-1][1] += e["length"]
-    else:
-        runs.append([e["start"], e["length"], k])
-for s, l, k in runs:
-    print(s, l, k)
-'
-}
-
 cd "$tmpdir"
 qemu-img create -q -f vmdk base.vmdk 64M
 qemu-io -f vmdk -c 'write -P 0xb1 0 4M' -c 'write -P 0xb2 40M 1M' base.vmdk >/dev/null
@@ -30,8 +15,8 @@ qemu-img create -q -f vmdk -o zeroed_grain=on -b base.vmdk -F vmdk delta.vmdk
 qemu-io -f vmdk -c 'write -P 0xd1 1M 4096' -c 'write -z 2M 512k' \
     -c 'write -P 0xd2 50M 64k' delta.vmdk >/dev/null
 
-ours=$("$FERRY" map --json delta.vmdk | classes)
-theirs=$(qemu-img map --output=json delta.vmdk | classes)
+ours=$("$FERRY" map --json delta.vmdk | map_runs class)
+theirs=$(qemu-img map --output=json delta.vmdk | map_runs class)
 assert_eq "$ours" "$theirs" "delta: map"
 # The zeroed grains at 2 MiB hide the parent's 0xb1 there.
 assert_contains "$ours" "2097152 524288 zero" "delta: zeroed grains over parent data"

@@ -9,23 +9,6 @@
 requires qemu-img qemu-io python3
 make_tmpdir
 
-# A map as "start length zero|data" lines; qemu's flat extents say
-# data+zero for holes, so "reads as zero" is the class compared.
-classes() {
-    python3 -c '
-import json, sys
-runs = []
-for e in json.load(sys.stdin):
-    k = "zero" if e["zero"] or not e["data"] else "data"
-    if runs and runs[-1][2] == k and runs[-1][0] + runs[-1][1] == e["start"]:
-        runs[-1][1] += e["length"]
-    else:
-        runs.append([e["start"], e["length"], k])
-for s, l, k in runs:
-    print(s, l, k)
-'
-}
-
 check() {
     sub=$1 size=$2
     img="$tmpdir/$sub.vmdk"
@@ -38,8 +21,8 @@ check() {
     fi
     qemu-io -f vmdk -c "write -P 0x33 $((size - 512)) 512" "$img" >/dev/null
 
-    ours=$("$FERRY" map --json "$img" | classes)
-    theirs=$(qemu-img map --output=json -f vmdk "$img" | classes)
+    ours=$("$FERRY" map --json "$img" | map_runs class)
+    theirs=$(qemu-img map --output=json -f vmdk "$img" | map_runs class)
     assert_eq "$ours" "$theirs" "$sub: map"
     assert_contains "$ours" " data" "$sub: map has data"
 
@@ -63,8 +46,8 @@ qemu-io -f raw -c 'write -P 0x11 0 64k' -c 'write -P 0x22 1049088 3000' \
     -c 'write -P 0x33 52428800 512' "$tmpdir/src.raw" >/dev/null
 qemu-img convert -f raw -O vmdk -o subformat=streamOptimized "$tmpdir/src.raw" \
     "$tmpdir/stream.vmdk"
-ours=$("$FERRY" map --json "$tmpdir/stream.vmdk" | classes)
-theirs=$(qemu-img map --output=json "$tmpdir/stream.vmdk" | classes)
+ours=$("$FERRY" map --json "$tmpdir/stream.vmdk" | map_runs class)
+theirs=$(qemu-img map --output=json "$tmpdir/stream.vmdk" | map_runs class)
 assert_eq "$ours" "$theirs" "streamOptimized: map"
 "$FERRY" convert -O raw "$tmpdir/stream.vmdk" "$tmpdir/stream.raw"
 cmp "$tmpdir/src.raw" "$tmpdir/stream.raw" || fail "streamOptimized: converted bytes differ"

@@ -8,14 +8,20 @@ requires python3
 make_tmpdir
 tool=$top_builddir/tests/tools/ssh-tool
 
+# probe PORT TIMEOUT_MS: ssh-tool's host key check of 127.0.0.1:PORT; sets
+# status and elapsed (whole seconds), its message in $tmpdir/err.
+probe() {
+    start=$(date +%s)
+    set +e
+    "$tool" -p "$1" --connect-timeout "$2" --fingerprint SHA256:x hostkey-check 127.0.0.1 \
+        >/dev/null 2>"$tmpdir/err"
+    status=$?
+    set -e
+    elapsed=$(($(date +%s) - start))
+}
+
 port=$(pick_unused_port)
-start=$(date +%s)
-set +e
-"$tool" -p "$port" --connect-timeout 5000 --fingerprint SHA256:x hostkey-check 127.0.0.1 \
-    >/dev/null 2>"$tmpdir/err"
-status=$?
-set -e
-elapsed=$(($(date +%s) - start))
+probe "$port" 5000
 assert_eq "$status" 9 "exit status for a closed port"
 assert_contains "$(cat "$tmpdir/err")" "connect to 127.0.0.1 port $port: Connection refused" \
     "closed port message"
@@ -33,18 +39,9 @@ while True:
 ' >"$tmpdir/port" &
 silent_pid=$!
 cleanup_fn "kill $silent_pid 2>/dev/null"
-i=0
-until [ -s "$tmpdir/port" ]; do
-    i=$((i + 1)); [ $i -lt 50 ] || fail "silent listener did not start"; sleep 0.1
-done
+await_daemon "silent listener" "$silent_pid" /dev/null "wrote no port" test -s "$tmpdir/port"
 port=$(cat "$tmpdir/port")
-start=$(date +%s)
-set +e
-"$tool" -p "$port" --connect-timeout 1500 --fingerprint SHA256:x hostkey-check 127.0.0.1 \
-    >/dev/null 2>"$tmpdir/err"
-status=$?
-set -e
-elapsed=$(($(date +%s) - start))
+probe "$port" 1500
 assert_eq "$status" 9 "exit status for a silent server"
 assert_contains "$(cat "$tmpdir/err")" "key exchange: no answer from the server within" \
     "silent server message"

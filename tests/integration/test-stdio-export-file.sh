@@ -7,32 +7,15 @@
 # job.changed carries the result, whose SHA-256 is the file's.  A bad
 # option type is an error response naming the option.
 . "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/domain-functions.sh"
 requires python3 qemu-img qemu-io
 make_tmpdir
 start_private_bus
 start_agent
 
 mkdir "$tmpdir/pool"
-qemu-img create -q -f raw "$tmpdir/disk.raw" 32M
-qemu-io -f raw -c "write -P 0x5c 1M 6M" "$tmpdir/disk.raw" >/dev/null
-cat >"$tmpdir/host.xml" <<X
-<node>
-  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
-    <name>web1</name>
-    <memory unit='MiB'>64</memory>
-    <vcpu>1</vcpu>
-    <os><type arch='x86_64'>hvm</type></os>
-    <test:runstate>5</test:runstate>
-    <devices>
-      <disk type='file' device='disk'>
-        <driver name='qemu' type='raw'/>
-        <source file='$tmpdir/disk.raw'/>
-        <target dev='vda' bus='virtio'/>
-      </disk>
-    </devices>
-  </domain>
-</node>
-X
+make_image raw "$tmpdir/disk.raw" 32M "0x5c 1M 6M"
+write_test_host web1 "vda:raw:$tmpdir/disk.raw"
 
 python3 - "$FERRY" "$tmpdir" <<'X' || fail "stdio export (see above)"
 import hashlib, json, subprocess, sys
