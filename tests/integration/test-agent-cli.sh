@@ -25,7 +25,8 @@ run_status() {
     set -e
 }
 
-export_sleep web1 300000 10000 30
+# Long enough (3 s) that watch starts while the job runs, even on a busy machine.
+export_sleep web1 300000 10000 100
 "$FERRY" watch --json 1 >"$tmpdir/watch" || fail "ferry watch of a completing job failed"
 python3 - "$tmpdir/watch" <<'X' || fail "watch --json lines (see above)"
 import json, sys
@@ -37,7 +38,7 @@ b = [l["bytes"] for l in lines]
 assert b == sorted(b), b
 X
 
-export_sleep db2 100000 1000 20
+export_sleep db2 100000 1000 50
 "$FERRY" watch 2 >"$tmpdir/watch2" 2>"$tmpdir/watch2.err" &
 watch_pid=$!
 sleep 0.5
