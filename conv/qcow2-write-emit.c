@@ -340,7 +340,7 @@ qcow2_emit_compressed(ConvOutput *out, Qcow2Writer *w, GError **error)
     if (!conv_sink_can_patch(w->sink)) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
                     "-c: compressed qcow2 output needs a destination that can "
-                    "be rewritten in place (a local file, without --sha256)");
+                    "be rewritten in place (a local file, without --checksum)");
         return FALSE;
     }
     w->rb = g_new0(guint16, per_block);
