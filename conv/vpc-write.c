@@ -111,15 +111,16 @@ vpc_write_size(guint64 src_size, gboolean force_size, gboolean azure,
     if (force_size) {
         vpc_geometry_from_sectors(sectors, geo);
     } else {
+        guint64 want = MIN(sectors, VPC_MAX_GEOMETRY_SECTORS);
         guint64 i;
 
         /* qemu-img's rule: the geometry of the first sector count from
-         * here up whose CHS product covers the disk.  The granularity is
-         * at most 16 * 255 sectors, so this ends within 4080 steps, at
-         * the latest on the maximum geometry. */
+         * here up whose CHS product covers the disk (or the maximum
+         * geometry).  The granularity is at most 16 * 255 sectors, so this
+         * ends within 4080 steps. */
         memset(geo, 0, sizeof(*geo));
-        for (i = 0; vpc_geometry_sectors(geo) < sectors; i++)
-            vpc_geometry_from_sectors(sectors + i, geo);
+        for (i = 0; vpc_geometry_sectors(geo) < want; i++)
+            vpc_geometry_from_sectors(want + i, geo);
         /* At the maximum geometry every reader takes current_size. */
         if (vpc_geometry_sectors(geo) != VPC_MAX_GEOMETRY_SECTORS)
             sectors = vpc_geometry_sectors(geo);
