@@ -23,6 +23,10 @@
 
 /* Zeros written at once for a hole in a sink that cannot seek. */
 #define CONV_SINK_ZERO_BYTES (256 * 1024)
+/* A file's pages are sent to the disk in the background every this many
+ * bytes, so that commit's fsync finds little left to write: without it a
+ * 2 GiB output waited 0.9 s in fsync after the copy had ended. */
+#define CONV_SINK_WRITEBACK_BYTES (32 * 1024 * 1024)
 
 ConvSink *
 conv_sink_new(const ConvSinkOps *ops, ConvSink *next, void *priv)
@@ -157,6 +161,7 @@ typedef struct {
     char *path;                 /* the destination */
     char *tmp_path;             /* the temporary, or NULL once renamed/gone */
     guint64 file_end;           /* bytes actually written up to */
+    guint64 writeback_from;     /* start of what writeback was not asked for */
 } FileSink;
 
 static gboolean
@@ -184,6 +189,26 @@ file_sink_pwrite_all(FileSink *fs, const guint8 *p, gsize len, guint64 offset,
     return TRUE;
 }
 
+/* Starts writeback of what was written since the last call, once that is
+ * CONV_SINK_WRITEBACK_BYTES, without waiting for it: the disk writes while
+ * the copy goes on.  Durability still comes from commit's fsync alone, so
+ * a failure here changes nothing and is ignored. */
+static void
+file_sink_start_writeback(FileSink *fs)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+    if (fs->is_stdout ||
+        fs->file_end - fs->writeback_from < CONV_SINK_WRITEBACK_BYTES)
+        return;
+    (void)sync_file_range(fs->fd, (off_t)fs->writeback_from,
+                          (off_t)(fs->file_end - fs->writeback_from),
+                          SYNC_FILE_RANGE_WRITE);
+    fs->writeback_from = fs->file_end;
+#else
+    (void)fs;
+#endif
+}
+
 static gboolean
 file_sink_write(ConvSink *sink, const void *buf, gsize len, GError **error)
 {
@@ -192,6 +217,7 @@ file_sink_write(ConvSink *sink, const void *buf, gsize len, GError **error)
     if (!file_sink_pwrite_all(fs, buf, len, sink->offset, error))
         return FALSE;
     fs->file_end = sink->offset + len;
+    file_sink_start_writeback(fs);
     return TRUE;
 }
 
