@@ -205,11 +205,11 @@ file_sink_pwrite_all(FileSink *fs, const guint8 *p, gsize len, guint64 offset,
  * Durability still comes from commit's fsync alone, so a failure here
  * changes nothing and is ignored.
  *
- * Measured on the 4 GiB half-data bench input, qcow2 -> vpc, each run
- * after a qemu-img run as in bench/convert.sh: writing alone took 2.3-5.9 s
- * (fixed and dynamic); with writeback started early but nothing dropped,
- * 2.8-5.9 s; with this, 0.96-1.18 s (fixed) and 1.03-1.12 s (dynamic).
- * Waiting for writeback instead of skipping busy pages cost 0.3-0.5 s.
+ * Measured on the 4 GiB half-data bench input (2 GiB of output), each run
+ * after a qemu-img run as in bench/convert.sh: qcow2 -> vpc fixed, vpc
+ * dynamic and raw took 3.2-4.8 s with writeback started early but nothing
+ * dropped, and 1.0-1.5 s with this.  Waiting for writeback instead of
+ * skipping busy pages cost 0.3-0.5 s more.
  */
 static void
 file_sink_start_writeback(FileSink *fs)
