@@ -86,6 +86,9 @@ while [ $i -lt 16 ]; do
 done
 
 # measure NAME -- CMD...: runs CMD under GNU time; sets t_wall t_cpu t_rss.
+# Dirty pages left by the command before (qemu-img does not flush its
+# output, nor does ferry -t unsafe) are written out first, so that no
+# command pays for the writeback of the one before it.
 measure() {
     sync
     /usr/bin/time -f '%e %U %S %M' -o "$tmpdir/time" "$@" >/dev/null \

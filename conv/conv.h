@@ -214,8 +214,14 @@ ConvSink *conv_sink_new_custom(const ConvSinkCustomOps *ops, gpointer data,
 void conv_sink_free(ConvSink *sink);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ConvSink, conv_sink_free)
 
-/* Output formats ferry writes, NULL-terminated ("raw", "qcow2"). */
+/* Output formats ferry writes, NULL-terminated ("raw", "qcow2", ...). */
 const char *const *conv_writer_names(void);
+
+/* The -o options of a vpc output that Azure accepts: @options (nullable)
+ * with azure=on added unless they set azure already.  azure=on means a
+ * fixed VHD of a whole number of MiB with that exact size in its footer;
+ * conv_output_get_planned_size() then gives the page blob's size. */
+char *conv_vpc_azure_options(const char *options);
 
 /* Guest bytes accounted for so far (copied or known zero), of @total. */
 typedef void (*ConvProgressFunc)(guint64 done, guint64 total, gpointer data);

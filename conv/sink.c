@@ -23,6 +23,16 @@
 
 /* Zeros written at once for a hole in a sink that cannot seek. */
 #define CONV_SINK_ZERO_BYTES (256 * 1024)
+/* A file's pages are sent to the disk in the background every this many
+ * bytes, so that commit's fsync finds little left to write: without it a
+ * 2 GiB output waited 0.9 s in fsync after the copy had ended. */
+#define CONV_SINK_WRITEBACK_BYTES (32 * 1024 * 1024)
+/* Pages this far behind the end of the output are dropped from the page
+ * cache once written back: an export of a large disk must not push the
+ * host's running VMs out of the cache, and memory the output never holds
+ * is memory the next command does not have to reclaim (see
+ * file_sink_start_writeback()). */
+#define CONV_SINK_DROP_BEHIND_BYTES (256 * 1024 * 1024)
 
 ConvSink *
 conv_sink_new(const ConvSinkOps *ops, ConvSink *next, void *priv)
@@ -158,6 +168,8 @@ typedef struct {
     char *tmp_path;             /* the temporary, or NULL once renamed/gone */
     guint64 file_end;           /* bytes actually written up to */
     gboolean unsafe;            /* skip the fsyncs (qemu-img's -t unsafe) */
+    guint64 writeback_from;     /* start of what writeback was not asked for */
+    guint64 dropped_to;         /* pages before this were dropped from cache */
 } FileSink;
 
 static gboolean
@@ -185,6 +197,44 @@ file_sink_pwrite_all(FileSink *fs, const guint8 *p, gsize len, guint64 offset,
     return TRUE;
 }
 
+/*
+ * Starts writeback of what was written since the last call, once that is
+ * CONV_SINK_WRITEBACK_BYTES, without waiting for it: the disk writes while
+ * the copy goes on.  Then drops the pages more than
+ * CONV_SINK_DROP_BEHIND_BYTES behind from the page cache; the kernel skips
+ * any still dirty or under writeback, so this never waits either.
+ * Durability still comes from commit's fsync alone, so a failure here
+ * changes nothing and is ignored.
+ *
+ * Measured on the 4 GiB half-data bench input (2 GiB of output), each run
+ * after a qemu-img run as in bench/convert.sh: qcow2 -> vpc fixed, vpc
+ * dynamic and raw took 3.2-4.8 s with writeback started early but nothing
+ * dropped, and 1.0-1.5 s with this.  Waiting for writeback instead of
+ * skipping busy pages cost 0.3-0.5 s more.
+ */
+static void
+file_sink_start_writeback(FileSink *fs)
+{
+#ifdef SYNC_FILE_RANGE_WRITE
+    if (fs->is_stdout ||
+        fs->file_end - fs->writeback_from < CONV_SINK_WRITEBACK_BYTES)
+        return;
+    (void)sync_file_range(fs->fd, (off_t)fs->writeback_from,
+                          (off_t)(fs->file_end - fs->writeback_from),
+                          SYNC_FILE_RANGE_WRITE);
+    fs->writeback_from = fs->file_end;
+    if (fs->writeback_from - fs->dropped_to > CONV_SINK_DROP_BEHIND_BYTES) {
+        guint64 end = fs->writeback_from - CONV_SINK_DROP_BEHIND_BYTES;
+
+        (void)posix_fadvise(fs->fd, (off_t)fs->dropped_to,
+                            (off_t)(end - fs->dropped_to), POSIX_FADV_DONTNEED);
+        fs->dropped_to = end;
+    }
+#else
+    (void)fs;
+#endif
+}
+
 static gboolean
 file_sink_write(ConvSink *sink, const void *buf, gsize len, GError **error)
 {
@@ -193,6 +243,7 @@ file_sink_write(ConvSink *sink, const void *buf, gsize len, GError **error)
     if (!file_sink_pwrite_all(fs, buf, len, sink->offset, error))
         return FALSE;
     fs->file_end = sink->offset + len;
+    file_sink_start_writeback(fs);
     return TRUE;
 }
 

@@ -89,6 +89,25 @@ typedef struct {
     guint64 bitmap_block;          /* block whose bitmap it is, or G_MAXUINT64 */
 } VpcPriv;
 
+/* The footer fields that decide how big the disk is (vpc.c decodes them). */
+typedef struct {
+    guint64 data_offset;
+    char creator_app[4];
+    guint64 current_size;
+    guint16 cylinders;
+    guint8 heads;
+    guint8 sectors_per_track;
+    guint32 disk_type;
+} VpcFooter;
+
+/* vpc.c */
+/* One's complement of the byte sum of @buf, the 4 bytes at @checksum_at
+ * counted as zero (footer: 64, dynamic header: 36). */
+guint32 vpc_checksum(const guint8 *buf, gsize len, gsize checksum_at);
+/* The virtual size in sectors as qemu reads it: from the CHS geometry or
+ * from current_size, by creator application. */
+guint64 vpc_footer_virtual_sectors(const VpcFooter *f);
+
 /* vpc-read.c */
 gboolean vpc_bat_scan(ConvImage *img, GError **error);
 gboolean vpc_block_status(ConvImage *img, guint64 off, guint64 len,

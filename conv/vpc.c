@@ -28,8 +28,9 @@ vpc_probe(const guint8 *head, gsize len)
 }
 
 /* The footer's checksum: one's complement of the sum of its bytes, with
- * the checksum field itself (bytes 64-67) counted as zero. */
-static guint32
+ * the checksum field itself (bytes 64-67) counted as zero.  The writer
+ * (vpc-write.c) signs its footer and header with it too. */
+guint32
 vpc_checksum(const guint8 *buf, gsize len, gsize checksum_at)
 {
     guint32 sum = 0;
@@ -42,16 +43,6 @@ vpc_checksum(const guint8 *buf, gsize len, gsize checksum_at)
     }
     return ~sum;
 }
-
-typedef struct {
-    guint64 data_offset;
-    char creator_app[4];
-    guint64 current_size;
-    guint16 cylinders;
-    guint8 heads;
-    guint8 sectors_per_track;
-    guint32 disk_type;
-} VpcFooter;
 
 /* Decodes and checks a footer read from @where ("footer" or "footer copy
  * at offset 0"). */
@@ -87,9 +78,10 @@ vpc_footer_decode(ConvImage *img, const guint8 *buf, const char *where,
  * The virtual size, exactly as qemu's vpc_open() computes it.  Virtual PC
  * sizes a disk by its CHS geometry, Hyper-V and others by current_size; qemu
  * picks by creator application, and takes current_size whenever the
- * geometry is the maximum (the size would not fit in CHS).
+ * geometry is the maximum (the size would not fit in CHS).  The writer
+ * picks its creator application by this same rule.
  */
-static guint64
+guint64
 vpc_footer_virtual_sectors(const VpcFooter *f)
 {
     static const char current_size_creators[][4] = {

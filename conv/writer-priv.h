@@ -143,8 +143,9 @@ static inline void conv_put_be32(guint8 *p, guint32 v)
 static inline void conv_put_be64(guint8 *p, guint64 v)
 { conv_put_be32(p, (guint32)(v >> 32)); conv_put_be32(p + 4, (guint32)v); }
 
-/* Writers (conv/write-raw.c, conv/qcow2-write*.c). */
+/* Writers (conv/write-raw.c, conv/qcow2-write*.c, conv/vpc-write*.c). */
 extern const struct ferry_format raw_writer;
 extern const struct ferry_format qcow2_writer;
+extern const struct ferry_format vpc_writer;
 
 G_END_DECLS

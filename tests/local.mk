@@ -26,6 +26,7 @@ tests_unit_test_errors_LDADD = $(AGENT_LIBS)
 include tests/qcow2.mk
 include tests/vmdk.mk
 include tests/vpc.mk
+include tests/vpc-write.mk
 include tests/engine.mk
 include tests/inventory.mk
 include tests/transport.mk
