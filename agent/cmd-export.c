@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cmd-export.c: `ferry export VM --to TARGET [--connect URI] [--format
- * qcow2|raw] [-o K=V,...] [-p] [--json] [--name TEMPLATE] [--known-hosts
+ * qcow2|raw|vmdk|vpc] [-o K=V,...] [-p] [--json] [--name TEMPLATE] [--known-hosts
  * FILE] [--accept-new] [--host-key SHA256:...] [--identity FILE]
  * [--password-file FILE] [--bwlimit RATE] [--resume] [--background
  * [--session | --bus-address ADDRESS]]`.
  *
  * TARGET is file:///pool or ssh://[user@]host[:port]/pool.  Disk files are
  * named by TEMPLATE, "{vm}-{dev}.{ext}" by default ({index} is the disk's
- * 0-based position, {ext} the output format: "qcow2" or "raw").  SIGINT,
+ * 0-based position, {ext} the output format's extension: "qcow2", "raw",
+ * "vmdk" or "vhd").  SIGINT,
  * SIGTERM and SIGHUP stop the copy (exit 130); the .part file of the disk
  * being copied is kept, and `--resume` continues from it.  The work itself
  * is agent/export.c.
@@ -255,8 +256,13 @@ cmd_export(int argc, char **argv)
         return agent_usage_error("export", "expected one domain name");
     if (!to)
         return agent_usage_error("export", "--to: a target is required");
-    if (format && !g_str_equal(format, "qcow2") && !g_str_equal(format, "raw"))
-        return agent_usage_error("export", "--format: expected qcow2 or raw");
+    if (format && !g_strv_contains(conv_writer_names(), format)) {
+        g_autofree char *names = g_strjoinv(", ", (char **)conv_writer_names());
+        g_autofree char *msg = g_strdup_printf("--format: expected one of %s",
+                                               names);
+
+        return agent_usage_error("export", msg);
+    }
     if (host_key && !g_str_has_prefix(host_key, "SHA256:"))
         return agent_usage_error("export", "--host-key: expected SHA256:<base64>");
     if (bwlimit_text && !cmd_export_parse_rate(bwlimit_text, &bwlimit, &error))

@@ -390,7 +390,8 @@ export_plan(Export *ex, GError **error)
         g_array_append_val(ex->disks, d);
         dp = &g_array_index(ex->disks, ExportDisk, ex->disks->len - 1);
         dp->name = target_expand_name(tmpl, ex->opts->vm, disk->target, i,
-                                      ex->opts->format, error);
+                                      conv_format_extension(ex->opts->format),
+                                      error);
         if (!dp->name)
             return FALSE;
         if (g_hash_table_contains(names, dp->name)) {

@@ -216,6 +216,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ConvSink, conv_sink_free)
 
 /* Output formats ferry writes, NULL-terminated ("raw", "qcow2", ...). */
 const char *const *conv_writer_names(void);
+/* The usual file extension for output format @format: "vhd" for "vpc",
+ * else the format's own name. */
+const char *conv_format_extension(const char *format);
 
 /* The -o options of a vpc output that Azure accepts: @options (nullable)
  * with azure=on added unless they set azure already.  azure=on means a

@@ -35,6 +35,12 @@ conv_writer_find(const char *name)
     return NULL;
 }
 
+const char *
+conv_format_extension(const char *format)
+{
+    return g_strcmp0(format, "vpc") == 0 ? "vhd" : format;
+}
+
 const char *const *
 conv_writer_names(void)
 {

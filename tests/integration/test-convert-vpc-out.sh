@@ -52,7 +52,7 @@ check_out() {
     src=$1 sfmt=$2 opts=$3 what=$4
     dst="$tmpdir/out.vhd"
     rm -f "$dst" "$tmpdir/stdout.vhd"
-    "$FERRY" convert --sha256 --json -f "$sfmt" -O vpc -o "$opts" "$src" "$dst" \
+    "$FERRY" convert --checksum --json -f "$sfmt" -O vpc -o "$opts" "$src" "$dst" \
         >"$tmpdir/result.json" || fail "$what: convert failed"
     qemu-img compare -q -f "$sfmt" -F vpc "$src" "$dst" ||
         fail "$what: output differs from the source"

@@ -57,6 +57,15 @@ cmp "$tmpdir/full.qcow2" "$tmpdir/pool2/$name-vda.qcow2" || fail "resumed vda di
 qemu-img compare -q "$img/data.vmdk" "$tmpdir/pool2/$name-sdb.qcow2" || fail "sdb differs after a restart"
 assert_no_part "$tmpdir/pool2"
 
+# Any output format: a fixed VHD for each disk, named .vhd.
+mkdir "$tmpdir/pool3"
+$FERRY export "$name" --connect "$uri" --to "file://$tmpdir/pool3" --format vpc \
+    -o subformat=fixed 2>"$tmpdir/err" || fail "export --format vpc: $(cat "$tmpdir/err")"
+# (A fixed VHD has its footer only at the end: qemu-img must be told -F vpc.)
+qemu-img compare -q -F vpc "$img/root.qcow2" "$tmpdir/pool3/$name-vda.vhd" || fail "vda.vhd differs"
+qemu-img compare -q -F vpc "$img/data.vmdk" "$tmpdir/pool3/$name-sdb.vhd" || fail "sdb.vhd differs"
+assert_contains "$(tail -c 512 "$tmpdir/pool3/$name-vda.vhd" | head -c 8)" "conectix" "vda.vhd footer"
+
 # Refusals: nothing written.
 mkdir "$tmpdir/empty"
 try() {   # EXPECTED_STATUS WORDS ARGS...
@@ -75,4 +84,4 @@ try 3 "domain 'nosuch-$$' not found" "nosuch-$$" --connect "$uri" --to "file://$
 try 3 "$tmpdir/missing" "$name" --connect "$uri" --to "file://$tmpdir/missing"
 try 2 "unknown field '{disk}'" "$name" --connect "$uri" --to "file://$tmpdir/empty" --name '{disk}'
 try 2 "password in the URI is refused" "$name" --connect "$uri" --to "ssh://u:pw@127.0.0.1/x"
-try 2 "--format: expected qcow2 or raw" "$name" --connect "$uri" --to "file://$tmpdir/empty" --format vmdk
+try 2 "--format: expected one of" "$name" --connect "$uri" --to "file://$tmpdir/empty" --format vdi
