@@ -19,7 +19,7 @@
 
 #include "conv/engine-priv.h"
 
-static const char *const conv_writer_name_list[] = { "raw", "qcow2", NULL };
+static const char *const conv_writer_name_list[] = { "raw", "qcow2", "vmdk", NULL };
 
 static const struct ferry_format *
 conv_writer_find(const char *name)
@@ -30,6 +30,8 @@ conv_writer_find(const char *name)
         return &raw_writer;
     if (g_str_equal(name, "qcow2"))
         return &qcow2_writer;
+    if (g_str_equal(name, "vmdk"))
+        return &vmdk_writer;
     return NULL;
 }
 
@@ -183,9 +185,11 @@ conv_output_new(ConvImage *src, const ConvConvertOptions *opts, GError **error)
     out->size = conv_image_get_size(src);
     out->writer = conv_writer_find(opts->format);
     if (!out->writer) {
+        g_autofree char *names = g_strjoinv(", ", (char **)conv_writer_name_list);
+
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "-O %s: ferry cannot write this format (it writes raw and qcow2)",
-                    opts->format ? opts->format : "(none)");
+                    "-O %s: ferry cannot write this format (it writes %s)",
+                    opts->format ? opts->format : "(none)", names);
         return NULL;
     }
     out->options = conv_output_split_options(opts->options, error);
