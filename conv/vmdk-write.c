@@ -244,7 +244,7 @@ vmdk_write_options(ConvOutput *out, VmdkWriter *w, GError **error)
             w->subformat = VMDK_SUBFORMAT_STREAM_OPTIMIZED;
         } else if (g_str_equal(subformat, "monolithicFlat") ||
                    g_str_has_prefix(subformat, "twoGbMaxExtent")) {
-            g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
                         "-o subformat=%s: ferry writes single-file vmdk only "
                         "(monolithicSparse or streamOptimized); %s needs "
                         "several files", subformat, subformat);
