@@ -4,3 +4,8 @@
 INTEGRATION_TESTS += \
 	tests/integration/test-convert-vmdk-out.sh \
 	tests/integration/test-convert-vmdk-bad-options.sh
+
+UNIT_TESTS += tests/unit/test-vmdk-write
+tests_unit_test_vmdk_write_SOURCES = tests/unit/test-vmdk-write.c
+tests_unit_test_vmdk_write_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_vmdk_write_LDADD = $(CONV_LIBS)
