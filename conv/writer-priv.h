@@ -80,7 +80,7 @@ enum {
 };
 
 typedef enum {
-    CONV_COMPRESSION_ZLIB,      /* raw deflate, 4 KiB window (qcow2 type 0) */
+    CONV_COMPRESSION_ZLIB,      /* raw deflate (qcow2 type 0) */
     CONV_COMPRESSION_ZSTD,      /* one zstd frame per cluster (qcow2 type 1) */
     /* A zlib stream (RFC 1950: 2-byte header, deflate with a window up to
      * 32 KiB, Adler-32), what zlib's compress() makes: vmdk grains. */
