@@ -120,13 +120,20 @@ descriptor() {   # the embedded descriptor text (sectors 1-20)
     dd if="$1" bs=512 skip=1 count=20 status=none | tr -d '\000'
 }
 
-# The "sha256" of the JSON result in a file (with image bytes before it
+# The CLI's flag for the output's SHA-256 (README: --checksum; the first
+# CLI: --sha256).
+sum_flag=--sha256
+if "$FERRY" convert --help 2>&1 | grep -q -- '--checksum'; then
+    sum_flag=--checksum
+fi
+
+# The SHA-256 of the JSON result in files (with image bytes before it
 # when the image went to stdout too).
 json_sha256() {
     python3 - "$@" <<'PY'
 import re, sys
 text = b"".join(open(p, "rb").read() for p in sys.argv[1:])
-found = re.findall(rb'"sha256"\s*:\s*"([0-9a-f]{64})"', text)
+found = re.findall(rb'"(?:sha256|checksum)"\s*:\s*"(?:sha256:)?([0-9a-f]{64})"', text)
 print(found[-1].decode() if found else "none")
 PY
 }
@@ -138,7 +145,7 @@ check_vmdk() {
     opts="subformat=$sub${extra:+,$extra}"
     dst="$tmpdir/out.vmdk"
     rm -f "$dst" "$tmpdir/pipe.vmdk"
-    "$FERRY" convert -O vmdk -o "$opts" --sha256 --json "$src" "$dst" \
+    "$FERRY" convert -O vmdk -o "$opts" "$sum_flag" --json "$src" "$dst" \
         >"$tmpdir/file.json" || fail "$src -> vmdk $opts failed"
     qemu-img compare -q -F vmdk "$src" "$dst" || fail "$src -> vmdk $opts differs"
     qemu-img check -q "$dst" ||
@@ -156,7 +163,7 @@ check_vmdk() {
         "--sha256 of $src -> vmdk $opts against sha256sum"
     # The same conversion into a pipe: the same bytes, the same hash (the
     # JSON result follows the image on stdout).
-    "$FERRY" convert -O vmdk -o "$opts" --sha256 --json "$src" - \
+    "$FERRY" convert -O vmdk -o "$opts" "$sum_flag" --json "$src" - \
         2>"$tmpdir/pipe.err" | cat >"$tmpdir/pipe.out" ||
         fail "$src -> vmdk $opts to stdout failed: $(cat "$tmpdir/pipe.err")"
     cv_bytes=$(stat -c %s "$dst")
