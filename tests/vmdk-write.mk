@@ -5,7 +5,8 @@
 INTEGRATION_TESTS += \
 	tests/integration/test-convert-vmdk-out.sh \
 	tests/integration/test-convert-vmdk-bad-options.sh \
-	tests/integration/test-convert-qcow2-long-distance.sh
+	tests/integration/test-convert-qcow2-long-distance.sh \
+	tests/integration/test-convert-vmdk-abort.sh
 
 UNIT_TESTS += tests/unit/test-vmdk-write
 tests_unit_test_vmdk_write_SOURCES = tests/unit/test-vmdk-write.c
