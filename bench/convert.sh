@@ -72,8 +72,8 @@ qemu-img convert -q -f raw -O qcow2 "$src/disk.raw" "$src/base.qcow2"
 qemu-img create -q -f qcow2 -b base.qcow2 -F qcow2 "$src/top.qcow2"
 i=0
 while [ $i -lt 16 ]; do
-    qemu-io -q -f qcow2 -c "write -P $((i + 1)) $((i * 200 + 30))M 16M" \
-        "$src/top.qcow2"
+    qemu-io -f qcow2 -c "write -P $((i + 1)) $((i * 200 + 30))M 16M" \
+        "$src/top.qcow2" >/dev/null
     i=$((i + 1))
 done
 
