@@ -132,7 +132,9 @@ cmd_convert_print_json(const char *dst, const char *format, ConvImage *src,
     json_generator_set_root(gen, root);
     json_generator_set_pretty(gen, TRUE);
     text = json_generator_to_data(gen, NULL);
-    printf("%s\n", text);
+    /* When the image itself went to stdout, the JSON must not follow it
+     * there. */
+    fprintf(g_str_equal(dst, "-") ? stderr : stdout, "%s\n", text);
 }
 
 int
@@ -156,9 +158,9 @@ cmd_convert(int argc, char **argv)
     gboolean ok;
     GOptionEntry entries[] = {
         { "format", 'f', 0, G_OPTION_ARG_STRING, &in_format, "Read SRC as FMT (no probing)", "FMT" },
-        { "output-format", 'O', 0, G_OPTION_ARG_STRING, &out_format, "Write DST as FMT (raw, qcow2)", "FMT" },
+        { "output-format", 'O', 0, G_OPTION_ARG_STRING, &out_format, "Write DST as FMT (raw, qcow2, vmdk, vpc)", "FMT" },
         { "options", 'o', 0, G_OPTION_ARG_STRING, &options, "Output format options (qemu-img's names)", "K=V,..." },
-        { "compress", 'c', 0, G_OPTION_ARG_NONE, &compress, "Compress the output (qcow2)", NULL },
+        { "compress", 'c', 0, G_OPTION_ARG_NONE, &compress, "Compress the output (qcow2; vmdk streamOptimized always is)", NULL },
         { "progress", 'p', 0, G_OPTION_ARG_NONE, &progress, "Show progress (on a terminal)", NULL },
         { "cache", 't', 0, G_OPTION_ARG_STRING, &cache, "writeback (default: fsync DST before it gets its name) or unsafe (no fsync, as qemu-img convert)", "MODE" },
         { "threads", 'm', 0, G_OPTION_ARG_INT, &threads, "Reader/compressor threads (default: one per CPU, at most 8)", "N" },

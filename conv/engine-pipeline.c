@@ -8,8 +8,16 @@
  * GThreadPool reads (and compresses) into one of a fixed set of slot
  * buffers; the writer's thread writes items to the sink strictly in queue
  * order, waiting for the oldest when every slot is taken.  Workers only
- * touch their own item and slot, and a reader handle they take from a
- * queue, so the only shared state is each item's done flag, under one lock.
+ * touch their own item and slot, and a worker context (a reader handle
+ * and a compressor) they take from a queue, so the only shared state is
+ * each item's done flag, under one lock.
+ *
+ * Compressed clusters are framed as out->frame says (writer-priv.h): the
+ * worker compresses each cluster behind room for its header, lets the
+ * writer fill the header, and pads the frame, so the writer's thread only
+ * copies finished frames to the sink.  A "late" item is bytes made by the
+ * writer when its turn comes, for tables that point at clusters queued
+ * ahead of them (vmdk grain tables).
  */
 #include <config.h>
 
@@ -27,7 +35,26 @@ typedef enum {
     CONV_ITEM_BYTES,
     CONV_ITEM_SKIP,
     CONV_ITEM_COPY,
+    CONV_ITEM_LATE,
 } ConvItemKind;
+
+/* What became of one cluster of a compressed copy. */
+typedef enum {
+    CONV_CLUSTER_COMPRESSED,    /* a frame of zlen bytes in zdata */
+    CONV_CLUSTER_STORED,        /* did not shrink: stored whole */
+    CONV_CLUSTER_ZERO,          /* all zeros, left out (frame.skip_zero) */
+} ConvClusterHow;
+
+typedef struct {
+    gsize zlen;                 /* frame bytes, header and padding included */
+    ConvClusterHow how;
+} ConvClusterOut;
+
+/* One per worker thread, taken from a queue for one item at a time. */
+typedef struct {
+    ConvImage *img;             /* a read handle on the source chain */
+    void *zstate;               /* the compressor, kept between items */
+} ConvWorkerCtx;
 
 typedef struct {
     ConvItemKind kind;
@@ -40,7 +67,10 @@ typedef struct {
     gsize n_bytes;
     int slot;                   /* COPY */
     guint n_clusters;           /* COPY|COMPRESS */
-    gsize *zlen;                /* per cluster; 0: stored whole */
+    ConvClusterOut *clusters;   /* COPY|COMPRESS: n_clusters */
+    gsize late_max;             /* LATE */
+    ConvLateFunc late_fill;
+    gpointer late_data;
 
     /* Written by the worker, then read by the writer, under eng->lock. */
     gboolean done;
@@ -51,12 +81,13 @@ struct _ConvEngine {
     ConvOutput *out;            /* immutable */
     ConvSink *sink;             /* writer thread only */
     GThreadPool *pool;
-    GAsyncQueue *handles;       /* ConvImage *: one per worker */
-    GPtrArray *all_handles;     /* owns them */
+    GAsyncQueue *workers;       /* ConvWorkerCtx *: one per thread */
+    GPtrArray *all_workers;     /* owns them */
     gsize chunk_bytes;          /* immutable */
+    gsize zstride;              /* immutable: zdata bytes per cluster */
     guint n_slots;              /* immutable */
     guint8 **data;              /* slot buffers, chunk_bytes each */
-    guint8 **zdata;             /* compressed output, when compressing */
+    guint8 **zdata;             /* compressed frames, zstride per cluster */
     gboolean *busy;             /* writer thread only */
     gint stop;                  /* atomic: workers skip their work */
 
@@ -76,8 +107,63 @@ conv_item_free(ConvItem *item)
     if (item->error)
         g_error_free(item->error);
     g_free(item->bytes);
-    g_free(item->zlen);
+    g_free(item->clusters);
     g_free(item);
+}
+
+static gboolean
+conv_buffer_is_zero(const guint8 *buf, gsize len)
+{
+    /* The first byte, then the buffer against itself shifted by one. */
+    return len == 0 || (buf[0] == 0 && memcmp(buf, buf + 1, len - 1) == 0);
+}
+
+static void
+conv_worker_ctx_free(gpointer data)
+{
+    ConvWorkerCtx *w = data;
+
+    conv_image_free(w->img);
+    g_free(w);
+}
+
+/* Compresses and frames one cluster of @in into @frame (zstride bytes). */
+static void
+conv_engine_compress_one(ConvEngine *eng, ConvWorkerCtx *w, guint64 guest_off,
+                         const guint8 *in, guint8 *frame, ConvClusterOut *res)
+{
+    const ConvOutput *out = eng->out;
+    const ConvClusterFrame *f = &out->frame;
+    gsize cs = out->cluster_size;
+    gsize room, zlen, framed;
+
+    if (f->skip_zero && conv_buffer_is_zero(in, cs)) {
+        res->how = CONV_CLUSTER_ZERO;
+        return;
+    }
+    /* Without f->always a frame must end short of a whole cluster to be
+     * worth it; with it there is room for the worst case. */
+    room = f->always ? eng->zstride - f->header_bytes
+                     : cs - 1 - f->header_bytes;
+    zlen = conv_compress_cluster(out->compression, in, cs,
+                                 frame + f->header_bytes, room, &w->zstate);
+    if (zlen == 0) {
+        /* Only an allocation failure gets here with f->always; the
+         * cluster is then stored whole, which such a writer refuses. */
+        res->how = CONV_CLUSTER_STORED;
+        return;
+    }
+    framed = f->header_bytes + zlen;
+    if (f->align > 1 && framed % f->align) {
+        gsize pad = f->align - framed % f->align;
+
+        memset(frame + framed, 0, pad);
+        framed += pad;
+    }
+    if (f->header)
+        f->header(out, guest_off, zlen, frame);
+    res->how = CONV_CLUSTER_COMPRESSED;
+    res->zlen = framed;
 }
 
 static void
@@ -89,15 +175,14 @@ conv_engine_worker(gpointer data, gpointer user_data)
     GError *err = NULL;
 
     if (!g_atomic_int_get(&eng->stop)) {
-        ConvImage *h = g_async_queue_pop(eng->handles);
+        ConvWorkerCtx *w = g_async_queue_pop(eng->workers);
         guint8 *buf = eng->data[item->slot];
         gboolean ok;
 
-        ok = conv_image_pread(h, buf, item->guest_len, item->guest_off, &err);
-        g_async_queue_push(eng->handles, h);
+        ok = conv_image_pread(w->img, buf, item->guest_len, item->guest_off,
+                              &err);
         if (ok && (item->flags & CONV_COPY_COMPRESS)) {
             gsize cs = out->cluster_size;
-            void *state = NULL;
             guint i;
 
             /* The last cluster of a disk whose size is not a multiple of
@@ -105,12 +190,12 @@ conv_engine_worker(gpointer data, gpointer user_data)
             memset(buf + item->guest_len, 0,
                    item->n_clusters * cs - item->guest_len);
             for (i = 0; i < item->n_clusters; i++)
-                item->zlen[i] = conv_compress_cluster(out->compression,
-                                                      buf + i * cs, cs,
-                                                      eng->zdata[item->slot] + i * cs,
-                                                      cs - 1, &state);
-            conv_compress_state_free(out->compression, state);
+                conv_engine_compress_one(eng, w, item->guest_off + i * cs,
+                                         buf + i * cs,
+                                         eng->zdata[item->slot] + i * eng->zstride,
+                                         &item->clusters[i]);
         }
+        g_async_queue_push(eng->workers, w);
     }
     g_mutex_lock(&eng->lock);
     item->error = err;
@@ -138,6 +223,18 @@ conv_engine_start(ConvOutput *out, ConvSink *sink, GError **error)
     eng->chunk_bytes = CONV_CHUNK_BYTES;
     if (out->cluster_size > eng->chunk_bytes)
         eng->chunk_bytes = out->cluster_size;
+    /* Room per compressed cluster: the cluster itself (what does not fit
+     * is stored whole), or the worst case of a frame that must hold it. */
+    eng->zstride = out->cluster_size;
+    if (out->frame.always) {
+        gsize align = MAX(out->frame.align, 1);
+
+        eng->zstride = out->frame.header_bytes +
+                       conv_compress_bound(out->compression, out->cluster_size);
+        eng->zstride = (eng->zstride + align - 1) / align * align;
+    }
+    g_assert(out->frame.always || !out->cluster_size ||
+             out->frame.header_bytes < out->cluster_size);
     eng->n_slots = MIN(CONV_PIPELINE_SLOTS,
                        MAX(4, CONV_PIPELINE_BYTES / eng->chunk_bytes));
     eng->data = g_new0(guint8 *, eng->n_slots);
@@ -147,16 +244,18 @@ conv_engine_start(ConvOutput *out, ConvSink *sink, GError **error)
     if (threads == 0)
         threads = MIN(g_get_num_processors(), CONV_MAX_THREADS);
     threads = CLAMP(threads, 1, CONV_MAX_THREADS);
-    eng->handles = g_async_queue_new();
-    eng->all_handles = g_ptr_array_new_with_free_func((GDestroyNotify)conv_image_free);
+    eng->workers = g_async_queue_new();
+    eng->all_workers = g_ptr_array_new_with_free_func(conv_worker_ctx_free);
     for (i = 0; i < threads; i++) {
-        ConvImage *h = conv_image_open_forced(conv_image_get_path(out->src),
-                                              conv_image_get_format(out->src),
-                                              error);
-        if (!h)
+        ConvWorkerCtx *w = g_new0(ConvWorkerCtx, 1);
+
+        w->img = conv_image_open_forced(conv_image_get_path(out->src),
+                                        conv_image_get_format(out->src),
+                                        error);
+        g_ptr_array_add(eng->all_workers, w);
+        if (!w->img)
             return FALSE;
-        g_ptr_array_add(eng->all_handles, h);
-        g_async_queue_push(eng->handles, h);
+        g_async_queue_push(eng->workers, w);
     }
     eng->pool = g_thread_pool_new(conv_engine_worker, eng, (int)threads, FALSE,
                                   error);
@@ -184,19 +283,17 @@ conv_engine_stop(ConvOutput *out)
     g_free(eng->data);
     g_free(eng->zdata);
     g_free(eng->busy);
-    g_async_queue_unref(eng->handles);
-    g_ptr_array_unref(eng->all_handles);
+    for (i = 0; i < eng->all_workers->len; i++) {
+        ConvWorkerCtx *w = g_ptr_array_index(eng->all_workers, i);
+
+        conv_compress_state_free(out->compression, w->zstate);
+    }
+    g_async_queue_unref(eng->workers);
+    g_ptr_array_unref(eng->all_workers);
     g_mutex_clear(&eng->lock);
     g_cond_clear(&eng->cond);
     g_free(eng);
     out->engine = NULL;
-}
-
-static gboolean
-conv_buffer_is_zero(const guint8 *buf, gsize len)
-{
-    /* The first byte, then the buffer against itself shifted by one. */
-    return len == 0 || (buf[0] == 0 && memcmp(buf, buf + 1, len - 1) == 0);
 }
 
 static gboolean
@@ -214,15 +311,26 @@ conv_engine_write_copy(ConvEngine *eng, ConvItem *item, GError **error)
         return conv_sink_write(eng->sink, buf, item->guest_len, error);
     }
     for (i = 0; i < item->n_clusters; i++) {
+        const ConvClusterOut *c = &item->clusters[i];
         guint64 host = conv_sink_get_offset(eng->sink);
 
-        if (item->zlen[i] > 0) {
-            if (!conv_sink_write(eng->sink, eng->zdata[item->slot] + i * cs,
-                                 item->zlen[i], error))
+        if (c->how == CONV_CLUSTER_ZERO)
+            continue;
+        if (c->how == CONV_CLUSTER_COMPRESSED) {
+            if (!conv_sink_write(eng->sink,
+                                 eng->zdata[item->slot] + i * eng->zstride,
+                                 c->zlen, error))
                 return FALSE;
-            out->on_cluster(out, item->guest_off + i * cs, host, item->zlen[i],
+            out->on_cluster(out, item->guest_off + i * cs, host, c->zlen,
                             TRUE);
             continue;
+        }
+        if (out->frame.always) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_FAILED,
+                        "%s output: cannot compress the cluster at guest offset %"
+                        G_GUINT64_FORMAT " (out of memory)",
+                        out->writer->name, item->guest_off + i * cs);
+            return FALSE;
         }
         /* Did not shrink: stored whole, which needs a cluster of its own. */
         if (host % cs) {
@@ -235,6 +343,19 @@ conv_engine_write_copy(ConvEngine *eng, ConvItem *item, GError **error)
         out->on_cluster(out, item->guest_off + i * cs, host, cs, FALSE);
     }
     return TRUE;
+}
+
+static gboolean
+conv_engine_write_late(ConvEngine *eng, ConvItem *item, GError **error)
+{
+    g_autofree guint8 *buf = g_malloc0(item->late_max);
+    gsize len = 0;
+
+    if (!item->late_fill(eng->out, conv_sink_get_offset(eng->sink), buf, &len,
+                         item->late_data, error))
+        return FALSE;
+    g_assert(len <= item->late_max);
+    return conv_sink_write(eng->sink, buf, len, error);
 }
 
 /* Writes the oldest queued item once it is ready. */
@@ -270,6 +391,9 @@ conv_engine_drain_one(ConvEngine *eng, GError **error)
             break;
         case CONV_ITEM_COPY:
             ok = conv_engine_write_copy(eng, item, error);
+            break;
+        case CONV_ITEM_LATE:
+            ok = conv_engine_write_late(eng, item, error);
             break;
         }
     }
@@ -320,6 +444,22 @@ conv_output_write_bytes(ConvOutput *out, const void *buf, gsize len,
 }
 
 gboolean
+conv_output_write_late(ConvOutput *out, gsize max_len, ConvLateFunc fill,
+                       gpointer data, GError **error)
+{
+    ConvEngine *eng = out->engine;
+    ConvItem *item = g_new0(ConvItem, 1);
+
+    item->kind = CONV_ITEM_LATE;
+    item->late_max = max_len;
+    item->late_fill = fill;
+    item->late_data = data;
+    /* Its length is only known when it is written. */
+    eng->offset_known = FALSE;
+    return conv_engine_push(eng, item, error);
+}
+
+gboolean
 conv_output_skip(ConvOutput *out, guint64 len, guint64 guest_len,
                  GError **error)
 {
@@ -361,7 +501,9 @@ conv_engine_take_slot(ConvEngine *eng, gboolean compress, GError **error)
                 if (!eng->data[i])
                     eng->data[i] = g_malloc(eng->chunk_bytes);
                 if (compress && !eng->zdata[i])
-                    eng->zdata[i] = g_malloc(eng->chunk_bytes);
+                    eng->zdata[i] = g_malloc(eng->chunk_bytes /
+                                             eng->out->cluster_size *
+                                             eng->zstride);
                 return (int)i;
             }
         }
@@ -404,7 +546,7 @@ conv_output_copy(ConvOutput *out, guint64 guest_off, guint64 len, guint flags,
         if (compress) {
             item->n_clusters = (guint)((n + out->cluster_size - 1) /
                                        out->cluster_size);
-            item->zlen = g_new0(gsize, item->n_clusters);
+            item->clusters = g_new0(ConvClusterOut, item->n_clusters);
         } else {
             eng->queued_offset += n;
         }

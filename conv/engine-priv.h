@@ -24,10 +24,14 @@ gboolean conv_engine_start(ConvOutput *out, ConvSink *sink, GError **error);
 void conv_engine_stop(ConvOutput *out);
 
 /* Compresses one cluster of @in_len bytes into @dst (room for @dst_len);
- * returns the compressed length, or 0 if it does not fit in @dst_len. */
+ * returns the compressed length, or 0 if it does not fit in @dst_len.
+ * *@state (NULL at first) is the compressor, kept from call to call by one
+ * thread and freed with conv_compress_state_free(). */
 gsize conv_compress_cluster(ConvCompression type, const guint8 *src,
                             gsize in_len, guint8 *dst, gsize dst_len,
                             void **state);
 void conv_compress_state_free(ConvCompression type, void *state);
+/* Room that always holds @in_len bytes compressed, however they grow. */
+gsize conv_compress_bound(ConvCompression type, gsize in_len);
 
 G_END_DECLS

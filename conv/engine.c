@@ -19,7 +19,7 @@
 
 #include "conv/engine-priv.h"
 
-static const char *const conv_writer_name_list[] = { "raw", "qcow2", "vpc", NULL };
+static const char *const conv_writer_name_list[] = { "raw", "qcow2", "vmdk", "vpc", NULL };
 
 static const struct ferry_format *
 conv_writer_find(const char *name)
@@ -30,6 +30,8 @@ conv_writer_find(const char *name)
         return &raw_writer;
     if (g_str_equal(name, "qcow2"))
         return &qcow2_writer;
+    if (g_str_equal(name, "vmdk"))
+        return &vmdk_writer;
     if (g_str_equal(name, "vpc"))
         return &vpc_writer;
     return NULL;

@@ -80,9 +80,38 @@ enum {
 };
 
 typedef enum {
-    CONV_COMPRESSION_ZLIB,      /* raw deflate, 4 KiB window (qcow2 type 0) */
+    CONV_COMPRESSION_ZLIB,      /* raw deflate (qcow2 type 0) */
     CONV_COMPRESSION_ZSTD,      /* one zstd frame per cluster (qcow2 type 1) */
+    /* A zlib stream (RFC 1950: 2-byte header, deflate with a window up to
+     * 32 KiB, Adler-32), what zlib's compress() makes: vmdk grains. */
+    CONV_COMPRESSION_ZLIB_STREAM,
 } ConvCompression;
+
+/*
+ * How CONV_COPY_COMPRESS lays each compressed cluster into the stream.  All
+ * zero (the default) is qcow2's way: the bare compressed bytes, packed, and
+ * a cluster that does not shrink stored whole.  A vmdk stream frames each
+ * grain: a 12-byte marker before it and zeros up to the next sector.
+ */
+typedef struct {
+    /* Bytes reserved before each compressed cluster, filled by header(). */
+    gsize header_bytes;
+    /* Header plus data is padded with zeros to a multiple of this (0 or 1:
+     * no padding). */
+    gsize align;
+    /* Every cluster is stored compressed, even one that grows (a vmdk stream
+     * has no way to store a grain otherwise); without it a cluster whose
+     * frame is not smaller than the cluster is stored whole. */
+    gboolean always;
+    /* A cluster that reads as all zeros is left out of the stream; the
+     * writer is not told of it (on_cluster is not called). */
+    gboolean skip_zero;
+    /* Fills the @header_bytes at @buf for the cluster at @guest_off whose
+     * compressed data is @zlen bytes.  Runs in a worker thread: it may read
+     * only what plan() fixed. */
+    void (*header)(const ConvOutput *out, guint64 guest_off, gsize zlen,
+                   guint8 *buf);
+} ConvClusterFrame;
 
 typedef struct _ConvEngine ConvEngine;
 
@@ -98,11 +127,13 @@ struct _ConvOutput {
     guint64 planned_size;
     gsize cluster_size;                  /* for CONV_COPY_COMPRESS */
     ConvCompression compression;
+    ConvClusterFrame frame;
     void *priv;
     void (*priv_free)(void *priv);
     /* Called in stream order for each compressed-copy cluster: @host_off is
-     * where its bytes start in the output, @stored its length, @compressed
-     * FALSE when it did not shrink and was stored whole, cluster-aligned. */
+     * where its bytes (its frame, with a header) start in the output,
+     * @stored their length, @compressed FALSE when it did not shrink and
+     * was stored whole, cluster-aligned. */
     void (*on_cluster)(ConvOutput *out, guint64 guest_off, guint64 host_off,
                        gsize stored, gboolean compressed);
 
@@ -118,6 +149,20 @@ gboolean conv_output_parse_size(const char *key, const char *text,
 
 gboolean conv_output_write_bytes(ConvOutput *out, const void *buf, gsize len,
                                  GError **error);
+
+/* Fills @buf (room for the @max_len given to conv_output_write_late())
+ * with the bytes due at output offset @host_off, and sets *@len to how many
+ * there are (0 to write nothing).  Returns FALSE with @error to stop. */
+typedef gboolean (*ConvLateFunc)(ConvOutput *out, guint64 host_off,
+                                 guint8 *buf, gsize *len, gpointer data,
+                                 GError **error);
+/* Queues up to @max_len bytes whose content is made by @fill in the
+ * calling thread only when everything queued before has been written (so
+ * every earlier on_cluster call has been made): a table that points at
+ * compressed clusters queued ahead of it, without waiting for them. */
+gboolean conv_output_write_late(ConvOutput *out, gsize max_len,
+                                ConvLateFunc fill, gpointer data,
+                                GError **error);
 /* Copies guest [@guest_off, +@len) into the output (split in chunks). */
 gboolean conv_output_copy(ConvOutput *out, guint64 guest_off, guint64 len,
                           guint flags, GError **error);
@@ -142,10 +187,18 @@ static inline void conv_put_be32(guint8 *p, guint32 v)
 { conv_put_be16(p, (guint16)(v >> 16)); conv_put_be16(p + 2, (guint16)v); }
 static inline void conv_put_be64(guint8 *p, guint64 v)
 { conv_put_be32(p, (guint32)(v >> 32)); conv_put_be32(p + 4, (guint32)v); }
+/* Little-endian stores. */
+static inline void conv_put_le16(guint8 *p, guint16 v) { p[0] = (guint8)v; p[1] = v >> 8; }
+static inline void conv_put_le32(guint8 *p, guint32 v)
+{ conv_put_le16(p, (guint16)v); conv_put_le16(p + 2, (guint16)(v >> 16)); }
+static inline void conv_put_le64(guint8 *p, guint64 v)
+{ conv_put_le32(p, (guint32)v); conv_put_le32(p + 4, (guint32)(v >> 32)); }
 
-/* Writers (conv/write-raw.c, conv/qcow2-write*.c, conv/vpc-write*.c). */
+/* Writers (conv/write-raw.c, conv/qcow2-write*.c, conv/vmdk-write*.c,
+ * conv/vpc-write*.c). */
 extern const struct ferry_format raw_writer;
 extern const struct ferry_format qcow2_writer;
+extern const struct ferry_format vmdk_writer;
 extern const struct ferry_format vpc_writer;
 
 G_END_DECLS

@@ -7,7 +7,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 pkgs="build-essential autoconf automake libtool pkg-config
  libvirt-dev libxml2-dev libglib2.0-dev libglib2.0-bin libjson-glib-dev
- libssh2-1-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libzstd-dev
+ libssh2-1-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libzstd-dev libdeflate-dev
  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
  qemu-utils qemu-system-x86 dnsmasq-base
  clang libclang-rt-14-dev time python3 util-linux

@@ -25,6 +25,7 @@ tests_unit_test_errors_LDADD = $(AGENT_LIBS)
 # One fragment per area.
 include tests/qcow2.mk
 include tests/vmdk.mk
+include tests/vmdk-write.mk
 include tests/vpc.mk
 include tests/vpc-write.mk
 include tests/engine.mk

@@ -7,8 +7,9 @@ requires qemu-img
 make_tmpdir
 
 src="$tmpdir/src.raw"
-# Random data compresses slowly with one thread: a few seconds of work.
-head -c 96M /dev/urandom >"$src"
+# Random data with one compressing thread: a few seconds of work (libdeflate
+# takes about 90 MB/s of it on the build VM, so 96 MiB was too little).
+head -c 256M /dev/urandom >"$src"
 
 for sig in TERM INT; do
     "$FERRY" convert -c -m 1 -O qcow2 "$src" "$tmpdir/dst.qcow2" 2>"$tmpdir/err" &

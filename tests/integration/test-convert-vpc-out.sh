@@ -5,7 +5,7 @@
 # identical to the source, and qemu-img info reads the virtual size qemu-img
 # itself gives a VHD of that size (force_size=on: the exact size).  Writing
 # to stdout ("-") gives the same bytes as writing to a file, and the same
-# SHA-256 as --sha256 reports.  Also a sparse disk over 4 GiB and a size
+# SHA-256 as --checksum reports.  Also a sparse disk over 4 GiB and a size
 # that is not a multiple of 512.
 . "$top_srcdir/tests/integration/functions.sh"
 requires qemu-img qemu-io python3 sha256sum
@@ -63,7 +63,7 @@ check_out() {
     esac
     assert_eq "$(vsize vpc "$dst")" "$want" "$what: virtual size"
     assert_contains "$(cat "$tmpdir/result.json")" "\"sha256\" : \"$(sha256_of "$dst")\"" \
-        "$what: --sha256 of the file"
+        "$what: --checksum of the file"
     "$FERRY" convert -f "$sfmt" -O vpc -o "$opts" "$src" - >"$tmpdir/stdout.vhd" ||
         fail "$what: convert to stdout failed"
     cmp "$dst" "$tmpdir/stdout.vhd" || fail "$what: stdout differs from the file"
