@@ -37,26 +37,7 @@ vpc_emit_footer(ConvOutput *out, const VpcWriter *w, GError **error)
 static gboolean
 vpc_emit_fixed(ConvOutput *out, VpcWriter *w, GError **error)
 {
-    ConvMapIter it;
-    gboolean ok = TRUE;
-
-    conv_map_iter_init(&it, out->src, 0, out->size);
-    for (;;) {
-        ConvExtent e;
-
-        ok = conv_map_iter_next(&it, &e, error);
-        if (!ok || e.length == 0)
-            break;
-        if (e.kind == CONV_EXTENT_DATA)
-            ok = conv_output_copy(out, e.start, e.length, CONV_COPY_SPARSE,
-                                  error);
-        else
-            ok = conv_output_skip(out, e.length, e.length, error);
-        if (!ok)
-            break;
-    }
-    conv_map_iter_clear(&it);
-    if (!ok)
+    if (!conv_output_copy_flat(out, error))
         return FALSE;
     /* The geometry (or a whole MiB, for Azure) may round the disk up. */
     g_assert(w->size >= out->size);

@@ -25,26 +25,7 @@ raw_write_plan(ConvOutput *out, GError **error)
 static gboolean
 raw_write_emit(ConvOutput *out, ConvSink *sink, GError **error)
 {
-    ConvMapIter it;
-    gboolean ok = TRUE;
-
-    conv_map_iter_init(&it, out->src, 0, out->size);
-    for (;;) {
-        ConvExtent e;
-
-        ok = conv_map_iter_next(&it, &e, error);
-        if (!ok || e.length == 0)
-            break;
-        if (e.kind == CONV_EXTENT_DATA)
-            ok = conv_output_copy(out, e.start, e.length, CONV_COPY_SPARSE,
-                                  error);
-        else
-            ok = conv_output_skip(out, e.length, e.length, error);
-        if (!ok)
-            break;
-    }
-    conv_map_iter_clear(&it);
-    return ok;
+    return conv_output_copy_flat(out, error);
 }
 
 const struct ferry_format raw_writer = {

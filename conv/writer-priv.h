@@ -170,6 +170,9 @@ gboolean conv_output_copy(ConvOutput *out, guint64 guest_off, guint64 len,
  * @guest_len guest bytes in the progress. */
 gboolean conv_output_skip(ConvOutput *out, guint64 len, guint64 guest_len,
                           GError **error);
+/* The whole guest disk as a flat image (raw, the data part of a fixed
+ * VHD): data copied (zero chunks become holes), zero ranges skipped. */
+gboolean conv_output_copy_flat(ConvOutput *out, GError **error);
 /* Counts @guest_len guest bytes as done without output (zero ranges). */
 void conv_output_account(ConvOutput *out, guint64 guest_len);
 /* Waits until everything queued is in the sink. */
