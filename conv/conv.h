@@ -165,9 +165,11 @@ typedef struct _ConvSink ConvSink;
  * unlinks it.  Nothing ever appears under @path unless the commit succeeds.
  */
 ConvSink *conv_sink_new_file(const char *path, GError **error);
-/* With @unsafe, commit renames without fsync (qemu-img convert's default
- * cache mode, "unsafe"): faster, but after a power loss @path may hold
- * garbage.  Only on a sink from conv_sink_new_file(), before wrapping. */
+/* With @unsafe, commit renames without fsync and the output is not
+ * written back or dropped from the page cache as it goes (qemu-img
+ * convert's default cache mode, "unsafe"): faster, but after a power loss
+ * @path may hold garbage, and the output stays in the page cache.  Only on
+ * a sink from conv_sink_new_file(), before wrapping. */
 void conv_sink_file_set_unsafe(ConvSink *sink, gboolean unsafe);
 /* Hashes the stream (holes as zeros) with SHA-256 on its way to @next, which
  * it takes.  It cannot patch: a writer that needs conv_sink_pwrite() is

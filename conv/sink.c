@@ -216,7 +216,8 @@ static void
 file_sink_start_writeback(FileSink *fs)
 {
 #ifdef SYNC_FILE_RANGE_WRITE
-    if (fs->is_stdout ||
+    /* -t unsafe leaves writeback to the kernel entirely, as qemu-img does. */
+    if (fs->is_stdout || fs->unsafe ||
         fs->file_end - fs->writeback_from < CONV_SINK_WRITEBACK_BYTES)
         return;
     (void)sync_file_range(fs->fd, (off_t)fs->writeback_from,
