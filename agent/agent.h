@@ -7,6 +7,8 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
 
 #include "conv/conv.h"
 
@@ -42,6 +44,11 @@ int agent_exit_status(const GError *error);
 int agent_fail(const GError *error);
 /* For option-parsing failures: prints the message and returns AGENT_EXIT_USAGE. */
 int agent_usage_error(const char *verb, const char *message);
+
+/* Prints @node (or @b's root) as JSON and a newline on @stream, flushed
+ * (agent/print-json.c). */
+void agent_print_json(FILE *stream, JsonNode *node, gboolean pretty);
+void agent_print_json_builder(FILE *stream, JsonBuilder *b, gboolean pretty);
 
 /* CLI verbs (agent/cmd-*.c). */
 int cmd_list(int argc, char **argv);

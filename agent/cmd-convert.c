@@ -110,9 +110,6 @@ cmd_convert_print_json(const char *dst, const char *format, ConvImage *src,
                        ConvSink *sink)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonNode) root = NULL;
-    g_autofree char *text = NULL;
 
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "filename");
@@ -128,13 +125,9 @@ cmd_convert_print_json(const char *dst, const char *format, ConvImage *src,
         json_builder_add_string_value(b, conv_sink_get_sha256(sink));
     }
     json_builder_end_object(b);
-    root = json_builder_get_root(b);
-    json_generator_set_root(gen, root);
-    json_generator_set_pretty(gen, TRUE);
-    text = json_generator_to_data(gen, NULL);
     /* When the image itself went to stdout, the JSON must not follow it
      * there. */
-    fprintf(g_str_equal(dst, "-") ? stderr : stdout, "%s\n", text);
+    agent_print_json_builder(g_str_equal(dst, "-") ? stderr : stdout, b, TRUE);
 }
 
 int

@@ -189,9 +189,6 @@ cmd_export_background(const char *vm, const char *to, const CmdExportJobArgs *a,
     id = strrchr(path, '/') + 1;
     if (json) {
         g_autoptr(JsonBuilder) b = json_builder_new();
-        g_autoptr(JsonGenerator) gen = json_generator_new();
-        g_autoptr(JsonNode) root = NULL;
-        g_autofree char *text = NULL;
 
         json_builder_begin_object(b);
         json_builder_set_member_name(b, "job");
@@ -199,10 +196,7 @@ cmd_export_background(const char *vm, const char *to, const CmdExportJobArgs *a,
         json_builder_set_member_name(b, "path");
         json_builder_add_string_value(b, path);
         json_builder_end_object(b);
-        root = json_builder_get_root(b);
-        json_generator_set_root(gen, root);
-        text = json_generator_to_data(gen, NULL);
-        printf("%s\n", text);
+        agent_print_json_builder(stdout, b, FALSE);
     } else {
         printf("%s\n", id);
     }

@@ -79,9 +79,6 @@ static void
 cmd_info_print_json(ConvImage *img, gboolean chain)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonNode) root = NULL;
-    g_autofree char *text = NULL;
 
     if (chain) {
         json_builder_begin_array(b);
@@ -91,11 +88,7 @@ cmd_info_print_json(ConvImage *img, gboolean chain)
     } else {
         cmd_info_json_one(b, img);
     }
-    root = json_builder_get_root(b);
-    json_generator_set_root(gen, root);
-    json_generator_set_pretty(gen, TRUE);
-    text = json_generator_to_data(gen, NULL);
-    printf("%s\n", text);
+    agent_print_json_builder(stdout, b, TRUE);
 }
 
 static void

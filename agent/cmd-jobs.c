@@ -112,18 +112,13 @@ cmd_jobs(int argc, char **argv)
     }
     jobs = agent_client_list_jobs(objects);
     if (o.json) {
-        g_autoptr(JsonGenerator) gen = json_generator_new();
         g_autoptr(JsonNode) root = json_node_new(JSON_NODE_ARRAY);
-        g_autofree char *text = NULL;
         JsonArray *array = json_array_new();
 
         for (i = 0; i < jobs->len; i++)
             json_array_add_element(array, agent_client_job_to_json(jobs->pdata[i]));
         json_node_take_array(root, array);
-        json_generator_set_root(gen, root);
-        json_generator_set_pretty(gen, TRUE);
-        text = json_generator_to_data(gen, NULL);
-        printf("%s\n", text);
+        agent_print_json(stdout, root, TRUE);
     } else {
         printf("%-6s %-10s %-20s %-12s %-8s %-12s %s\n", "ID", "KIND", "VM", "STATE",
                "PROGRESS", "RATE", "TARGET");
@@ -165,13 +160,9 @@ watch_print(Watch *w)
     const char *state = ferry_job_get_state(w->job);
 
     if (w->json) {
-        g_autoptr(JsonGenerator) gen = json_generator_new();
         g_autoptr(JsonNode) node = agent_client_job_to_json(w->job);
-        g_autofree char *text = NULL;
 
-        json_generator_set_root(gen, node);
-        text = json_generator_to_data(gen, NULL);
-        printf("%s\n", text);
+        agent_print_json(stdout, node, FALSE);
     } else if (w->tty) {
         double p = ferry_job_get_progress_valid(w->job) ? ferry_job_get_progress(w->job) : 0;
         g_autofree char *rate = jobs_rate_cell(ferry_job_get_rate(w->job));

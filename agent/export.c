@@ -102,16 +102,8 @@ export_disk_clear(gpointer data)
 static void
 export_emit_event(Export *ex, JsonBuilder *b)
 {
-    g_autoptr(JsonGenerator) gen = json_generator_new();
-    g_autoptr(JsonNode) root = NULL;
-    g_autofree char *text = NULL;
-
     json_builder_end_object(b);
-    root = json_builder_get_root(b);
-    json_generator_set_root(gen, root);
-    text = json_generator_to_data(gen, NULL);
-    printf("%s\n", text);
-    fflush(stdout);
+    agent_print_json_builder(stdout, b, FALSE);
 }
 
 static JsonBuilder *

@@ -8,7 +8,8 @@ AGENT_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(JSON_CFLAGS) $(LIBVIRT_CFLAGS) \
 agent_libagent_a_CFLAGS = $(AGENT_CFLAGS)
 agent_libagent_a_SOURCES = \
 	agent/agent.h \
-	agent/errors.c
+	agent/errors.c \
+	agent/print-json.c
 
 include agent/inventory.mk
 include agent/image-cmds.mk
