@@ -19,8 +19,6 @@
 
 /* Zeros hashed at once for a hole. */
 #define TARGET_SINK_ZERO_BYTES (64 * 1024)
-/* A throttled sink checks for cancellation at least this often. */
-#define TARGET_SINK_THROTTLE_SLICE_US (50 * 1000)
 
 typedef struct {
     Target *t;                  /* borrowed */
@@ -34,8 +32,7 @@ typedef struct {
     char hex[65];               /* the stream's, once finished */
     guint64 pos;                /* stream offset */
     gboolean resumable_error;   /* the last failure was a dropped link */
-    gint64 rate_start_us;       /* monotonic time of the first byte sent */
-    guint64 rate_bytes;         /* bytes sent since then */
+    RateLimit rate;             /* TargetOptions.bandwidth_limit */
 } TargetSink;
 
 static void
@@ -44,34 +41,6 @@ target_sink_note_error(TargetSink *ts, const GError *error)
     ts->resumable_error =
         g_error_matches(error, FERRY_ERROR, FERRY_ERROR_NETWORK) ||
         g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-}
-
-/* Waits until sending @len more bytes keeps the upload at or under the
- * bandwidth limit; FALSE with G_IO_ERROR_CANCELLED if cancelled meanwhile. */
-static gboolean
-target_sink_throttle(TargetSink *ts, gsize len, GError **error)
-{
-    guint64 limit = ts->t->opts->bandwidth_limit;
-    GCancellable *cancellable = ts->t->cancellable;
-    gint64 due, now;
-
-    if (limit == 0)
-        return TRUE;
-    now = g_get_monotonic_time();
-    if (ts->rate_start_us == 0)
-        ts->rate_start_us = now;
-    /* @len goes out once the time for it has come, so that even an upload
-     * of one large write takes as long as the limit says. */
-    ts->rate_bytes += len;
-    due = ts->rate_start_us +
-          (gint64)((double)ts->rate_bytes * G_USEC_PER_SEC / (double)limit);
-    while (now < due) {
-        if (cancellable && g_cancellable_set_error_if_cancelled(cancellable, error))
-            return FALSE;
-        g_usleep(MIN(due - now, TARGET_SINK_THROTTLE_SLICE_US));
-        now = g_get_monotonic_time();
-    }
-    return !(cancellable && g_cancellable_set_error_if_cancelled(cancellable, error));
 }
 
 static gboolean
@@ -87,7 +56,7 @@ target_sink_write(gpointer data, const void *buf, gsize len, GError **error)
     ts->pos += len;
     if (drop == len)
         return TRUE;
-    if (!target_sink_throttle(ts, len - drop, error)) {
+    if (!rate_limit_wait(&ts->rate, len - drop, ts->t->cancellable, error)) {
         target_sink_note_error(ts, *error);
         return FALSE;
     }
@@ -225,6 +194,7 @@ target_open_sink(Target *t, const char *name, guint64 resume_offset,
     ts->part = target_path(t, ts->part_name);
     ts->path = target_path(t, name);
     ts->sum = target_hash_new();
+    rate_limit_init(&ts->rate, t->opts->bandwidth_limit);
     ts->handle = t->backend->upload_open(t, ts->part, resume_offset, error);
     if (!ts->handle) {
         target_sink_free(ts);

@@ -11,7 +11,8 @@ transport_libtransport_a_SOURCES = \
 	transport/ssh-knownhosts.c \
 	transport/ssh-auth.c \
 	transport/ssh-exec.c \
-	transport/ssh-sftp.c
+	transport/ssh-sftp.c \
+	transport/rate-limit.c
 
 TRANSPORT_LIBS = transport/libtransport.a $(CONV_LIBS) $(LIBSSH2_LIBS) \
 	$(OPENSSL_LIBS) $(GLIB_LIBS)

@@ -48,9 +48,7 @@ struct _SshSftpWriter {
     guint8 *buf;                   /* bytes [offset - buf_len, offset) */
     gsize buf_len;
     gsize buf_size;
-    guint64 rate;                  /* bytes per second, 0: no limit */
-    gint64 rate_start_us;
-    guint64 rate_bytes;
+    RateLimit rate;
     gboolean finished;             /* committed or aborted */
 };
 
@@ -346,38 +344,13 @@ ssh_sftp_writer_set_buffer_size(SshSftpWriter *w, gsize size)
 void
 ssh_sftp_writer_set_rate_limit(SshSftpWriter *w, guint64 bytes_per_second)
 {
-    w->rate = bytes_per_second;
-    w->rate_start_us = g_get_monotonic_time();
-    w->rate_bytes = 0;
+    rate_limit_init(&w->rate, bytes_per_second);
 }
 
 guint64
 ssh_sftp_writer_get_offset(const SshSftpWriter *w)
 {
     return w->offset;
-}
-
-/* Sleeps as long as sending @len more bytes needs to stay under the rate;
- * cancellable. */
-static gboolean
-ssh_sftp_writer_throttle(SshSftpWriter *w, gsize len, GError **error)
-{
-    GCancellable *cancellable = w->sftp->s->cancellable;
-    gint64 due;
-
-    if (w->rate == 0)
-        return TRUE;
-    w->rate_bytes += len;
-    due = w->rate_start_us +
-          (gint64)((double)w->rate_bytes * G_USEC_PER_SEC / (double)w->rate);
-    while (g_get_monotonic_time() < due) {
-        gint64 left = due - g_get_monotonic_time();
-
-        if (g_cancellable_set_error_if_cancelled(cancellable, error))
-            return FALSE;
-        g_usleep(MIN(left, 50 * 1000));
-    }
-    return !g_cancellable_set_error_if_cancelled(cancellable, error);
 }
 
 /* Sends @len bytes at the stream offset @at, seeking first if a hole was
@@ -389,7 +362,7 @@ ssh_sftp_writer_send(SshSftpWriter *w, const guint8 *p, gsize len,
     SshSession *s = w->sftp->s;
     gint64 deadline = ssh_session_deadline(s);
 
-    if (!ssh_sftp_writer_throttle(w, len, error))
+    if (!rate_limit_wait(&w->rate, len, s->cancellable, error))
         return FALSE;
     if (w->handle_pos != at) {
         libssh2_sftp_seek64(w->handle, at);

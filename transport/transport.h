@@ -261,6 +261,20 @@ gboolean ssh_sftp_unlink(SshSftp *sftp, const char *path, GError **error);
 
 typedef struct _SshSftpWriter SshSftpWriter;
 
+/* A bandwidth limit: the bytes sent since the first one may not run ahead
+ * of @rate bytes per second (0: no limit). */
+typedef struct {
+    guint64 rate;
+    gint64 start_us;            /* monotonic time of the first byte, or 0 */
+    guint64 bytes;
+} RateLimit;
+
+void rate_limit_init(RateLimit *rl, guint64 bytes_per_second);
+/* Waits until sending @len more bytes keeps within the limit; FALSE with
+ * G_IO_ERROR_CANCELLED if @cancellable (may be NULL) fires meanwhile. */
+gboolean rate_limit_wait(RateLimit *rl, gsize len, GCancellable *cancellable,
+                         GError **error);
+
 /**
  * ssh_sftp_writer_open:
  * @path: the remote file to write, normally a temporary name
