@@ -71,6 +71,13 @@ extern const struct ferry_format vhdx_format;
 const struct ferry_format *conv_format_find(const char *name);
 const struct ferry_format *conv_format_probe(const guint8 *head, gsize len);
 
+/* @a / @b rounded up (@b > 0). */
+static inline guint64
+conv_div_round_up(guint64 a, guint64 b)
+{
+    return a / b + (a % b != 0);
+}
+
 /* Reads exactly @len file bytes at @offset of @img's file, or fails with a
  * message naming the file and @what (the structure being read). */
 gboolean conv_file_pread(ConvImage *img, void *buf, gsize len, guint64 offset,

@@ -31,12 +31,6 @@ qcow2_writer_free(void *data)
     g_free(w);
 }
 
-static guint64
-qcow2_div_round_up(guint64 a, guint64 b)
-{
-    return a / b + (a % b != 0);
-}
-
 gboolean
 qcow2_write_layout(guint64 size, guint cluster_bits, guint64 n_l2,
                    guint64 n_data, gboolean compressed, Qcow2Layout *lay,
@@ -50,7 +44,7 @@ qcow2_write_layout(guint64 size, guint cluster_bits, guint64 n_l2,
     memset(lay, 0, sizeof(*lay));
     lay->cluster_bits = cluster_bits;
     lay->cluster_size = cs;
-    lay->l1_size = qcow2_div_round_up(qcow2_div_round_up(size, cs), l2_entries);
+    lay->l1_size = conv_div_round_up(conv_div_round_up(size, cs), l2_entries);
     if (lay->l1_size > QCOW2_WRITE_MAX_L1_BYTES / 8) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
                     "-o cluster_size=%" G_GUINT64_FORMAT ": a %" G_GUINT64_FORMAT
@@ -59,7 +53,7 @@ qcow2_write_layout(guint64 size, guint cluster_bits, guint64 n_l2,
         return FALSE;
     }
     lay->l1_start = 1;
-    lay->l1_clusters = MAX(1, qcow2_div_round_up(lay->l1_size * 8, cs));
+    lay->l1_clusters = MAX(1, conv_div_round_up(lay->l1_size * 8, cs));
     lay->rt_start = lay->l1_start + lay->l1_clusters;
 
     /* Clusters besides the refcount structures. */
@@ -73,8 +67,8 @@ qcow2_write_layout(guint64 size, guint cluster_bits, guint64 n_l2,
     lay->rb_clusters = 1;
     for (;;) {
         guint64 total = fixed + lay->rt_clusters + lay->rb_clusters;
-        guint64 rb = qcow2_div_round_up(total, per_block);
-        guint64 rt = qcow2_div_round_up(rb * 8, cs);
+        guint64 rb = conv_div_round_up(total, per_block);
+        guint64 rt = conv_div_round_up(rb * 8, cs);
 
         if (rb <= lay->rb_clusters && rt <= lay->rt_clusters) {
             lay->total_clusters = total;

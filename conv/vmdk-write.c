@@ -62,12 +62,6 @@ vmdk_writer_free(void *data)
     g_free(w);
 }
 
-static guint64
-vmdk_div_round_up(guint64 a, guint64 b)
-{
-    return a / b + (a % b != 0);
-}
-
 void
 vmdk_write_header(const VmdkWriter *w, guint64 gd_offset, guint8 *buf)
 {
@@ -191,7 +185,7 @@ vmdk_run_iter_next(VmdkRunIter *it, guint64 *first, guint64 *end,
         if (e.kind != CONV_EXTENT_DATA)
             continue;
         g0 = e.start / VMDK_WRITE_GRAIN_BYTES;
-        g1 = vmdk_div_round_up(e.start + e.length, VMDK_WRITE_GRAIN_BYTES);
+        g1 = conv_div_round_up(e.start + e.length, VMDK_WRITE_GRAIN_BYTES);
         /* Extents that share a grain, or meet, make one run. */
         if (it->pending && g0 <= it->end) {
             it->end = MAX(it->end, g1);
@@ -359,7 +353,7 @@ vmdk_write_plan(ConvOutput *out, GError **error)
         return FALSE;
 
     /* qemu rounds a vmdk's size up to a sector; the rest reads as zeros. */
-    w->capacity = vmdk_div_round_up(out->size, VMDK_SECTOR);
+    w->capacity = conv_div_round_up(out->size, VMDK_SECTOR);
     if (w->capacity > VMDK_MAX_CAPACITY_SECTORS) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
                     "vmdk output: a %" G_GUINT64_FORMAT "-byte disk is larger "
@@ -367,10 +361,10 @@ vmdk_write_plan(ConvOutput *out, GError **error)
                     VMDK_MAX_CAPACITY_SECTORS * VMDK_SECTOR);
         return FALSE;
     }
-    w->n_grains = vmdk_div_round_up(w->capacity, VMDK_WRITE_GRAIN_SECTORS);
-    w->gd_entries = MAX(1, vmdk_div_round_up(w->n_grains,
+    w->n_grains = conv_div_round_up(w->capacity, VMDK_WRITE_GRAIN_SECTORS);
+    w->gd_entries = MAX(1, conv_div_round_up(w->n_grains,
                                              VMDK_WRITE_GTES_PER_GT));
-    w->gd_sectors = vmdk_div_round_up(w->gd_entries * 4, VMDK_SECTOR);
+    w->gd_sectors = conv_div_round_up(w->gd_entries * 4, VMDK_SECTOR);
     w->extent_name = vmdk_extent_name(conv_image_get_path(out->src));
     /* Deterministic, so that the same conversion gives the same bytes
      * (a file and a pipe, the same SHA-256).  qemu picks a random CID;
@@ -395,7 +389,7 @@ vmdk_write_plan(ConvOutput *out, GError **error)
     tables = w->gd_sectors + w->gd_entries * VMDK_WRITE_GT_SECTORS;
     w->rgd_offset = VMDK_WRITE_DESC_OFFSET + VMDK_WRITE_DESC_SECTORS;
     w->gd_offset = w->rgd_offset + tables;
-    w->overhead = vmdk_div_round_up(w->gd_offset + tables,
+    w->overhead = conv_div_round_up(w->gd_offset + tables,
                                     VMDK_WRITE_GRAIN_SECTORS) *
                   VMDK_WRITE_GRAIN_SECTORS;
     if (!vmdk_write_count(out, w, error))

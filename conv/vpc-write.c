@@ -281,7 +281,7 @@ vpc_write_identity(ConvOutput *out, VpcWriter *w)
 static gboolean
 vpc_write_plan_blocks(ConvOutput *out, VpcWriter *w, GError **error)
 {
-    guint64 n_blocks = (w->size + VPC_WRITE_BLOCK_SIZE - 1) / VPC_WRITE_BLOCK_SIZE;
+    guint64 n_blocks = conv_div_round_up(w->size, VPC_WRITE_BLOCK_SIZE);
     guint64 last_bitmap;
     ConvMapIter it;
     gboolean ok = TRUE;
