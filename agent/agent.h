@@ -302,6 +302,10 @@ gboolean agent_job_queue_resume(AgentJobQueue *queue, AgentJob *job, GError **er
  * @elapsed_us and persists progress now and then. */
 void agent_job_queue_tick(AgentJobQueue *queue, gint64 elapsed_us);
 
+/* Sets FERRY_ERROR_INVALID "option 'KEY': expected type 'EXPECTED', got
+ * '<v's type>'" and returns FALSE. */
+gboolean agent_options_wrong_type(const char *key, const char *expected,
+                                  GVariant *v, GError **error);
 /* Reading an a{sv} option as a number: accepts t, x, u, i (JSON gives x);
  * FERRY_ERROR_INVALID names the option when out of 0..@max. */
 gboolean agent_options_get_uint64(GVariant *options, const char *key, guint64 fallback,

@@ -281,9 +281,7 @@ handle_export(FerryManager *manager, GDBusMethodInvocation *invocation, const ch
         return G_DBUS_METHOD_INVOCATION_HANDLED;
     }
     if (disks_v && !g_variant_is_of_type(disks_v, G_VARIANT_TYPE_STRING_ARRAY)) {
-        g_set_error(&error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "option 'disks': expected type 'as', got '%s'",
-                    g_variant_get_type_string(disks_v));
+        agent_options_wrong_type("disks", "as", disks_v, &error);
         g_dbus_method_invocation_return_gerror(invocation, error);
         return G_DBUS_METHOD_INVOCATION_HANDLED;
     }

@@ -80,15 +80,6 @@ export_job_check_text(const char *key, const char *s, GError **error)
 }
 
 static gboolean
-export_job_wrong_type(const char *key, const char *expected, GVariant *v, GError **error)
-{
-    g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                "option '%s': expected type '%s', got '%s'", key, expected,
-                g_variant_get_type_string(v));
-    return FALSE;
-}
-
-static gboolean
 export_job_string(GVariant *options, const char *key, const char **value, GError **error)
 {
     g_autoptr(GVariant) v = g_variant_lookup_value(options, key, NULL);
@@ -97,7 +88,7 @@ export_job_string(GVariant *options, const char *key, const char **value, GError
     if (!v)
         return TRUE;
     if (!g_variant_is_of_type(v, G_VARIANT_TYPE_STRING))
-        return export_job_wrong_type(key, "s", v, error);
+        return agent_options_wrong_type(key, "s", v, error);
     /* "&s" borrows from @options, which outlives the params. */
     g_variant_lookup(options, key, "&s", value);
     return export_job_check_text(key, *value, error);
@@ -106,16 +97,21 @@ export_job_string(GVariant *options, const char *key, const char **value, GError
 /* The daemon's working directory is "/": a relative path would name some
  * other file than the caller meant. */
 static gboolean
+export_job_check_absolute(const char *key, const char *path, GError **error)
+{
+    if (g_path_is_absolute(path))
+        return TRUE;
+    g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                "option '%s': '%s' is not an absolute path", key, path);
+    return FALSE;
+}
+
+static gboolean
 export_job_path(GVariant *options, const char *key, const char **value, GError **error)
 {
     if (!export_job_string(options, key, value, error))
         return FALSE;
-    if (*value && !g_path_is_absolute(*value)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "option '%s': '%s' is not an absolute path", key, *value);
-        return FALSE;
-    }
-    return TRUE;
+    return !*value || export_job_check_absolute(key, *value, error);
 }
 
 static gboolean
@@ -133,7 +129,7 @@ export_job_identities(GVariant *options, ExportJobParams *p, GError **error)
         return TRUE;
     }
     if (!g_variant_is_of_type(v, G_VARIANT_TYPE_STRING_ARRAY))
-        return export_job_wrong_type("identity", "s' or 'as", v, error);
+        return agent_options_wrong_type("identity", "s' or 'as", v, error);
     /* Borrowed strings from @options, as for "&s". */
     g_variant_lookup(options, "identity", "^a&s", &p->identities);
     n = g_strv_length((char **)p->identities);
@@ -144,14 +140,9 @@ export_job_identities(GVariant *options, ExportJobParams *p, GError **error)
         return FALSE;
     }
     for (i = 0; i < n; i++) {
-        if (!export_job_check_text("identity", p->identities[i], error))
+        if (!export_job_check_text("identity", p->identities[i], error) ||
+            !export_job_check_absolute("identity", p->identities[i], error))
             return FALSE;
-        if (!g_path_is_absolute(p->identities[i])) {
-            g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                        "option 'identity': '%s' is not an absolute path",
-                        p->identities[i]);
-            return FALSE;
-        }
     }
     return TRUE;
 }
@@ -173,7 +164,7 @@ export_job_params(GVariant *options, ExportJobParams *p, GError **error)
         return FALSE;
     if (accept_new) {
         if (!g_variant_is_of_type(accept_new, G_VARIANT_TYPE_BOOLEAN))
-            return export_job_wrong_type("accept-new", "b", accept_new, error);
+            return agent_options_wrong_type("accept-new", "b", accept_new, error);
         p->accept_new = g_variant_get_boolean(accept_new);
     }
     if (p->format && !g_strv_contains(conv_writer_names(), p->format)) {

@@ -118,6 +118,16 @@ agent_job_kind_find(const char *name, GError **error)
 }
 
 gboolean
+agent_options_wrong_type(const char *key, const char *expected, GVariant *v,
+                         GError **error)
+{
+    g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                "option '%s': expected type '%s', got '%s'", key, expected,
+                g_variant_get_type_string(v));
+    return FALSE;
+}
+
+gboolean
 agent_options_get_uint64(GVariant *options, const char *key, guint64 fallback,
                          guint64 max, guint64 *value, GError **error)
 {

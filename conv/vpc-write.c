@@ -99,7 +99,7 @@ vpc_write_size(guint64 src_size, gboolean force_size, gboolean azure,
     }
     /* A partial last sector is kept (qemu-img truncates it away when it
      * creates the image, then rounds up by geometry; same result). */
-    sectors = bytes / VPC_SECTOR_SIZE + (bytes % VPC_SECTOR_SIZE != 0);
+    sectors = conv_div_round_up(bytes, VPC_SECTOR_SIZE);
     if (sectors > VPC_MAX_SECTORS) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
                     "-O vpc: the disk is %" G_GUINT64_FORMAT " bytes%s, more "
