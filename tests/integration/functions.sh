@@ -77,6 +77,18 @@ assert_no_part() {
     [ -z "$(find "$1" -name '*.part')" ] || fail ".part left in $1: $(ls -a "$1")"
 }
 
+# await_part DIR: waits (up to 5 s) until a temporary *.part appears in
+# DIR, then 0.3 s more, so that a copy is under way when it returns.
+await_part() {
+    i=0
+    until ls -A "$1" | grep -q '\.part$'; do
+        i=$((i + 1))
+        [ $i -lt 100 ] || fail "no temporary appeared in $1"
+        sleep 0.05
+    done
+    sleep 0.3
+}
+
 # make_tmpdir: sets $tmpdir, removed at exit.
 make_tmpdir() {
     tmpdir=$(mktemp -d "${TMPDIR:-/tmp}/ferry-test-XXXXXX")

@@ -14,14 +14,7 @@ head -c 256M /dev/urandom >"$src"
 for sig in TERM INT; do
     "$FERRY" convert -c -m 1 -O qcow2 "$src" "$tmpdir/dst.qcow2" 2>"$tmpdir/err" &
     pid=$!
-    # Wait for the temporary to appear, so the copy is under way.
-    i=0
-    until ls -A "$tmpdir" | grep -q '\.part$'; do
-        i=$((i + 1))
-        [ $i -lt 100 ] || fail "no temporary appeared"
-        sleep 0.05
-    done
-    sleep 0.3
+    await_part "$tmpdir"
     kill -s "$sig" "$pid"
     set +e
     wait "$pid"

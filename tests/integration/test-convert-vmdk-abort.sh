@@ -37,13 +37,7 @@ head -c 256M /dev/urandom >"$big"
 "$FERRY" convert -m 1 -O vmdk -o subformat=streamOptimized "$big" "$tmpdir/dst.vmdk" \
     2>"$tmpdir/err" &
 pid=$!
-i=0
-until ls -A "$tmpdir" | grep -q '\.part$'; do
-    i=$((i + 1))
-    [ $i -lt 100 ] || fail "no temporary appeared"
-    sleep 0.05
-done
-sleep 0.3
+await_part "$tmpdir"
 kill -s TERM "$pid"
 set +e
 wait "$pid"

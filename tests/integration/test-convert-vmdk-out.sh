@@ -11,31 +11,14 @@
 # reader of a stream (AWS VM Import) takes it.  Also: a disk larger than
 # 4 GiB, sizes that end inside a grain, and the descriptor options.
 . "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/fixture-functions.sh"
 requires qemu-img qemu-io python3 sha256sum
 make_tmpdir
 
 base="$tmpdir/base.raw"
-qemu-img create -q -f raw "$base" 32M
-qemu-io -f raw -c 'write -P 0xab 0 1M' -c 'write -P 0xcd 5M 300k' \
-    -c 'write -P 0x5a 20M 4M' -c 'write -P 0x11 32704k 64k' "$base" >/dev/null
+make_fixture_base "$base"
 # Some bytes that do not compress, so grains of every size are framed.
 head -c 262144 /dev/urandom | dd of="$base" bs=64k seek=200 conv=notrunc status=none
-
-# As in test-convert-formats.sh.
-make_src() {
-    case $1 in
-        qcow2) qemu-img convert -f raw -O qcow2 "$base" "$2" ;;
-        qcow2-compressed) qemu-img convert -c -f raw -O qcow2 "$base" "$2" ;;
-        qcow2-chain)
-            qemu-img convert -f raw -O qcow2 "$base" "$tmpdir/chain-base.qcow2"
-            qemu-img create -q -f qcow2 -b "$tmpdir/chain-base.qcow2" -F qcow2 "$2"
-            qemu-io -f qcow2 -c 'write -P 0xee 4M 2M' -c 'write -z 20M 1M' "$2" >/dev/null ;;
-        vmdk) qemu-img convert -f raw -O vmdk "$base" "$2" ;;
-        vmdk-stream) qemu-img convert -f raw -O vmdk -o subformat=streamOptimized "$base" "$2" ;;
-        vpc) qemu-img convert -f raw -O vpc "$base" "$2" ;;
-        vhdx) qemu-img convert -f raw -O vhdx "$base" "$2" ;;
-    esac
-}
 
 # Walks a streamOptimized file as a stream: header (gdOffset at end,
 # compressed, markers), descriptor, then from overHead only grain markers
@@ -167,9 +150,9 @@ check_vmdk() {
 }
 
 converted=0
-for kind in qcow2 qcow2-compressed qcow2-chain vmdk vmdk-stream vpc vhdx; do
+for kind in $fixture_kinds; do
     src="$tmpdir/src-$kind.img"
-    make_src "$kind" "$src"
+    make_fixture "$kind" "$base" "$src"
     if ! "$FERRY" info "$src" >/dev/null 2>"$tmpdir/err"; then
         echo "$ferry_test_name: skipping $kind: $(cat "$tmpdir/err")" >&2
         continue

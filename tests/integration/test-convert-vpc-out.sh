@@ -8,29 +8,12 @@
 # SHA-256 as --checksum reports.  Also a sparse disk over 4 GiB and a size
 # that is not a multiple of 512.
 . "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/fixture-functions.sh"
 requires qemu-img qemu-io python3 sha256sum
 make_tmpdir
 
 base="$tmpdir/base.raw"
-qemu-img create -q -f raw "$base" 32M
-qemu-io -f raw -c 'write -P 0xab 0 1M' -c 'write -P 0xcd 5M 300k' \
-    -c 'write -P 0x5a 20M 4M' -c 'write -P 0x11 32704k 64k' "$base" >/dev/null
-
-# Copied from test-convert-formats.sh: one source per reader.
-make_src() {
-    case $1 in
-        qcow2) qemu-img convert -f raw -O qcow2 "$base" "$2" ;;
-        qcow2-compressed) qemu-img convert -c -f raw -O qcow2 "$base" "$2" ;;
-        qcow2-chain)
-            qemu-img convert -f raw -O qcow2 "$base" "$tmpdir/chain-base.qcow2"
-            qemu-img create -q -f qcow2 -b "$tmpdir/chain-base.qcow2" -F qcow2 "$2"
-            qemu-io -f qcow2 -c 'write -P 0xee 4M 2M' -c 'write -z 20M 1M' "$2" >/dev/null ;;
-        vmdk) qemu-img convert -f raw -O vmdk "$base" "$2" ;;
-        vmdk-stream) qemu-img convert -f raw -O vmdk -o subformat=streamOptimized "$base" "$2" ;;
-        vpc) qemu-img convert -f raw -O vpc "$base" "$2" ;;
-        vhdx) qemu-img convert -f raw -O vhdx "$base" "$2" ;;
-    esac
-}
+make_fixture_base "$base"
 
 vsize() {   # vsize FMT FILE: the virtual size qemu-img reads
     qemu-img info -f "$1" --output=json "$2" |
@@ -73,9 +56,9 @@ check_out() {
 }
 
 checked=0
-for kind in qcow2 qcow2-compressed qcow2-chain vmdk vmdk-stream vpc vhdx; do
+for kind in $fixture_kinds; do
     src="$tmpdir/src-$kind.img"
-    make_src "$kind" "$src"
+    make_fixture "$kind" "$base" "$src"
     fmt=$(qemu-img info --output=json "$src" |
         python3 -c 'import json, sys; print(json.load(sys.stdin)["format"])')
     for opts in subformat=fixed subformat=dynamic subformat=fixed,force_size=on; do
