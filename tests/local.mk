@@ -40,5 +40,5 @@ check_PROGRAMS += $(UNIT_TESTS)
 # Integration: the CLI and daemon basics.
 INTEGRATION_TESTS += tests/integration/test-cli-basics.sh
 
-EXTRA_DIST += tests/integration/functions.sh tests/integration/domain-functions.sh tests/integration/fixture-functions.sh tests/lsan.supp tests/unit/test-requires.h $(INTEGRATION_TESTS) \
+EXTRA_DIST += tests/integration/functions.sh tests/integration/domain-functions.sh tests/integration/fixture-functions.sh tests/lsan.supp tests/unit/test-requires.h tests/unit/test-files.h $(INTEGRATION_TESTS) \
 	tests/fixtures tests/fuzz

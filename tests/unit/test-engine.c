@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 
 #include "conv/writer-priv.h"
+#include "tests/unit/test-files.h"
 
 #define ENGINE_DISK_BYTES (48 * 1024 * 1024)
 
@@ -17,18 +18,6 @@ typedef struct {
     char *src;
     char *dst;
 } EngineFixture;
-
-static void
-engine_write_at(const char *path, guint64 off, gsize len, guint8 pattern)
-{
-    g_autofree guint8 *buf = g_malloc(len);
-    int fd = open(path, O_WRONLY | O_CREAT, 0600);
-
-    g_assert_cmpint(fd, >=, 0);
-    memset(buf, pattern, len);
-    g_assert_cmpint(pwrite(fd, buf, len, (off_t)off), ==, (gssize)len);
-    close(fd);
-}
 
 static void
 engine_fixture_setup(EngineFixture *fx, gconstpointer data)
@@ -40,24 +29,16 @@ engine_fixture_setup(EngineFixture *fx, gconstpointer data)
     fx->src = g_build_filename(fx->dir, "src.raw", NULL);
     fx->dst = g_build_filename(fx->dir, "dst.img", NULL);
     /* 48 MiB: 20 MiB of data in three runs, holes between. */
-    engine_write_at(fx->src, 0, 4 * 1024 * 1024, 0x11);
-    engine_write_at(fx->src, 10 * 1024 * 1024, 12 * 1024 * 1024, 0x22);
-    engine_write_at(fx->src, 40 * 1024 * 1024, 4 * 1024 * 1024, 0x33);
+    test_write_pattern(fx->src, 0, 4 * 1024 * 1024, 0x11);
+    test_write_pattern(fx->src, 10 * 1024 * 1024, 12 * 1024 * 1024, 0x22);
+    test_write_pattern(fx->src, 40 * 1024 * 1024, 4 * 1024 * 1024, 0x33);
     g_assert_cmpint(truncate(fx->src, ENGINE_DISK_BYTES), ==, 0);
 }
 
 static void
 engine_fixture_teardown(EngineFixture *fx, gconstpointer data)
 {
-    g_autoptr(GDir) d = g_dir_open(fx->dir, 0, NULL);
-    const char *name;
-
-    while (d && (name = g_dir_read_name(d))) {
-        g_autofree char *p = g_build_filename(fx->dir, name, NULL);
-
-        g_unlink(p);
-    }
-    g_rmdir(fx->dir);
+    test_remove_tree(fx->dir);
     g_free(fx->src);
     g_free(fx->dst);
     g_free(fx->dir);
@@ -232,7 +213,7 @@ test_engine_map_iter_merges_across_windows(EngineFixture *fx, gconstpointer data
     ConvExtent e;
 
     /* Data straddling the first window boundary, holes elsewhere. */
-    engine_write_at(big, gib - 65536, 131072, 0x44);
+    test_write_pattern(big, gib - 65536, 131072, 0x44);
     g_assert_cmpint(truncate(big, 3 * gib), ==, 0);
     img = conv_image_open(big, "raw", &error);
     g_assert_no_error(error);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "agent/jobs-priv.h"
+#include "tests/unit/test-files.h"
 
 /* ---- options ------------------------------------------------------------ */
 
@@ -197,27 +198,10 @@ fixture_set_up(Fixture *f, gconstpointer data)
 }
 
 static void
-rm_rf(const char *path)
-{
-    g_autoptr(GDir) dir = g_dir_open(path, 0, NULL);
-    const char *name;
-
-    while (dir && (name = g_dir_read_name(dir))) {
-        g_autofree char *child = g_build_filename(path, name, NULL);
-
-        if (g_file_test(child, G_FILE_TEST_IS_DIR))
-            rm_rf(child);
-        else
-            g_unlink(child);
-    }
-    g_rmdir(path);
-}
-
-static void
 fixture_tear_down(Fixture *f, gconstpointer data)
 {
     agent_job_queue_free(f->queue);
-    rm_rf(f->dir);
+    test_remove_tree(f->dir);
     g_free(f->dir);
     g_free(f->uri);
     g_free(f->disk);

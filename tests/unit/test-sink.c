@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 
 #include "conv/writer-priv.h"
+#include "tests/unit/test-files.h"
 
 typedef struct {
     char *dir;
@@ -27,15 +28,7 @@ sink_fixture_setup(SinkFixture *fx, gconstpointer data)
 static void
 sink_fixture_teardown(SinkFixture *fx, gconstpointer data)
 {
-    g_autoptr(GDir) d = g_dir_open(fx->dir, 0, NULL);
-    const char *name;
-
-    while (d && (name = g_dir_read_name(d))) {
-        g_autofree char *p = g_build_filename(fx->dir, name, NULL);
-
-        g_unlink(p);
-    }
-    g_rmdir(fx->dir);
+    test_remove_tree(fx->dir);
     g_free(fx->dst);
     g_free(fx->dir);
 }

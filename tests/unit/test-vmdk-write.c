@@ -15,23 +15,12 @@
 #include <glib/gstdio.h>
 
 #include "conv/vmdk-write-priv.h"
+#include "tests/unit/test-files.h"
 
 typedef struct {
     char *dir;
     char *src;
 } WriteFixture;
-
-static void
-write_at(const char *path, guint64 off, gsize len, guint8 pattern)
-{
-    g_autofree guint8 *buf = g_malloc(len);
-    int fd = open(path, O_WRONLY | O_CREAT, 0600);
-
-    g_assert_cmpint(fd, >=, 0);
-    memset(buf, pattern, len);
-    g_assert_cmpint(pwrite(fd, buf, len, (off_t)off), ==, (gssize)len);
-    close(fd);
-}
 
 static void
 fixture_setup(WriteFixture *fx, gconstpointer data)
@@ -43,24 +32,16 @@ fixture_setup(WriteFixture *fx, gconstpointer data)
     fx->src = g_build_filename(fx->dir, "disk.raw", NULL);
     /* 100 MiB + 1 KiB: data in grain 0, across grains 16-17, in the
      * second grain table (32 MiB on) and in the last, partial grain. */
-    write_at(fx->src, 0, 4096, 0x11);
-    write_at(fx->src, 16 * 65536 + 60000, 10000, 0x22);
-    write_at(fx->src, 40 * 1024 * 1024, 65536, 0x33);
-    write_at(fx->src, 100 * 1024 * 1024, 1024, 0x44);
+    test_write_pattern(fx->src, 0, 4096, 0x11);
+    test_write_pattern(fx->src, 16 * 65536 + 60000, 10000, 0x22);
+    test_write_pattern(fx->src, 40 * 1024 * 1024, 65536, 0x33);
+    test_write_pattern(fx->src, 100 * 1024 * 1024, 1024, 0x44);
 }
 
 static void
 fixture_teardown(WriteFixture *fx, gconstpointer data)
 {
-    g_autoptr(GDir) d = g_dir_open(fx->dir, 0, NULL);
-    const char *name;
-
-    while (d && (name = g_dir_read_name(d))) {
-        g_autofree char *p = g_build_filename(fx->dir, name, NULL);
-
-        g_unlink(p);
-    }
-    g_rmdir(fx->dir);
+    test_remove_tree(fx->dir);
     g_free(fx->src);
     g_free(fx->dir);
 }
