@@ -11,7 +11,7 @@ pkgs="build-essential autoconf automake libtool pkg-config
  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
  qemu-utils qemu-system-x86 dnsmasq-base
  clang libclang-rt-14-dev time python3 util-linux
- openssh-server openssh-client
+ openssh-server openssh-client openssl
  dbus-daemon dbus-bin systemd"
 
 missing=""
