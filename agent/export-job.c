@@ -50,33 +50,13 @@ export_job_params_clear(ExportJobParams *p)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ExportJobParams, export_job_params_clear)
 
-/* @s is fit for a message, a path or a URI: bounded, UTF-8, no control
- * characters. */
+/* @s is fit for a message, a path or a URI. */
 static gboolean
 export_job_check_text(const char *key, const char *s, GError **error)
 {
-    gsize len = strlen(s), i;
+    g_autofree char *what = g_strdup_printf("option '%s'", key);
 
-    if (len == 0 || len > EXPORT_JOB_MAX_STRING) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "option '%s': length %zu is not within 1..%d bytes", key, len,
-                    EXPORT_JOB_MAX_STRING);
-        return FALSE;
-    }
-    if (!g_utf8_validate(s, len, NULL)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "option '%s': not valid UTF-8", key);
-        return FALSE;
-    }
-    for (i = 0; i < len; i++) {
-        if ((guchar)s[i] < 0x20 || s[i] == 0x7f) {
-            g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                        "option '%s': control character 0x%02x at byte %zu", key,
-                        (guchar)s[i], i);
-            return FALSE;
-        }
-    }
-    return TRUE;
+    return ferry_check_text(what, s, EXPORT_JOB_MAX_STRING, error);
 }
 
 static gboolean

@@ -606,34 +606,6 @@ agent_job_queue_lookup(AgentJobQueue *queue, const char *id, GError **error)
     return agent_job_ref(job);
 }
 
-/* A name printable in a message and a D-Bus string: non-empty, bounded,
- * no control characters. */
-static gboolean
-agent_job_check_text(const char *what, const char *value, gsize max, GError **error)
-{
-    gsize len = strlen(value), i;
-
-    if (len == 0 || len > max) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "%s: length %zu is not within 1..%zu bytes", what, len, max);
-        return FALSE;
-    }
-    if (!g_utf8_validate(value, len, NULL)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "%s: not valid UTF-8", what);
-        return FALSE;
-    }
-    for (i = 0; i < len; i++) {
-        if ((guchar)value[i] < 0x20 || value[i] == 0x7f) {
-            g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                        "%s: control character 0x%02x at byte %zu", what,
-                        (guchar)value[i], i);
-            return FALSE;
-        }
-    }
-    return TRUE;
-}
-
 AgentJob *
 agent_job_queue_add(AgentJobQueue *queue, const char *vm, const char *target,
                     const char *const *disks, GVariant *options, GError **error)
@@ -648,8 +620,8 @@ agent_job_queue_add(AgentJobQueue *queue, const char *vm, const char *target,
                     "options: expected a{sv}, got '%s'", g_variant_get_type_string(options));
         return NULL;
     }
-    if (!agent_job_check_text("vm", vm, AGENT_JOB_MAX_VM_BYTES, error) ||
-        !agent_job_check_text("target", target, AGENT_JOB_MAX_TARGET_BYTES, error))
+    if (!ferry_check_text("vm", vm, AGENT_JOB_MAX_VM_BYTES, error) ||
+        !ferry_check_text("target", target, AGENT_JOB_MAX_TARGET_BYTES, error))
         return NULL;
     if (n_disks > AGENT_JOB_MAX_DISKS) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
@@ -658,11 +630,11 @@ agent_job_queue_add(AgentJobQueue *queue, const char *vm, const char *target,
         return NULL;
     }
     for (i = 0; i < n_disks; i++) {
-        if (!agent_job_check_text("option 'disks'", disks[i], 64, error))
+        if (!ferry_check_text("option 'disks'", disks[i], 64, error))
             return NULL;
     }
     if (g_variant_lookup(options, "kind", "&s", &kind_name) &&
-        !agent_job_check_text("option 'kind'", kind_name, 64, error))
+        !ferry_check_text("option 'kind'", kind_name, 64, error))
         return NULL;
     kind = agent_job_kind_find(kind_name, error);
     if (!kind)

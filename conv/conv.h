@@ -33,6 +33,20 @@ typedef enum {
     FERRY_ERROR_LAST
 } FerryError;
 
+/**
+ * ferry_check_text:
+ * @what: how the message names the value ("option 'name'", "file name")
+ * @value: the text
+ * @max: its longest length in bytes
+ * @error: FERRY_ERROR_INVALID naming @what and the fault
+ *
+ * The one check for text that will reach a message, a log line, a path or a
+ * D-Bus string: 1..@max bytes, valid UTF-8, no control characters (which
+ * could forge a log line or a terminal's output).
+ */
+gboolean ferry_check_text(const char *what, const char *value, gsize max,
+                          GError **error);
+
 /* Backing chains longer than this are refused (qemu's own limit is similar). */
 #define CONV_MAX_CHAIN_DEPTH 64
 

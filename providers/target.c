@@ -219,8 +219,6 @@ target_remove(Target *t, const char *name)
 gboolean
 target_check_name(const char *name, GError **error)
 {
-    const char *p;
-
     if (!*name || strlen(name) > TARGET_MAX_NAME || name[0] == '.' ||
         strchr(name, '/')) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
@@ -228,15 +226,7 @@ target_check_name(const char *name, GError **error)
                     "leading '.'", name, TARGET_MAX_NAME);
         return FALSE;
     }
-    for (p = name; *p; p++) {
-        if ((guchar)*p < 0x20 || *p == 0x7f) {
-            g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                        "file name '%s': control characters are refused",
-                        name);
-            return FALSE;
-        }
-    }
-    return TRUE;
+    return ferry_check_text("file name", name, TARGET_MAX_NAME, error);
 }
 
 char *

@@ -114,7 +114,7 @@ static const NameBad name_bad[] = {
     { "slash-in-vm-name", "{vm}.img", "../etc", "no '/'" },
     { "leading-dot", ".{vm}", "web1", "leading '.'" },
     { "empty", "", "web1", "expected 1 to 255 bytes" },
-    { "control-byte", "{vm}\n", "web1", "control characters" },
+    { "control-byte", "{vm}\n", "web1", "control character 0x0a" },
 };
 
 static void
