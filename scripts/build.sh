@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # build.sh BUILDDIR [CONFIGURE-ARGS...]: an out-of-tree build in BUILDDIR.
 # Configures only when BUILDDIR has no Makefile yet (or the arguments
-# changed), so running it again is an incremental make.
+# changed, and then from clean), so running it again is an incremental make.
 set -eu
 srcdir=$(cd "$(dirname "$0")/.." && pwd)
 builddir=${1:?usage: build.sh BUILDDIR [CONFIGURE-ARGS...]}
@@ -13,6 +13,9 @@ mkdir -p "$builddir"
 cd "$builddir"
 want="$*"
 if [ ! -f Makefile ] || [ "$(cat .ferry-configure-args 2>/dev/null)" != "$want" ]; then
+    # make does not rebuild an object whose flags changed: objects built
+    # with other arguments (say without -Werror) would be kept.
+    [ ! -f Makefile ] || make -s clean >/dev/null 2>&1 || true
     "$srcdir/configure" -q "$@"
     printf '%s' "$want" >.ferry-configure-args
 fi

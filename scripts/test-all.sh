@@ -22,8 +22,10 @@ stage() {
 ./scripts/install-deps.sh || { echo "ferry: install-deps failed"; exit 1; }
 
 stage "build (-Werror) and the whole suite"
-./scripts/build.sh build --enable-werror || { echo "ferry: build failed"; exit 1; }
-make -C build -s -j"$jobs" check || failed_stages="$failed_stages suite"
+# Its own build directory: README command 1 (scripts/demo.sh) builds build/
+# without -Werror, and this run must compile every object with it.
+./scripts/build.sh build-check --enable-werror || { echo "ferry: build failed"; exit 1; }
+make -C build-check -s -j"$jobs" check || failed_stages="$failed_stages suite"
 
 stage "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 if ./scripts/build.sh build-asan --enable-werror --enable-sanitizers \
@@ -36,11 +38,20 @@ else
 fi
 
 stage "fuzz targets, a short run each"
-# Each tests/fuzz/make-corpus-*.sh writes seeds to tests/fuzz/corpus/<target>/;
-# a run works on a copy so that the source tree is left as it was.
+# Each tests/fuzz/make-corpus-*.sh writes seeds to tests/fuzz/corpus/<target>/
+# (ignored by git); a run works on a copy of them.
 if ls tests/fuzz/fuzz-*.c >/dev/null 2>&1; then
+    # make-corpus-qcow2.sh and -vmdk.sh take the corpus directory (their
+    # default is the one used here); make-corpus-vpc.sh takes a build
+    # directory, for the unit tests' hand-built images.
     for mk in tests/fuzz/make-corpus-*.sh; do
-        [ -x "$mk" ] && { "$mk" "$srcdir/build" >/dev/null 2>&1 || echo "warning: $mk failed"; }
+        [ -x "$mk" ] || continue
+        case $mk in
+            *-vpc.sh) set -- "$srcdir/build-check" ;;
+            *) set -- ;;
+        esac
+        "$mk" "$@" >/dev/null 2>&1 ||
+            { echo "fuzz: $mk failed"; failed_stages="$failed_stages fuzz-seeds"; }
     done
     if tests/fuzz/build.sh build-fuzz >build-fuzz.log 2>&1; then
         for t in build-fuzz/fuzz-*; do
@@ -66,8 +77,8 @@ if ls tests/fuzz/fuzz-*.c >/dev/null 2>&1; then
 fi
 
 stage "make distcheck (unit tests of the tarball)"
-if ! (make -C build -s distcheck >build/distcheck.log 2>&1); then
-    tail -40 build/distcheck.log
+if ! (make -C build-check -s distcheck >build-check/distcheck.log 2>&1); then
+    tail -40 build-check/distcheck.log
     failed_stages="$failed_stages distcheck"
 else
     echo "distcheck: ok"
@@ -75,7 +86,7 @@ fi
 
 # Automake writes one :test-result: line per test in each .trs file.
 count() {
-    n=$(cat build/tests/unit/*.trs build/tests/integration/*.trs \
+    n=$(cat build-check/tests/unit/*.trs build-check/tests/integration/*.trs \
         build-asan/tests/unit/*.trs 2>/dev/null | grep -c ":test-result: $1")
     echo "${n:-0}"
 }
@@ -86,7 +97,7 @@ count_fuzz() {
 pass=$(( $(count PASS) + $(count_fuzz PASS) ))
 fail=$(( $(count FAIL) + $(count ERROR) + $(count_fuzz FAIL) ))
 skip=$(count SKIP)
-for s in distcheck asan-build fuzz-build; do
+for s in distcheck asan-build fuzz-build fuzz-seeds; do
     case " $failed_stages " in *" $s "*) fail=$((fail + 1)) ;; esac
 done
 rm -f build-fuzz/results
@@ -95,7 +106,7 @@ if [ -n "$failed_stages" ]; then
     echo
     echo "failed stages:$failed_stages"
     # The end of each failed test's log, so that CI output says why.
-    for trs in $(grep -l ':test-result: \(FAIL\|ERROR\)' build/tests/*/*.trs \
+    for trs in $(grep -l ':test-result: \(FAIL\|ERROR\)' build-check/tests/*/*.trs \
                  build-asan/tests/*/*.trs 2>/dev/null); do
         echo "---- ${trs%.trs}.log"
         tail -25 "${trs%.trs}.log"

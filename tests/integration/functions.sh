@@ -20,12 +20,17 @@ cleanup_fn() {
 $ferry_cleanup_fns"
 }
 
+# The loop reads a here-document on fd 9 rather than a pipe: a pipe would
+# run it in a subshell, where `wait` cannot wait for this shell's children
+# (an agent still writing its log while its directory is removed).
 ferry_run_cleanup() {
     status=$?
     set +e
-    printf '%s\n' "$ferry_cleanup_fns" | while IFS= read -r fn; do
-        [ -n "$fn" ] && eval "$fn"
-    done
+    while IFS= read -r fn <&9; do
+        [ -n "$fn" ] && eval "$fn" 9<&-
+    done 9<<EOF
+$ferry_cleanup_fns
+EOF
     exit "$status"
 }
 trap ferry_run_cleanup EXIT
