@@ -11,7 +11,8 @@
 # written or read) and `sync` before every run, so that neither pays for
 # the other's dirty pages; the best wall time of
 # each is kept.  FERRY_BENCH_ONLY=REGEX runs only the cases whose label
-# matches (grep -E).  GNU time gives
+# matches (grep -E); FERRY_BENCH_SYNC=1 puts a `sync` inside each timing.
+# GNU time gives
 # CPU (user+sys) and peak RSS.  Every ferry output is checked with
 # `qemu-img compare` against the source (and `qemu-img check` where there
 # is one) before its row is printed, so a fast wrong answer cannot score.
@@ -35,6 +36,9 @@ only=${FERRY_BENCH_ONLY:-}
 # here so both do the same work.  FERRY_BENCH_CACHE=writeback times
 # ferry's default, which fsyncs before the rename.
 cache=${FERRY_BENCH_CACHE:-unsafe}
+# FERRY_BENCH_SYNC=1 times each command followed by `sync`, for both tools:
+# the time to the data being on disk, whatever each leaves dirty.
+sync_in_timing=${FERRY_BENCH_SYNC:-0}
 
 make_tmpdir
 src=$tmpdir/src
@@ -91,6 +95,9 @@ done
 # command pays for the writeback of the one before it.
 measure() {
     sync
+    if [ "$sync_in_timing" = 1 ]; then
+        set -- sh -c '"$@" && sync' sh "$@"
+    fi
     /usr/bin/time -f '%e %U %S %M' -o "$tmpdir/time" "$@" >/dev/null \
         2>"$tmpdir/stderr" || {
         cat "$tmpdir/stderr" >&2
@@ -123,7 +130,8 @@ Input: $gib GiB virtual, every other 64 MiB holds data (file contents from
 /usr), the rest a hole; each source format made from it by qemu-img.
 Best of $runs run(s) each, alternating, page cache warm for both, \`sync\`
 before every run; ferry ran with \`-t $cache\` (qemu-img convert's default
-cache mode is unsafe: it does not fsync its output).  Every
+cache mode is unsafe: it does not fsync its output); \`sync\` inside the
+timing: $( [ "$sync_in_timing" = 1 ] && echo yes || echo no ).  Every
 ferry output passed \`qemu-img compare\` (and \`qemu-img check\`) first.
 Ratio = ferry / qemu-img (time; size of the output file).
 
