@@ -10,7 +10,7 @@ pkgs="build-essential autoconf automake libtool pkg-config
  libssh2-1-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libzstd-dev libdeflate-dev
  libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
  qemu-utils qemu-system-x86 dnsmasq-base
- clang libclang-rt-14-dev time python3 util-linux
+ clang libclang-rt-14-dev time python3 util-linux strace
  openssh-server openssh-client openssl
  dbus-daemon dbus-bin systemd"
 

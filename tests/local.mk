@@ -34,6 +34,7 @@ include tests/transport.mk
 include tests/service.mk
 include tests/export.mk
 include tests/agent-export.mk
+include tests/trust.mk
 
 check_PROGRAMS += $(UNIT_TESTS)
 
