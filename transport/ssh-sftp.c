@@ -217,6 +217,29 @@ ssh_sftp_unlink(SshSftp *sftp, const char *path, GError **error)
 }
 
 gboolean
+ssh_sftp_chmod(SshSftp *sftp, const char *path, guint mode, GError **error)
+{
+    LIBSSH2_SFTP_ATTRIBUTES attrs = { 0 };
+    gint64 deadline = ssh_session_deadline(sftp->s);
+    int rc;
+
+    g_return_val_if_fail(mode <= 0777, FALSE);
+    attrs.flags = LIBSSH2_SFTP_ATTR_PERMISSIONS;
+    attrs.permissions = mode;
+    while ((rc = libssh2_sftp_stat_ex(sftp->sftp, path, strlen(path),
+                                      LIBSSH2_SFTP_SETSTAT, &attrs)) ==
+           LIBSSH2_ERROR_EAGAIN) {
+        if (!ssh_session_wait(sftp->s, deadline, "chmod", error))
+            return FALSE;
+    }
+    if (rc != 0) {
+        ssh_sftp_set_error(sftp, error, "chmod", path);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
 ssh_sftp_rename(SshSftp *sftp, const char *from, const char *to,
                 GError **error)
 {
