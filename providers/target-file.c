@@ -96,7 +96,6 @@ static gboolean
 target_file_connect(Target *t, GError **error)
 {
     TargetFile *tf;
-    struct stat st;
     int dfd;
 
     /* Following symbolic links here is deliberate: the pool path is the
@@ -109,7 +108,7 @@ target_file_connect(Target *t, GError **error)
     }
     if (dfd < 0)
         return target_file_error(error, "open", t->pool, errno);
-    if (fstat(dfd, &st) < 0 || faccessat(dfd, ".", W_OK | X_OK, 0) < 0) {
+    if (faccessat(dfd, ".", W_OK | X_OK, 0) < 0) {
         int saved = errno;
 
         close(dfd);
