@@ -42,7 +42,17 @@ typedef struct {
     /* Bytes per second sent to the target by each upload, 0 for no
      * limit; bytes a resume skips are not counted (both schemes). */
     guint64 bandwidth_limit;
+    /* Permission bits (at most 0777) a finished file gets as it is
+     * renamed to its final name; 0 means 0600.  A .part is always 0600:
+     * guest disks hold the guests' secrets.  file:// and ssh://. */
+    guint file_mode;
+    /* The group (a name or a number) of a finished file, or NULL for the
+     * creator's.  file:// only: ssh:// refuses it (FERRY_ERROR_UNSUPPORTED). */
+    const char *file_group;
 } TargetOptions;
+
+/* TargetOptions.file_mode when it is 0. */
+#define TARGET_DEFAULT_FILE_MODE 0600
 
 /**
  * target_new:
@@ -50,7 +60,9 @@ typedef struct {
  *       the URI is refused (use TargetOptions.password_file)
  * @cancellable: (nullable): checked by every network wait; referenced
  *
- * Parses only: nothing is contacted until target_connect().
+ * Parses only: nothing is contacted until target_connect().  The pool path
+ * may not hold control characters, @opts->file_mode must be at most 0777
+ * and @opts->file_group a known group (FERRY_ERROR_INVALID).
  */
 Target *target_new(const char *uri, const TargetOptions *opts,
                    GCancellable *cancellable, GError **error);
@@ -73,7 +85,8 @@ void target_disconnect(Target *t);
 gboolean target_check_space(Target *t, guint64 needed, GError **error);
 
 /* Size of "<name>" in the pool; FALSE with FERRY_ERROR_NOT_FOUND when it
- * does not exist. */
+ * does not exist, FERRY_ERROR_IO when it is not a regular file (a symbolic
+ * link is not followed). */
 gboolean target_stat(Target *t, const char *name, guint64 *size,
                      GError **error);
 /* The SHA-256 (lowercase hex) of "<name>" as the target computes it. */
@@ -101,15 +114,19 @@ typedef struct {
  *
  * The sink writes "<name>.part".  Its commit finishes the file, asks the
  * target for its SHA-256 (sha256sum over ssh, a local re-read for file),
- * compares it with the stream's (FERRY_ERROR_CHECKSUM) and renames the
- * file to @name.  An abort keeps the .part when the cause was cancellation
- * or a dropped connection (resumable, up->part_kept) and removes it
- * otherwise.
+ * compares it with the stream's (FERRY_ERROR_CHECKSUM), gives it the final
+ * mode and group and renames the file to @name, which must not exist
+ * (FERRY_ERROR_BUSY; FERRY_ERROR_IO for a symbolic link).  The .part is
+ * created afresh, mode 0600, unless resumed; a .part that is a symbolic
+ * link or not ours is refused (FERRY_ERROR_IO naming it).  An abort keeps
+ * the .part when the cause was cancellation or a dropped connection
+ * (resumable, up->part_kept) and removes it otherwise.
  */
 ConvSink *target_open_sink(Target *t, const char *name, guint64 resume_offset,
                            TargetUpload *up, GError **error);
 
-/* Writes @data to "<name>.part", fsyncs and renames it to @name. */
+/* Writes @data to "<name>.part", fsyncs and renames it to @name, as a
+ * sink does (@name must not exist). */
 gboolean target_write_file(Target *t, const char *name, const void *data,
                            gsize len, GError **error);
 

@@ -3,21 +3,43 @@
  * target-file.c: the file:// target, a directory on this host (local or
  * mounted).  Uploads are plain files written with pwrite (holes left as
  * holes), fsynced before the rename; the check hash is a fresh re-read of
- * the finished .part, so what is verified is what the filesystem returns.
+ * the finished .part through conv's hash sink, so what is verified is what
+ * the filesystem returns, hashed by the same code as the stream.
+ *
+ * ferry runs as root and a pool may be shared, so a name in it is never
+ * trusted to be what ferry left there: the pool is opened once (it may be
+ * reached through symbolic links: the admin chose that path) and every
+ * file is then reached through that directory fd with *at() calls that
+ * do not follow a symbolic link.  A fresh .part is created with O_EXCL,
+ * mode 0600; a resumed one must be a regular file of ours; a final name is
+ * never replaced (renameat2 RENAME_NOREPLACE).  Only the rename gives a
+ * file its final mode and group.
  */
 #include <config.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
-#include <glib/gstdio.h>
 
 #include "providers/target-priv.h"
 
 /* Bytes read at once when hashing a finished file. */
 #define TARGET_FILE_HASH_BUFFER (1024 * 1024)
+
+/* The connection: the pool directory, open. */
+typedef struct {
+    int dfd;
+} TargetFile;
+
+static int
+target_file_dfd(const Target *t)
+{
+    g_assert(t->priv);
+    return ((TargetFile *)t->priv)->dfd;
+}
 
 static gboolean
 target_file_error(GError **error, const char *call, const char *path,
@@ -29,28 +51,73 @@ target_file_error(GError **error, const char *call, const char *path,
     return FALSE;
 }
 
+/* For a name that exists but is not a regular file ferry may write. */
 static gboolean
-target_file_connect(Target *t, GError **error)
+target_file_refuse(const Target *t, const char *name, const struct stat *st,
+                   GError **error)
 {
-    struct stat st;
-
-    if (g_stat(t->pool, &st) < 0)
-        return target_file_error(error, "stat", t->pool, errno);
-    if (!S_ISDIR(st.st_mode)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
-                    "%s: pool '%s' is not a directory", t->name, t->pool);
-        return FALSE;
+    if (S_ISLNK(st->st_mode)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_IO,
+                    "%s: '%s' is a symbolic link: not followed, not replaced",
+                    t->name, name);
+    } else if (!S_ISREG(st->st_mode)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_IO,
+                    "%s: '%s' is not a regular file", t->name, name);
+    } else {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_IO,
+                    "%s: '%s' belongs to uid %u, not to ferry's (%u)",
+                    t->name, name, (guint)st->st_uid, (guint)geteuid());
     }
-    if (access(t->pool, W_OK | X_OK) < 0)
-        return target_file_error(error, "access", t->pool, errno);
-    t->priv = GINT_TO_POINTER(1);
-    return TRUE;
+    return FALSE;
+}
+
+/* An error naming @name for errno @saved from @call on it. */
+static gboolean
+target_file_name_error(const Target *t, GError **error, const char *call,
+                       const char *name, int saved)
+{
+    g_autofree char *path = target_path(t, name);
+
+    return target_file_error(error, call, path, saved);
 }
 
 static void
 target_file_disconnect(Target *t)
 {
-    t->priv = NULL;
+    TargetFile *tf = g_steal_pointer(&t->priv);
+
+    if (!tf)
+        return;
+    close(tf->dfd);
+    g_free(tf);
+}
+
+static gboolean
+target_file_connect(Target *t, GError **error)
+{
+    TargetFile *tf;
+    int dfd;
+
+    /* Following symbolic links here is deliberate: the pool path is the
+     * admin's, and /srv/pool -> /data/pool is common. */
+    dfd = open(t->pool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 && errno == ENOTDIR) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
+                    "%s: pool '%s' is not a directory", t->name, t->pool);
+        return FALSE;
+    }
+    if (dfd < 0)
+        return target_file_error(error, "open", t->pool, errno);
+    if (faccessat(dfd, ".", W_OK | X_OK, 0) < 0) {
+        int saved = errno;
+
+        close(dfd);
+        return target_file_error(error, "access", t->pool, saved);
+    }
+    tf = g_new0(TargetFile, 1);
+    tf->dfd = dfd;
+    t->priv = tf;
+    return TRUE;
 }
 
 static gboolean
@@ -58,52 +125,122 @@ target_file_free_space(Target *t, guint64 *bytes, GError **error)
 {
     struct statvfs sv;
 
-    if (statvfs(t->pool, &sv) < 0)
+    if (fstatvfs(target_file_dfd(t), &sv) < 0)
         return target_file_error(error, "statvfs", t->pool, errno);
     *bytes = (guint64)sv.f_bavail * sv.f_frsize;
     return TRUE;
 }
 
 static gboolean
-target_file_stat(Target *t, const char *path, guint64 *size, GError **error)
+target_file_stat(Target *t, const char *name, guint64 *size, GError **error)
 {
     struct stat st;
 
-    if (g_stat(path, &st) < 0)
-        return target_file_error(error, "stat", path, errno);
+    if (fstatat(target_file_dfd(t), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return target_file_name_error(t, error, "stat", name, errno);
+    if (!S_ISREG(st.st_mode))
+        return target_file_refuse(t, name, &st, error);
     *size = (guint64)st.st_size;
     return TRUE;
 }
 
 static gboolean
-target_file_unlink(Target *t, const char *path, GError **error)
+target_file_unlink(Target *t, const char *name, GError **error)
 {
-    if (g_unlink(path) < 0)
-        return target_file_error(error, "unlink", path, errno);
+    if (unlinkat(target_file_dfd(t), name, 0) < 0)
+        return target_file_name_error(t, error, "unlink", name, errno);
     return TRUE;
+}
+
+/* Opens @name in the pool without following a symbolic link and checks
+ * that it is a regular file of ours; -1 with @error otherwise. */
+static int
+target_file_open_existing(Target *t, const char *name, int flags,
+                          GError **error)
+{
+    struct stat st;
+    int fd;
+
+    fd = openat(target_file_dfd(t), name, flags | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ELOOP &&
+        fstatat(target_file_dfd(t), name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        target_file_refuse(t, name, &st, error);
+        return -1;
+    }
+    if (fd < 0) {
+        target_file_name_error(t, error, "open", name, errno);
+        return -1;
+    }
+    if (fstat(fd, &st) < 0) {
+        target_file_name_error(t, error, "stat", name, errno);
+        close(fd);
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+        target_file_refuse(t, name, &st, error);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* renameat2(RENAME_NOREPLACE), or where the filesystem does not have it
+ * (EINVAL: some FUSE and network filesystems), link and unlink, which
+ * refuse an existing @to just as atomically. */
+static int
+target_file_rename_noreplace(int dfd, const char *from, const char *to)
+{
+    if (renameat2(dfd, from, dfd, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    if (linkat(dfd, from, dfd, to, 0) < 0)
+        return -1;
+    return unlinkat(dfd, from, 0);
 }
 
 static gboolean
 target_file_rename(Target *t, const char *from, const char *to,
                    GError **error)
 {
-    g_autofree char *dir = NULL;
-    int dfd;
+    int dfd = target_file_dfd(t);
+    struct stat st;
+    int fd;
 
-    if (g_rename(from, to) < 0)
-        return target_file_error(error, "rename", to, errno);
-    dir = g_path_get_dirname(to);
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
+    fd = target_file_open_existing(t, from, O_RDONLY, error);
+    if (fd < 0)
+        return FALSE;
+    /* chown first: it clears set-id bits a chmod would have set. */
+    if (t->set_file_gid && fchown(fd, (uid_t)-1, t->file_gid) < 0) {
+        target_file_name_error(t, error, "chown", from, errno);
+        close(fd);
+        return FALSE;
     }
+    if (fchmod(fd, t->file_mode) < 0) {
+        target_file_name_error(t, error, "chmod", from, errno);
+        close(fd);
+        return FALSE;
+    }
+    close(fd);
+    if (target_file_rename_noreplace(dfd, from, to) < 0) {
+        int saved = errno;
+
+        if (saved != EEXIST)
+            return target_file_name_error(t, error, "rename", to, saved);
+        if (fstatat(dfd, to, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+            S_ISLNK(st.st_mode))
+            return target_file_refuse(t, to, &st, error);
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_BUSY,
+                    "%s: '%s' already exists: not replaced", t->name, to);
+        return FALSE;
+    }
+    (void)fsync(dfd);
     return TRUE;
 }
 
 typedef struct {
     int fd;
-    char *path;
+    char *path;                 /* for messages */
     guint64 offset;             /* stream position */
     guint64 end;                /* bytes written up to */
 } TargetFileUpload;
@@ -117,39 +254,75 @@ target_file_upload_free(TargetFileUpload *u)
     g_free(u);
 }
 
+/* A fresh @name: created, never opened through a link.  A regular file of
+ * ours (an earlier run's .part not being resumed) is replaced; anything
+ * else under the name is refused. */
+static int
+target_file_create(Target *t, const char *name, GError **error)
+{
+    int dfd = target_file_dfd(t);
+    int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+    struct stat st;
+    int fd;
+
+    fd = openat(dfd, name, flags, 0600);
+    if (fd < 0 && errno == EEXIST &&
+        fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid()) {
+            target_file_refuse(t, name, &st, error);
+            return -1;
+        }
+        if (unlinkat(dfd, name, 0) < 0) {
+            target_file_name_error(t, error, "unlink", name, errno);
+            return -1;
+        }
+        /* Whatever appears under the name meanwhile makes this fail. */
+        fd = openat(dfd, name, flags, 0600);
+    }
+    if (fd < 0)
+        target_file_name_error(t, error, "create", name, errno);
+    return fd;
+}
+
 static gpointer
-target_file_upload_open(Target *t, const char *path, guint64 resume,
+target_file_upload_open(Target *t, const char *name, guint64 resume,
                         GError **error)
 {
     TargetFileUpload *u;
     struct stat st;
     int fd;
 
-    fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (resume ? 0 : O_TRUNC),
-              0644);
-    if (fd < 0) {
-        target_file_error(error, "open", path, errno);
+    if (!resume)
+        fd = target_file_create(t, name, error);
+    else
+        fd = target_file_open_existing(t, name, O_WRONLY, error);
+    if (fd < 0)
         return NULL;
-    }
+    u = g_new0(TargetFileUpload, 1);
+    u->fd = fd;
+    u->path = target_path(t, name);
+    u->offset = u->end = resume;
     if (resume) {
         if (fstat(fd, &st) < 0 || (guint64)st.st_size < resume) {
             g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
                         "%s: resume '%s': the file is shorter than the resume "
-                        "offset %" G_GUINT64_FORMAT, t->name, path, resume);
-            close(fd);
+                        "offset %" G_GUINT64_FORMAT, t->name, name, resume);
+            target_file_upload_free(u);
+            return NULL;
+        }
+        /* A .part an older ferry left world-readable is private again. */
+        if (fchmod(fd, 0600) < 0) {
+            target_file_error(error, "chmod", u->path, errno);
+            target_file_upload_free(u);
             return NULL;
         }
         /* Cut what lies past the resume point, so a hole reads as zeros. */
         if (ftruncate(fd, (off_t)resume) < 0) {
-            target_file_error(error, "ftruncate", path, errno);
-            close(fd);
+            target_file_error(error, "ftruncate", u->path, errno);
+            target_file_upload_free(u);
             return NULL;
         }
     }
-    u = g_new0(TargetFileUpload, 1);
-    u->fd = fd;
-    u->path = g_strdup(path);
-    u->offset = u->end = resume;
     return u;
 }
 
@@ -210,40 +383,67 @@ target_file_upload_close(gpointer h)
     target_file_upload_free(h);
 }
 
-static char *
-target_file_sha256(Target *t, const char *path, GError **error)
+static gboolean
+target_file_discard_write(gpointer data, const void *buf, gsize len,
+                          GError **error)
 {
-    g_autoptr(TargetHash) sum = target_hash_new();
-    char hex[65];
-    g_autofree guint8 *buf = g_malloc(TARGET_FILE_HASH_BUFFER);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    return TRUE;
+}
 
-    if (fd < 0) {
-        target_file_error(error, "open", path, errno);
+static gboolean
+target_file_discard_commit(gpointer data, GError **error)
+{
+    return TRUE;
+}
+
+static void
+target_file_discard_abort(gpointer data)
+{
+}
+
+/* Under conv's hash sink when re-reading a file: only the hash matters. */
+static const ConvSinkCustomOps target_file_discard_ops = {
+    .name = "discard",
+    .write = target_file_discard_write,
+    .commit = target_file_discard_commit,
+    .abort = target_file_discard_abort,
+};
+
+static char *
+target_file_sha256(Target *t, const char *name, GError **error)
+{
+    g_autoptr(ConvSink) sum = NULL;
+    g_autofree guint8 *buf = NULL;
+    int fd = target_file_open_existing(t, name, O_RDONLY, error);
+
+    if (fd < 0)
         return NULL;
-    }
+    sum = conv_sink_new_sha256(
+        conv_sink_new_custom(&target_file_discard_ops, NULL, NULL));
+    buf = g_malloc(TARGET_FILE_HASH_BUFFER);
     for (;;) {
         ssize_t r = read(fd, buf, TARGET_FILE_HASH_BUFFER);
 
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
-            target_file_error(error, "read", path, errno);
+            target_file_name_error(t, error, "read", name, errno);
             close(fd);
             return NULL;
         }
         if (r == 0)
             break;
-        target_hash_update(sum, buf, (gsize)r);
-        if (t->cancellable &&
-            g_cancellable_set_error_if_cancelled(t->cancellable, error)) {
+        if (!conv_sink_write(sum, buf, (gsize)r, error) ||
+            (t->cancellable &&
+             g_cancellable_set_error_if_cancelled(t->cancellable, error))) {
             close(fd);
             return NULL;
         }
     }
     close(fd);
-    target_hash_finish(sum, hex);
-    return g_strdup(hex);
+    if (!conv_sink_commit(sum, error))
+        return NULL;
+    return g_strdup(conv_sink_get_sha256(sum));
 }
 
 const struct ferry_target target_file_backend = {

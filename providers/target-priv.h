@@ -6,24 +6,32 @@
  */
 #pragma once
 
+#include <sys/types.h>
+
 #include "providers/providers.h"
 
 G_BEGIN_DECLS
 
-/* One backend per URI scheme.  Paths handed to the callbacks are full
- * paths on the target.  An upload handle is a backend's own. */
+/* One backend per URI scheme.  Names handed to the callbacks are file
+ * names in the pool (checked by target_check_name(), ".part" included),
+ * never paths: a backend resolves them under the pool itself, so that
+ * nothing it creates can be redirected by a planted symbolic link.  An
+ * upload handle is a backend's own. */
 struct ferry_target {
     const char *scheme;
     gboolean (*connect)(Target *t, GError **error);
     void (*disconnect)(Target *t);
     gboolean (*free_space)(Target *t, guint64 *bytes, GError **error);
-    gboolean (*stat)(Target *t, const char *path, guint64 *size,
+    gboolean (*stat)(Target *t, const char *name, guint64 *size,
                      GError **error);
-    gboolean (*unlink)(Target *t, const char *path, GError **error);
+    gboolean (*unlink)(Target *t, const char *name, GError **error);
+    /* Gives @from the final mode (and group), then renames it to @to,
+     * which must not exist yet. */
     gboolean (*rename)(Target *t, const char *from, const char *to,
                        GError **error);
-    /* Creates @path (or continues it at @resume, cutting what lies past). */
-    gpointer (*upload_open)(Target *t, const char *path, guint64 resume,
+    /* Creates @name, mode 0600, which must not exist (or continues it at
+     * @resume, cutting what lies past). */
+    gpointer (*upload_open)(Target *t, const char *name, guint64 resume,
                             GError **error);
     gboolean (*upload_write)(gpointer h, const void *buf, gsize len,
                              GError **error);
@@ -32,8 +40,8 @@ struct ferry_target {
     gboolean (*upload_finish)(gpointer h, GError **error);
     /* Closes an unfinished upload, leaving the file as it is. */
     void (*upload_close)(gpointer h);
-    /* The SHA-256 (hex) of @path as the target computes it. */
-    char *(*sha256)(Target *t, const char *path, GError **error);
+    /* The SHA-256 (hex) of @name as the target computes it. */
+    char *(*sha256)(Target *t, const char *name, GError **error);
 };
 
 extern const struct ferry_target target_file_backend;
@@ -47,19 +55,12 @@ struct _Target {
     char *user;
     guint16 port;
     const TargetOptions *opts;            /* borrowed */
+    guint file_mode;                      /* of finished files; immutable */
+    gboolean set_file_gid;                /* file:// only; immutable */
+    gid_t file_gid;
     GCancellable *cancellable;            /* owned reference, or NULL */
     gpointer priv;                        /* the backend's connection */
 };
-
-/* SHA-256 with OpenSSL (6x GLib's GChecksum here: 1.4 GB/s against
- * 0.22), for the stream and for file:// re-reads. */
-typedef struct _TargetHash TargetHash;
-TargetHash *target_hash_new(void);
-void target_hash_update(TargetHash *h, const void *buf, gsize len);
-/* Lowercase hex into @hex; the hash cannot be updated afterwards. */
-void target_hash_finish(TargetHash *h, char hex[65]);
-void target_hash_free(TargetHash *h);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(TargetHash, target_hash_free)
 
 /* "<pool>/<name>" (owned). */
 char *target_path(const Target *t, const char *name);

@@ -102,14 +102,18 @@ target_ssh_free_space(Target *t, guint64 *bytes, GError **error)
 }
 
 static gboolean
-target_ssh_stat(Target *t, const char *path, guint64 *size, GError **error)
+target_ssh_stat(Target *t, const char *name, guint64 *size, GError **error)
 {
+    g_autofree char *path = target_path(t, name);
+
     return ssh_sftp_stat_size(target_ssh_get(t)->sftp, path, size, error);
 }
 
 static gboolean
-target_ssh_unlink(Target *t, const char *path, GError **error)
+target_ssh_unlink(Target *t, const char *name, GError **error)
 {
+    g_autofree char *path = target_path(t, name);
+
     return ssh_sftp_unlink(target_ssh_get(t)->sftp, path, error);
 }
 
@@ -117,13 +121,23 @@ static gboolean
 target_ssh_rename(Target *t, const char *from, const char *to,
                   GError **error)
 {
-    return ssh_sftp_rename(target_ssh_get(t)->sftp, from, to, error);
+    g_autofree char *from_path = target_path(t, from);
+    g_autofree char *to_path = target_path(t, to);
+
+    if (t->file_mode != 0600 &&
+        !ssh_sftp_chmod(target_ssh_get(t)->sftp, from_path, t->file_mode,
+                        error))
+        return FALSE;
+    return ssh_sftp_rename(target_ssh_get(t)->sftp, from_path, to_path,
+                           error);
 }
 
 static gpointer
-target_ssh_upload_open(Target *t, const char *path, guint64 resume,
+target_ssh_upload_open(Target *t, const char *name, guint64 resume,
                        GError **error)
 {
+    g_autofree char *path = target_path(t, name);
+
     return ssh_sftp_writer_open(target_ssh_get(t)->sftp, path, NULL, resume,
                                 error);
 }
@@ -163,8 +177,9 @@ target_ssh_upload_close(gpointer h)
 }
 
 static char *
-target_ssh_sha256(Target *t, const char *path, GError **error)
+target_ssh_sha256(Target *t, const char *name, GError **error)
 {
+    g_autofree char *path = target_path(t, name);
     /* coreutils' sha256sum (9.1 in Debian 12) does not use the CPU's SHA
      * instructions; `openssl dgst` does and hashes ~4x faster, which is
      * most of the time an export spends verifying.  Both print the hex

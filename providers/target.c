@@ -7,7 +7,8 @@
  */
 #include <config.h>
 
-#include <openssl/evp.h>
+#include <grp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "providers/target-priv.h"
@@ -68,6 +69,9 @@ target_parse_uri(Target *t, const char *uri, GError **error)
                     "--to '%s': the pool must be an absolute path", uri);
         return FALSE;
     }
+    /* The pool reaches messages and log lines: no forged lines. */
+    if (!ferry_check_text("--to: pool path", path, 4095, error))
+        return FALSE;
     t->pool = g_strdup(path);
     /* "/pool/" and "/pool" are the same pool. */
     while (strlen(t->pool) > 1 && g_str_has_suffix(t->pool, "/"))
@@ -108,6 +112,49 @@ target_parse_uri(Target *t, const char *uri, GError **error)
     return TRUE;
 }
 
+/* Checks TargetOptions.file_mode and resolves file_group. */
+static gboolean
+target_parse_file_options(Target *t, GError **error)
+{
+    const char *group = t->opts->file_group;
+    struct group *gr;
+    char *end = NULL;
+    guint64 gid;
+
+    if (t->opts->file_mode & ~(guint)0777) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "%s: file mode %#o: only permission bits (at most 0777) "
+                    "are allowed", t->name, t->opts->file_mode);
+        return FALSE;
+    }
+    t->file_mode = t->opts->file_mode ? t->opts->file_mode
+                                      : TARGET_DEFAULT_FILE_MODE;
+    if (!group)
+        return TRUE;
+    if (!ferry_check_text("file group", group, 256, error))
+        return FALSE;
+    if (t->backend != &target_file_backend) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
+                    "%s: file group '%s': only file:// targets set a group",
+                    t->name, group);
+        return FALSE;
+    }
+    gr = getgrnam(group);
+    if (gr) {
+        t->file_gid = gr->gr_gid;
+    } else {
+        gid = g_ascii_strtoull(group, &end, 10);
+        if (!g_ascii_isdigit(group[0]) || *end || gid >= G_MAXUINT32) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                        "%s: file group '%s': no such group", t->name, group);
+            return FALSE;
+        }
+        t->file_gid = (gid_t)gid;
+    }
+    t->set_file_gid = TRUE;
+    return TRUE;
+}
+
 Target *
 target_new(const char *uri, const TargetOptions *opts,
            GCancellable *cancellable, GError **error)
@@ -117,7 +164,8 @@ target_new(const char *uri, const TargetOptions *opts,
 
     t->opts = opts ? opts : &no_opts;
     t->cancellable = cancellable ? g_object_ref(cancellable) : NULL;
-    if (!target_parse_uri(t, uri, error))
+    if (!target_parse_uri(t, uri, error) ||
+        !target_parse_file_options(t, error))
         return NULL;
     return g_steal_pointer(&t);
 }
@@ -198,20 +246,17 @@ target_check_space(Target *t, guint64 needed, GError **error)
 gboolean
 target_stat(Target *t, const char *name, guint64 *size, GError **error)
 {
-    g_autofree char *path = target_path(t, name);
-
-    return t->backend->stat(t, path, size, error);
+    return t->backend->stat(t, name, size, error);
 }
 
 void
 target_remove(Target *t, const char *name)
 {
-    g_autofree char *path = target_path(t, name);
     g_autoptr(GError) error = NULL;
 
     if (!t->priv)
         return;
-    if (!t->backend->unlink(t, path, &error) &&
+    if (!t->backend->unlink(t, name, &error) &&
         !g_error_matches(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND))
         g_debug("%s: remove '%s': %s", t->name, name, error->message);
 }
@@ -288,23 +333,23 @@ gboolean
 target_write_file(Target *t, const char *name, const void *data, gsize len,
                   GError **error)
 {
-    g_autofree char *part_name = g_strconcat(name, ".part", NULL);
-    g_autofree char *part = target_path(t, part_name);
-    g_autofree char *path = target_path(t, name);
+    g_autofree char *part = g_strconcat(name, ".part", NULL);
     gpointer h;
 
     g_assert(len <= TARGET_MAX_SMALL_FILE);
+    if (!target_check_name(name, error))
+        return FALSE;
     h = t->backend->upload_open(t, part, 0, error);
     if (!h)
         return FALSE;
     if (!t->backend->upload_write(h, data, len, error)) {
         t->backend->upload_close(h);
-        target_remove(t, part_name);
+        target_remove(t, part);
         return FALSE;
     }
     if (!t->backend->upload_finish(h, error) ||
-        !t->backend->rename(t, part, path, error)) {
-        target_remove(t, part_name);
+        !t->backend->rename(t, part, name, error)) {
+        target_remove(t, part);
         return FALSE;
     }
     return TRUE;
@@ -313,51 +358,5 @@ target_write_file(Target *t, const char *name, const void *data, gsize len,
 char *
 target_sha256(Target *t, const char *name, GError **error)
 {
-    g_autofree char *path = target_path(t, name);
-
-    return t->backend->sha256(t, path, error);
-}
-
-struct _TargetHash {
-    EVP_MD_CTX *ctx;
-};
-
-TargetHash *
-target_hash_new(void)
-{
-    TargetHash *h = g_new0(TargetHash, 1);
-
-    h->ctx = EVP_MD_CTX_new();
-    /* Only allocation can fail here, and GLib aborts on that too. */
-    if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1)
-        g_error("sha256: cannot set up an OpenSSL digest context");
-    return h;
-}
-
-void
-target_hash_update(TargetHash *h, const void *buf, gsize len)
-{
-    if (EVP_DigestUpdate(h->ctx, buf, len) != 1)
-        g_error("sha256: EVP_DigestUpdate failed");
-}
-
-void
-target_hash_finish(TargetHash *h, char hex[65])
-{
-    guint8 md[EVP_MAX_MD_SIZE];
-    unsigned int md_len = 0, i;
-
-    if (EVP_DigestFinal_ex(h->ctx, md, &md_len) != 1 || md_len != 32)
-        g_error("sha256: EVP_DigestFinal_ex failed");
-    for (i = 0; i < md_len; i++)
-        g_snprintf(hex + 2 * i, 3, "%02x", md[i]);
-}
-
-void
-target_hash_free(TargetHash *h)
-{
-    if (!h)
-        return;
-    EVP_MD_CTX_free(h->ctx);
-    g_free(h);
+    return t->backend->sha256(t, name, error);
 }

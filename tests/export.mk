@@ -11,5 +11,8 @@ INTEGRATION_TESTS += \
 	tests/integration/test-export-ssh.sh \
 	tests/integration/test-export-resume.sh \
 	tests/integration/test-export-file.sh \
+	tests/integration/test-export-file-symlink.sh \
+	tests/integration/test-export-file-mode.sh \
+	tests/integration/test-export-file-checksum.sh \
 	tests/integration/test-export-full.sh \
 	tests/integration/test-export-domain-started.sh

@@ -109,16 +109,6 @@ ssh_sftp_set_error(SshSftp *sftp, GError **error, const char *what,
                 status);
 }
 
-/* Runs an int-returning libssh2 call until it stops saying EAGAIN. */
-#define SSH_SFTP_RETRY(sftp, what, rc, call, fail_label)                   \
-    do {                                                                   \
-        gint64 _deadline = ssh_session_deadline((sftp)->s);                \
-        while (((rc) = (call)) == LIBSSH2_ERROR_EAGAIN) {                  \
-            if (!ssh_session_wait((sftp)->s, _deadline, (what), error))    \
-                goto fail_label;                                           \
-        }                                                                  \
-    } while (0)
-
 /* ---- the subsystem ------------------------------------------------------ */
 
 SshSftp *
@@ -160,11 +150,15 @@ ssh_sftp_stat_size(SshSftp *sftp, const char *path, guint64 *size,
                    GError **error)
 {
     LIBSSH2_SFTP_ATTRIBUTES attrs = { 0 };
+    gint64 deadline = ssh_session_deadline(sftp->s);
     int rc;
 
-    SSH_SFTP_RETRY(sftp, "stat", rc,
-                   libssh2_sftp_stat_ex(sftp->sftp, path, strlen(path),
-                                        LIBSSH2_SFTP_STAT, &attrs), fail);
+    while ((rc = libssh2_sftp_stat_ex(sftp->sftp, path, strlen(path),
+                                      LIBSSH2_SFTP_STAT, &attrs)) ==
+           LIBSSH2_ERROR_EAGAIN) {
+        if (!ssh_session_wait(sftp->s, deadline, "stat", error))
+            return FALSE;
+    }
     if (rc != 0) {
         ssh_sftp_set_error(sftp, error, "stat", path);
         return FALSE;
@@ -177,8 +171,6 @@ ssh_sftp_stat_size(SshSftp *sftp, const char *path, guint64 *size,
     }
     *size = attrs.filesize;
     return TRUE;
-fail:
-    return FALSE;
 }
 
 gboolean
@@ -186,11 +178,14 @@ ssh_sftp_statvfs_free(SshSftp *sftp, const char *path, guint64 *bytes_free,
                       GError **error)
 {
     LIBSSH2_SFTP_STATVFS st = { 0 };
+    gint64 deadline = ssh_session_deadline(sftp->s);
     int rc;
 
-    SSH_SFTP_RETRY(sftp, "statvfs", rc,
-                   libssh2_sftp_statvfs(sftp->sftp, path, strlen(path), &st),
-                   fail);
+    while ((rc = libssh2_sftp_statvfs(sftp->sftp, path, strlen(path),
+                                      &st)) == LIBSSH2_ERROR_EAGAIN) {
+        if (!ssh_session_wait(sftp->s, deadline, "statvfs", error))
+            return FALSE;
+    }
     if (rc != 0) {
         ssh_sftp_set_error(sftp, error, "statvfs", path);
         return FALSE;
@@ -201,25 +196,47 @@ ssh_sftp_statvfs_free(SshSftp *sftp, const char *path, guint64 *bytes_free,
     else
         *bytes_free = st.f_bavail * st.f_frsize;
     return TRUE;
-fail:
-    return FALSE;
 }
 
 gboolean
 ssh_sftp_unlink(SshSftp *sftp, const char *path, GError **error)
 {
+    gint64 deadline = ssh_session_deadline(sftp->s);
     int rc;
 
-    SSH_SFTP_RETRY(sftp, "unlink", rc,
-                   libssh2_sftp_unlink_ex(sftp->sftp, path, strlen(path)),
-                   fail);
+    while ((rc = libssh2_sftp_unlink_ex(sftp->sftp, path, strlen(path))) ==
+           LIBSSH2_ERROR_EAGAIN) {
+        if (!ssh_session_wait(sftp->s, deadline, "unlink", error))
+            return FALSE;
+    }
     if (rc != 0) {
         ssh_sftp_set_error(sftp, error, "unlink", path);
         return FALSE;
     }
     return TRUE;
-fail:
-    return FALSE;
+}
+
+gboolean
+ssh_sftp_chmod(SshSftp *sftp, const char *path, guint mode, GError **error)
+{
+    LIBSSH2_SFTP_ATTRIBUTES attrs = { 0 };
+    gint64 deadline = ssh_session_deadline(sftp->s);
+    int rc;
+
+    g_return_val_if_fail(mode <= 0777, FALSE);
+    attrs.flags = LIBSSH2_SFTP_ATTR_PERMISSIONS;
+    attrs.permissions = mode;
+    while ((rc = libssh2_sftp_stat_ex(sftp->sftp, path, strlen(path),
+                                      LIBSSH2_SFTP_SETSTAT, &attrs)) ==
+           LIBSSH2_ERROR_EAGAIN) {
+        if (!ssh_session_wait(sftp->s, deadline, "chmod", error))
+            return FALSE;
+    }
+    if (rc != 0) {
+        ssh_sftp_set_error(sftp, error, "chmod", path);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 gboolean
@@ -229,15 +246,19 @@ ssh_sftp_rename(SshSftp *sftp, const char *from, const char *to,
     g_autoptr(GError) local = NULL;
     g_autoptr(SshExecResult) r = NULL;
     guint64 size = 0;
+    gint64 deadline = ssh_session_deadline(sftp->s);
     const char *argv[] = { "mv", "-f", "--", from, to, NULL };
     int rc;
 
-    SSH_SFTP_RETRY(sftp, "rename", rc,
-                   libssh2_sftp_rename_ex(sftp->sftp, from, strlen(from), to,
-                                          strlen(to),
-                                          LIBSSH2_SFTP_RENAME_OVERWRITE |
-                                          LIBSSH2_SFTP_RENAME_ATOMIC |
-                                          LIBSSH2_SFTP_RENAME_NATIVE), fail);
+    while ((rc = libssh2_sftp_rename_ex(sftp->sftp, from, strlen(from), to,
+                                        strlen(to),
+                                        LIBSSH2_SFTP_RENAME_OVERWRITE |
+                                        LIBSSH2_SFTP_RENAME_ATOMIC |
+                                        LIBSSH2_SFTP_RENAME_NATIVE)) ==
+           LIBSSH2_ERROR_EAGAIN) {
+        if (!ssh_session_wait(sftp->s, deadline, "rename", error))
+            return FALSE;
+    }
     if (rc == 0)
         return TRUE;
     ssh_sftp_set_error(sftp, &local, "rename", from);
@@ -250,8 +271,6 @@ ssh_sftp_rename(SshSftp *sftp, const char *from, const char *to,
             sftp->s->name, to);
     r = ssh_exec_check(sftp->s, argv, 0, error);
     return r != NULL;
-fail:
-    return FALSE;
 }
 
 /* ---- the writer --------------------------------------------------------- */
@@ -312,8 +331,12 @@ ssh_sftp_writer_open(SshSftp *sftp, const char *path, const char *final_path,
 
         attrs.flags = LIBSSH2_SFTP_ATTR_SIZE;
         attrs.filesize = resume_offset;
-        SSH_SFTP_RETRY(sftp, "sftp setstat", rc,
-                       libssh2_sftp_fstat_ex(w->handle, &attrs, 1), fail);
+        deadline = ssh_session_deadline(sftp->s);
+        while ((rc = libssh2_sftp_fstat_ex(w->handle, &attrs, 1)) ==
+               LIBSSH2_ERROR_EAGAIN) {
+            if (!ssh_session_wait(sftp->s, deadline, "sftp setstat", error))
+                goto fail;
+        }
         if (rc != 0) {
             ssh_sftp_set_error(sftp, error, "truncate", path);
             goto fail;
@@ -458,21 +481,24 @@ static gboolean
 ssh_sftp_writer_close_handle(SshSftpWriter *w, GError **error)
 {
     SshSftp *sftp = w->sftp;
+    gint64 deadline = ssh_session_deadline(sftp->s);
     int rc;
 
     if (!w->handle)
         return TRUE;
-    SSH_SFTP_RETRY(sftp, "sftp close", rc,
-                   libssh2_sftp_close_handle(w->handle), fail);
+    while ((rc = libssh2_sftp_close_handle(w->handle)) ==
+           LIBSSH2_ERROR_EAGAIN) {
+        if (!ssh_session_wait(sftp->s, deadline, "sftp close", error)) {
+            w->handle = NULL;   /* the session is unusable anyway */
+            return FALSE;
+        }
+    }
     w->handle = NULL;
     if (rc != 0) {
         ssh_sftp_set_error(sftp, error, "close", w->path);
         return FALSE;
     }
     return TRUE;
-fail:
-    w->handle = NULL;           /* the session is unusable anyway */
-    return FALSE;
 }
 
 gboolean
@@ -480,6 +506,7 @@ ssh_sftp_writer_commit(SshSftpWriter *w, GError **error)
 {
     SshSftp *sftp = w->sftp;
     LIBSSH2_SFTP_ATTRIBUTES attrs = { 0 };
+    gint64 deadline;
     int rc;
 
     g_return_val_if_fail(!w->finished, FALSE);
@@ -488,13 +515,21 @@ ssh_sftp_writer_commit(SshSftpWriter *w, GError **error)
     /* The size: a hole at the end, or a longer file being resumed. */
     attrs.flags = LIBSSH2_SFTP_ATTR_SIZE;
     attrs.filesize = w->offset;
-    SSH_SFTP_RETRY(sftp, "sftp setstat", rc,
-                   libssh2_sftp_fstat_ex(w->handle, &attrs, 1), fail);
+    deadline = ssh_session_deadline(sftp->s);
+    while ((rc = libssh2_sftp_fstat_ex(w->handle, &attrs, 1)) ==
+           LIBSSH2_ERROR_EAGAIN) {
+        if (!ssh_session_wait(sftp->s, deadline, "sftp setstat", error))
+            return FALSE;
+    }
     if (rc != 0) {
         ssh_sftp_set_error(sftp, error, "set size of", w->path);
         return FALSE;
     }
-    SSH_SFTP_RETRY(sftp, "sftp fsync", rc, libssh2_sftp_fsync(w->handle), fail);
+    deadline = ssh_session_deadline(sftp->s);
+    while ((rc = libssh2_sftp_fsync(w->handle)) == LIBSSH2_ERROR_EAGAIN) {
+        if (!ssh_session_wait(sftp->s, deadline, "sftp fsync", error))
+            return FALSE;
+    }
     if (rc != 0) {
         if (ssh_sftp_status(sftp) != LIBSSH2_FX_OP_UNSUPPORTED) {
             ssh_sftp_set_error(sftp, error, "fsync", w->path);
@@ -509,8 +544,6 @@ ssh_sftp_writer_commit(SshSftpWriter *w, GError **error)
         return FALSE;
     w->finished = TRUE;
     return TRUE;
-fail:
-    return FALSE;
 }
 
 void

@@ -253,6 +253,9 @@ gboolean ssh_sftp_statvfs_free(SshSftp *sftp, const char *path,
 gboolean ssh_sftp_rename(SshSftp *sftp, const char *from, const char *to,
                          GError **error);
 gboolean ssh_sftp_unlink(SshSftp *sftp, const char *path, GError **error);
+/* Sets the permission bits of @path to @mode (at most 0777). */
+gboolean ssh_sftp_chmod(SshSftp *sftp, const char *path, guint mode,
+                        GError **error);
 
 /* The write size handed to libssh2 at a time, which is also the data in
  * flight: see ssh-sftp.c for the measurement behind it. */
@@ -274,6 +277,12 @@ void rate_limit_init(RateLimit *rl, guint64 bytes_per_second);
  * G_IO_ERROR_CANCELLED if @cancellable (may be NULL) fires meanwhile. */
 gboolean rate_limit_wait(RateLimit *rl, gsize len, GCancellable *cancellable,
                          GError **error);
+/* A sink layer that holds the bytes written through it to
+ * @bytes_per_second (0: no limit) on their way to @next, which it takes;
+ * holes are passed on at once.  A write fails with G_IO_ERROR_CANCELLED if
+ * @cancellable (nullable, referenced) fires while it waits. */
+ConvSink *rate_limit_sink_new(ConvSink *next, guint64 bytes_per_second,
+                              GCancellable *cancellable);
 
 /**
  * ssh_sftp_writer_open:

@@ -276,7 +276,7 @@ start_sshd() {
         echo "UsePAM no"
         echo "KbdInteractiveAuthentication no"
         echo "PrintMotd no"
-        echo "LogLevel VERBOSE"
+        echo "LogLevel ${sshd_log_level:-VERBOSE}"
         # The key files live under /tmp, which StrictModes would refuse.
         echo "StrictModes no"
         for line in "$@"; do echo "$line"; done

@@ -21,9 +21,20 @@ echo "$user:$password" | chpasswd
 
 printf '%s\n' "$password" >"$tmpdir/password"
 chmod 600 "$tmpdir/password"
-# A missing identity file is the user's mistake, reported as such.
-out=$($t -i "$tmpdir/none" --password-file "$tmpdir/password" login "$user@127.0.0.1" 2>&1 || true)
-assert_contains "$out" "identity file $tmpdir/none" "missing identity file"
+# A missing identity file is the user's mistake, reported as such (exit
+# 2, a bad argument) before the password is tried.
+set +e
+$t -i "$tmpdir/none" --password-file "$tmpdir/password" login "$user@127.0.0.1" \
+    >"$tmpdir/out" 2>"$tmpdir/err"
+status=$?
+set -e
+assert_eq "$status" 2 "exit status for a missing identity file"
+assert_contains "$(cat "$tmpdir/err")" "identity file $tmpdir/none: No such file or directory" \
+    "missing identity file"
+assert_eq "$(cat "$tmpdir/out")" "" "output for a missing identity file"
+if grep -q "password for $user" "$sshd_dir/sshd.log"; then
+    fail "the password was tried after a missing identity file"
+fi
 
 # No identity files at all: -i is not given, and HOME has none.
 out=$(HOME=$tmpdir $t --password-file "$tmpdir/password" login "$user@127.0.0.1")

@@ -2,13 +2,18 @@
 /*
  * test-target.c: providers/target.c without a network: which backend a
  * URI picks and what it parses to, the URIs that are refused (each
- * message names the problem), and disk file names from --name templates.
+ * message names the problem), disk file names from --name templates, and
+ * the file target's final mode and group (TargetOptions.file_mode and
+ * file_group, which the CLI does not set).
  */
 #include <config.h>
 
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "providers/target-priv.h"
+#include "tests/unit/test-files.h"
 
 typedef struct {
     const char *uri;
@@ -144,6 +149,84 @@ test_target_name_too_long(void)
     g_assert_nonnull(strstr(error->message, "255"));
 }
 
+/* A file written to a file:// pool gets the configured mode and group
+ * when it is renamed to its final name; the .part is gone. */
+static void
+test_target_file_mode_and_group(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *dir = g_dir_make_tmp("ferry-test-target-XXXXXX", &error);
+    g_autofree char *uri = NULL;
+    g_autofree char *path = NULL;
+    g_autofree char *group = g_strdup_printf("%u", (guint)getegid());
+    g_autoptr(Target) t = NULL;
+    TargetOptions opts = { 0 };
+    struct stat st;
+
+    g_assert_no_error(error);
+    opts.file_mode = 0640;
+    opts.file_group = group;
+    uri = g_strconcat("file://", dir, NULL);
+    t = target_new(uri, &opts, NULL, &error);
+    g_assert_no_error(error);
+    g_assert_true(target_connect(t, &error));
+    g_assert_no_error(error);
+    g_assert_true(target_write_file(t, "vm.xml", "<domain/>", 9, &error));
+    g_assert_no_error(error);
+    path = g_build_filename(dir, "vm.xml", NULL);
+    g_assert_cmpint(lstat(path, &st), ==, 0);
+    g_assert_cmpuint(st.st_mode & 07777, ==, 0640);
+    g_assert_cmpuint(st.st_gid, ==, getegid());
+    g_assert_cmpuint(st.st_size, ==, 9);
+    g_free(path);
+    path = g_build_filename(dir, "vm.xml.part", NULL);
+    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+
+    /* Not again: the final name is never replaced. */
+    g_assert_false(target_write_file(t, "vm.xml", "<domain/>", 9, &error));
+    g_assert_error(error, FERRY_ERROR, FERRY_ERROR_BUSY);
+    g_assert_nonnull(strstr(error->message, "'vm.xml' already exists"));
+    g_assert_false(g_file_test(path, G_FILE_TEST_EXISTS));
+    target_free(g_steal_pointer(&t));
+    test_remove_tree(dir);
+}
+
+typedef struct {
+    const char *path;           /* test path suffix */
+    const char *uri;
+    guint mode;
+    const char *group;
+    int code;
+    const char *words;
+} FileOptionsBad;
+
+static const FileOptionsBad file_options_bad[] = {
+    { "mode-setuid", "file:///srv/pool", 04600, NULL, FERRY_ERROR_INVALID,
+      "file mode 04600: only permission bits" },
+    { "unknown-group", "file:///srv/pool", 0, "no-such-group-ferry",
+      FERRY_ERROR_INVALID, "file group 'no-such-group-ferry': no such group" },
+    { "group-over-ssh", "ssh://host/pool", 0, "0", FERRY_ERROR_UNSUPPORTED,
+      "file group '0': only file:// targets set a group" },
+    { "pool-newline", "file:///srv/po%0Aol", 0, NULL, FERRY_ERROR_INVALID,
+      "pool path: control character 0x0a" },
+};
+
+static void
+test_target_file_options_bad(gconstpointer data)
+{
+    const FileOptionsBad *c = data;
+    g_autoptr(GError) error = NULL;
+    TargetOptions opts = { 0 };
+    g_autoptr(Target) t = NULL;
+
+    opts.file_mode = c->mode;
+    opts.file_group = c->group;
+    t = target_new(c->uri, &opts, NULL, &error);
+    g_assert_null(t);
+    g_assert_error(error, FERRY_ERROR, c->code);
+    g_assert_nonnull(strstr(error->message, c->words));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -169,6 +252,15 @@ main(int argc, char **argv)
                                                 name_bad[i].path);
 
         g_test_add_data_func(path, &name_bad[i], test_target_name_bad);
+    }
+    g_test_add_func("/providers/target/file/final-mode-and-group",
+                    test_target_file_mode_and_group);
+    for (i = 0; i < G_N_ELEMENTS(file_options_bad); i++) {
+        g_autofree char *path = g_strdup_printf("/providers/target/file/refuses/%s",
+                                                file_options_bad[i].path);
+
+        g_test_add_data_func(path, &file_options_bad[i],
+                             test_target_file_options_bad);
     }
     return g_test_run();
 }
