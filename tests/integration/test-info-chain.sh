@@ -24,6 +24,8 @@ import json
 ours = json.load(open("ours.json"))
 theirs = json.load(open("theirs.json"))
 assert len(ours) == len(theirs) == 3, (len(ours), len(theirs))
+# Only the top image is probed; each backing format is the parent's record.
+assert [o["format-source"] for o in ours] == ["probed", "recorded", "recorded"], ours
 for o, t in zip(ours, theirs):
     for key in ("filename", "format", "virtual-size", "backing-filename"):
         assert o.get(key) == t.get(key), (key, o.get(key), t.get(key))
