@@ -245,16 +245,13 @@ qcow2_header_read_extensions(const char *path, const guint8 *buf, gsize start,
     return TRUE;
 }
 
+/* The fields every version has (bytes 0-71): magic, version and
+ * cluster_bits checked, the rest only converted here. */
 static gboolean
-qcow2_header_decode_fields(const char *path, const guint8 *buf, gsize len,
+qcow2_header_decode_common(const char *path, const guint8 *buf, gsize len,
                            guint64 file_size, Qcow2Header *hdr, GError **error)
 {
-    char incompat_names[64][QCOW2_FEATURE_NAME_BYTES + 1];
-    guint64 cluster_size, l2_entries, l1_needed, unknown, ext_end;
-    guint shift;
-
-    memset(hdr, 0, sizeof(*hdr));
-    memset(incompat_names, 0, sizeof(incompat_names));
+    guint64 cluster_size;
 
     if (len < QCOW2_V2_HEADER_LENGTH) {
         return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
@@ -298,6 +295,17 @@ qcow2_header_decode_fields(const char *path, const guint8 *buf, gsize len,
         return FALSE;
     }
 
+    return TRUE;
+}
+
+/* Version-dependent fields: version 2 implies them, version 3 stores them
+ * in bytes 72-103 (and the compression type at byte 104). */
+static gboolean
+qcow2_header_decode_version_fields(const char *path, const guint8 *buf,
+                                   gsize len, guint64 file_size,
+                                   guint64 cluster_size, Qcow2Header *hdr,
+                                   GError **error)
+{
     if (hdr->version == 2) {
         hdr->header_length = QCOW2_V2_HEADER_LENGTH;
         hdr->refcount_order = 4;
@@ -344,14 +352,15 @@ qcow2_header_decode_fields(const char *path, const guint8 *buf, gsize len,
         }
     }
 
-    if (hdr->crypt_method != 0) {
-        return qcow2_header_error(error, FERRY_ERROR_UNSUPPORTED, path,
-                                  "crypt_method %u (%s): encrypted qcow2 images are not "
-                                  "supported", hdr->crypt_method,
-                                  hdr->crypt_method == 1 ? "aes" :
-                                  hdr->crypt_method == 2 ? "luks" : "unknown");
-    }
+    return TRUE;
+}
 
+static gboolean
+qcow2_header_decode_backing_name(const char *path, const guint8 *buf,
+                                 gsize len, guint64 file_size,
+                                 guint64 cluster_size, Qcow2Header *hdr,
+                                 GError **error)
+{
     /* The backing file name: inside the first cluster, after the header,
      * at most 1023 bytes, no NUL. */
     if (hdr->backing_file_offset != 0 && hdr->backing_file_size != 0) {
@@ -392,14 +401,16 @@ qcow2_header_decode_fields(const char *path, const guint8 *buf, gsize len,
         }
     }
 
-    /* Header extensions: from the end of the header to the backing file
-     * name, or to the end of the first cluster. */
-    ext_end = hdr->backing_name ? hdr->backing_file_offset : cluster_size;
-    ext_end = MIN(ext_end, (guint64)len);
-    if (!qcow2_header_read_extensions(path, buf, hdr->header_length,
-                                      (gsize)ext_end, hdr, incompat_names,
-                                      error))
-        return FALSE;
+    return TRUE;
+}
+
+/* The feature bits against each other and against what ferry reads. */
+static gboolean
+qcow2_header_check_features(const char *path, Qcow2Header *hdr,
+                            char incompat_names[64][QCOW2_FEATURE_NAME_BYTES + 1],
+                            GError **error)
+{
+    guint64 unknown;
 
     /* "An implementation must fail to open an image if an unknown bit is
      * set." */
@@ -474,6 +485,19 @@ qcow2_header_decode_fields(const char *path, const guint8 *buf, gsize len,
                                   "'%s'", hdr->backing_name);
     }
 
+    return TRUE;
+}
+
+/* The L1, refcount and snapshot tables: sizes under qemu's limits, and
+ * each inside the file. */
+static gboolean
+qcow2_header_check_tables(const char *path, const Qcow2Header *hdr,
+                          guint64 file_size, GError **error)
+{
+    guint64 cluster_size = G_GUINT64_CONSTANT(1) << hdr->cluster_bits;
+    guint64 l2_entries, l1_needed;
+    guint shift;
+
     /* The active L1 table must cover the virtual size ("L1 table is too
      * small" in qemu) and stay under qemu's 32 MiB limit. */
     if ((guint64)hdr->l1_size * 8 > QCOW2_MAX_L1_BYTES) {
@@ -523,6 +547,49 @@ qcow2_header_decode_fields(const char *path, const guint8 *buf, gsize len,
                            cluster_size, file_size, error))
         return FALSE;
     return TRUE;
+}
+
+static gboolean
+qcow2_header_decode_fields(const char *path, const guint8 *buf, gsize len,
+                           guint64 file_size, Qcow2Header *hdr, GError **error)
+{
+    char incompat_names[64][QCOW2_FEATURE_NAME_BYTES + 1];
+    guint64 cluster_size, ext_end;
+
+    memset(hdr, 0, sizeof(*hdr));
+    memset(incompat_names, 0, sizeof(incompat_names));
+
+    if (!qcow2_header_decode_common(path, buf, len, file_size, hdr, error))
+        return FALSE;
+    cluster_size = G_GUINT64_CONSTANT(1) << hdr->cluster_bits;
+    if (!qcow2_header_decode_version_fields(path, buf, len, file_size,
+                                            cluster_size, hdr, error))
+        return FALSE;
+
+    if (hdr->crypt_method != 0) {
+        return qcow2_header_error(error, FERRY_ERROR_UNSUPPORTED, path,
+                                  "crypt_method %u (%s): encrypted qcow2 images are not "
+                                  "supported", hdr->crypt_method,
+                                  hdr->crypt_method == 1 ? "aes" :
+                                  hdr->crypt_method == 2 ? "luks" : "unknown");
+    }
+
+    if (!qcow2_header_decode_backing_name(path, buf, len, file_size,
+                                          cluster_size, hdr, error))
+        return FALSE;
+
+    /* Header extensions: from the end of the header to the backing file
+     * name, or to the end of the first cluster. */
+    ext_end = hdr->backing_name ? hdr->backing_file_offset : cluster_size;
+    ext_end = MIN(ext_end, (guint64)len);
+    if (!qcow2_header_read_extensions(path, buf, hdr->header_length,
+                                      (gsize)ext_end, hdr, incompat_names,
+                                      error))
+        return FALSE;
+
+    if (!qcow2_header_check_features(path, hdr, incompat_names, error))
+        return FALSE;
+    return qcow2_header_check_tables(path, hdr, file_size, error);
 }
 
 gboolean
