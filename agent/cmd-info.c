@@ -7,7 +7,10 @@
  * uses qemu-img info's key names where one exists ("filename", "format",
  * "virtual-size", "actual-size", "backing-filename", "backing-filename-
  * format"; "actual-size" is the allocated size, as qemu reports it) and adds
- * ferry's own ("file-size", the file's length, and "detail").  With
+ * ferry's own ("file-size", the file's length, "detail", and "format-source":
+ * "declared" by -f, "probed" for the top image, "recorded" by the parent, or
+ * "assumed-raw" for a backing file whose parent records no format, which is
+ * read as raw and never probed).  With
  * --backing-chain every layer is shown, top first, as a JSON array like
  * qemu-img's.
  */
@@ -52,6 +55,9 @@ cmd_info_json_one(JsonBuilder *b, ConvImage *img)
     json_builder_add_string_value(b, cmd_info_path(img));
     json_builder_set_member_name(b, "format");
     json_builder_add_string_value(b, conv_image_get_format(img));
+    json_builder_set_member_name(b, "format-source");
+    json_builder_add_string_value(b, conv_format_source_to_string(
+                                         conv_image_get_format_source(img)));
     json_builder_set_member_name(b, "virtual-size");
     json_builder_add_int_value(b, (gint64)conv_image_get_size(img));
     json_builder_set_member_name(b, "actual-size");
@@ -102,6 +108,8 @@ cmd_info_print_text(ConvImage *img, gboolean chain)
 
         printf("image: %s\n", cmd_info_path(img));
         printf("file format: %s\n", conv_image_get_format(img));
+        if (conv_image_get_format_source(img) == CONV_FORMAT_SOURCE_ASSUMED_RAW)
+            printf("format source: assumed-raw (not recorded: read as raw, never probed)\n");
         printf("virtual size: %s (%" G_GUINT64_FORMAT " bytes)\n", vsize,
                conv_image_get_size(img));
         printf("disk size: %s\n", dsize);

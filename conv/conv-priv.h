@@ -45,6 +45,7 @@ struct _ConvImage {
     /* Immutable after open. */
     char *path;                    /* as given (relative paths kept) */
     const struct ferry_format *format;
+    ConvFormatSource format_source;
     int fd;                        /* O_RDONLY, always */
     guint64 file_size;             /* st_size, or the block device's size */
     dev_t dev;                     /* for backing-loop detection */

@@ -95,7 +95,9 @@ typedef struct _ConvImage ConvImage;
  *         FERRY_ERROR_CORRUPT, FERRY_ERROR_UNSUPPORTED, FERRY_ERROR_INVALID
  *
  * Opens the image and its whole backing chain (depth <= CONV_MAX_CHAIN_DEPTH,
- * no file twice).  Every message starts with the path of the file at fault.
+ * no file twice).  Only @path itself may be probed: a backing file is opened
+ * in the format its parent records, or as raw if none is recorded
+ * (CONV_FORMAT_SOURCE_ASSUMED_RAW), never probed.  Every message starts with the path of the file at fault.
  *
  * Returns: (transfer full): the image, or NULL with @error set.
  */
@@ -106,11 +108,26 @@ ConvImage *conv_image_open(const char *path, const char *format, GError **error)
 ConvImage *conv_image_open_forced(const char *path, const char *format,
                                   GError **error);
 
+/* Where a layer's format came from. */
+typedef enum {
+    CONV_FORMAT_SOURCE_DECLARED,    /* the caller named it (-f, domain XML) */
+    CONV_FORMAT_SOURCE_PROBED,      /* the top image, by its first bytes */
+    CONV_FORMAT_SOURCE_RECORDED,    /* the parent's header records it */
+    /* A backing file whose parent records no format: opened as raw and
+     * never probed, since a guest writes its raw disk and could plant a
+     * header there whose backing file is a host file (libvirt's rule). */
+    CONV_FORMAT_SOURCE_ASSUMED_RAW,
+} ConvFormatSource;
+
+/* "declared", "probed", "recorded", "assumed-raw" */
+const char *conv_format_source_to_string(ConvFormatSource source);
+
 void conv_image_free(ConvImage *img);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ConvImage, conv_image_free)
 
 const char *conv_image_get_path(const ConvImage *img);
 const char *conv_image_get_format(const ConvImage *img);   /* "qcow2" */
+ConvFormatSource conv_image_get_format_source(const ConvImage *img);
 guint64 conv_image_get_size(const ConvImage *img);          /* virtual bytes */
 guint64 conv_image_get_file_size(const ConvImage *img);     /* bytes on disk */
 /* The next image down the chain (borrowed), or NULL. */

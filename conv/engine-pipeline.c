@@ -56,24 +56,39 @@ typedef struct {
     void *zstate;               /* the compressor, kept between items */
 } ConvWorkerCtx;
 
+/* One piece of the output, queued in order; kind says which member of u
+ * holds it. */
 typedef struct {
     ConvItemKind kind;
-    guint flags;                /* CONV_COPY_* */
-    guint64 guest_off;          /* COPY: source range */
-    gsize guest_len;
     guint64 guest_acc;          /* guest bytes this item completes */
-    guint64 skip_len;           /* SKIP */
-    guint8 *bytes;              /* BYTES: owned */
-    gsize n_bytes;
-    int slot;                   /* COPY */
-    guint n_clusters;           /* COPY|COMPRESS */
-    ConvClusterOut *clusters;   /* COPY|COMPRESS: n_clusters */
-    gsize late_max;             /* LATE */
-    ConvLateFunc late_fill;
-    gpointer late_data;
+    union {
+        struct {
+            guint8 *data;       /* owned */
+            gsize len;
+        } bytes;
+        struct {
+            guint64 len;        /* output bytes of hole (may be 0) */
+        } skip;
+        struct {
+            guint flags;        /* CONV_COPY_* */
+            guint64 guest_off;  /* the source range */
+            gsize guest_len;
+            int slot;           /* eng->data (and eng->zdata) index */
+            guint n_clusters;   /* CONV_COPY_COMPRESS only */
+            ConvClusterOut *clusters;   /* n_clusters, owned */
+        } copy;
+        struct {
+            gsize max;          /* room given to fill */
+            ConvLateFunc fill;
+            gpointer data;
+        } late;
+    } u;
 
-    /* Written by the worker, then read by the writer, under eng->lock. */
+    /* Written by the worker (COPY), then read by the writer, under
+     * eng->lock.  A copy is written only if read is TRUE: a worker that
+     * found the engine stopped leaves the slot as the last item left it. */
     gboolean done;
+    gboolean read;
     GError *error;
 } ConvItem;
 
@@ -90,6 +105,11 @@ struct _ConvEngine {
     guint8 **zdata;             /* compressed frames, zstride per cluster */
     gboolean *busy;             /* writer thread only */
     gint stop;                  /* atomic: workers skip their work */
+    /* Writer thread only: the first error of any item, kept until emit
+     * ends.  Once set nothing more reaches the sink, and every call into
+     * the pipeline fails with it, so an error met where nobody can take
+     * it (conv_output_account()) is not lost. */
+    GError *error;
 
     GMutex lock;
     GCond cond;
@@ -106,8 +126,17 @@ conv_item_free(ConvItem *item)
 {
     if (item->error)
         g_error_free(item->error);
-    g_free(item->bytes);
-    g_free(item->clusters);
+    switch (item->kind) {
+    case CONV_ITEM_BYTES:
+        g_free(item->u.bytes.data);
+        break;
+    case CONV_ITEM_COPY:
+        g_free(item->u.copy.clusters);
+        break;
+    case CONV_ITEM_SKIP:
+    case CONV_ITEM_LATE:
+        break;
+    }
     g_free(item);
 }
 
@@ -173,32 +202,36 @@ conv_engine_worker(gpointer data, gpointer user_data)
     ConvEngine *eng = user_data;
     ConvOutput *out = eng->out;
     GError *err = NULL;
+    gboolean ok = FALSE;
 
+    g_assert(item->kind == CONV_ITEM_COPY);
     if (!g_atomic_int_get(&eng->stop)) {
         ConvWorkerCtx *w = g_async_queue_pop(eng->workers);
-        guint8 *buf = eng->data[item->slot];
-        gboolean ok;
+        guint8 *buf = eng->data[item->u.copy.slot];
 
-        ok = conv_image_pread(w->img, buf, item->guest_len, item->guest_off,
-                              &err);
-        if (ok && (item->flags & CONV_COPY_COMPRESS)) {
+        ok = conv_image_pread(w->img, buf, item->u.copy.guest_len,
+                              item->u.copy.guest_off, &err);
+        if (ok && (item->u.copy.flags & CONV_COPY_COMPRESS)) {
             gsize cs = out->cluster_size;
+            guint8 *zbuf = eng->zdata[item->u.copy.slot];
             guint i;
 
             /* The last cluster of a disk whose size is not a multiple of
              * the cluster size is compressed whole, zero-padded (qemu). */
-            memset(buf + item->guest_len, 0,
-                   item->n_clusters * cs - item->guest_len);
-            for (i = 0; i < item->n_clusters; i++)
-                conv_engine_compress_one(eng, w, item->guest_off + i * cs,
+            memset(buf + item->u.copy.guest_len, 0,
+                   item->u.copy.n_clusters * cs - item->u.copy.guest_len);
+            for (i = 0; i < item->u.copy.n_clusters; i++)
+                conv_engine_compress_one(eng, w,
+                                         item->u.copy.guest_off + i * cs,
                                          buf + i * cs,
-                                         eng->zdata[item->slot] + i * eng->zstride,
-                                         &item->clusters[i]);
+                                         zbuf + i * eng->zstride,
+                                         &item->u.copy.clusters[i]);
         }
         g_async_queue_push(eng->workers, w);
     }
     g_mutex_lock(&eng->lock);
     item->error = err;
+    item->read = ok;
     item->done = TRUE;
     g_cond_broadcast(&eng->cond);
     g_mutex_unlock(&eng->lock);
@@ -276,6 +309,7 @@ conv_engine_stop(ConvOutput *out)
         g_thread_pool_free(eng->pool, FALSE, TRUE);   /* waits for workers */
     while ((item = g_queue_pop_head(&eng->queue)))
         conv_item_free(item);
+    g_clear_error(&eng->error);
     for (i = 0; i < eng->n_slots; i++) {
         g_free(eng->data[i]);
         g_free(eng->zdata[i]);
@@ -300,36 +334,38 @@ static gboolean
 conv_engine_write_copy(ConvEngine *eng, ConvItem *item, GError **error)
 {
     ConvOutput *out = eng->out;
-    const guint8 *buf = eng->data[item->slot];
+    guint flags = item->u.copy.flags;
+    guint64 guest_off = item->u.copy.guest_off;
+    gsize guest_len = item->u.copy.guest_len;
+    const guint8 *buf = eng->data[item->u.copy.slot];
+    const guint8 *zbuf = eng->zdata[item->u.copy.slot];
     gsize cs = out->cluster_size;
     guint i;
 
-    if (!(item->flags & CONV_COPY_COMPRESS)) {
-        if ((item->flags & CONV_COPY_SPARSE) && conv_sink_can_seek(eng->sink) &&
-            conv_buffer_is_zero(buf, item->guest_len))
-            return conv_sink_skip(eng->sink, item->guest_len, error);
-        return conv_sink_write(eng->sink, buf, item->guest_len, error);
+    if (!(flags & CONV_COPY_COMPRESS)) {
+        if ((flags & CONV_COPY_SPARSE) && conv_sink_can_seek(eng->sink) &&
+            conv_buffer_is_zero(buf, guest_len))
+            return conv_sink_skip(eng->sink, guest_len, error);
+        return conv_sink_write(eng->sink, buf, guest_len, error);
     }
-    for (i = 0; i < item->n_clusters; i++) {
-        const ConvClusterOut *c = &item->clusters[i];
+    for (i = 0; i < item->u.copy.n_clusters; i++) {
+        const ConvClusterOut *c = &item->u.copy.clusters[i];
         guint64 host = conv_sink_get_offset(eng->sink);
 
         if (c->how == CONV_CLUSTER_ZERO)
             continue;
         if (c->how == CONV_CLUSTER_COMPRESSED) {
-            if (!conv_sink_write(eng->sink,
-                                 eng->zdata[item->slot] + i * eng->zstride,
-                                 c->zlen, error))
+            if (!conv_sink_write(eng->sink, zbuf + i * eng->zstride, c->zlen,
+                                 error))
                 return FALSE;
-            out->on_cluster(out, item->guest_off + i * cs, host, c->zlen,
-                            TRUE);
+            out->on_cluster(out, guest_off + i * cs, host, c->zlen, TRUE);
             continue;
         }
         if (out->frame.always) {
             g_set_error(error, FERRY_ERROR, FERRY_ERROR_FAILED,
                         "%s output: cannot compress the cluster at guest offset %"
                         G_GUINT64_FORMAT " (out of memory)",
-                        out->writer->name, item->guest_off + i * cs);
+                        out->writer->name, guest_off + i * cs);
             return FALSE;
         }
         /* Did not shrink: stored whole, which needs a cluster of its own. */
@@ -340,7 +376,7 @@ conv_engine_write_copy(ConvEngine *eng, ConvItem *item, GError **error)
         }
         if (!conv_sink_write(eng->sink, buf + i * cs, cs, error))
             return FALSE;
-        out->on_cluster(out, item->guest_off + i * cs, host, cs, FALSE);
+        out->on_cluster(out, guest_off + i * cs, host, cs, FALSE);
     }
     return TRUE;
 }
@@ -348,24 +384,71 @@ conv_engine_write_copy(ConvEngine *eng, ConvItem *item, GError **error)
 static gboolean
 conv_engine_write_late(ConvEngine *eng, ConvItem *item, GError **error)
 {
-    g_autofree guint8 *buf = g_malloc0(item->late_max);
+    g_autofree guint8 *buf = g_malloc0(item->u.late.max);
     gsize len = 0;
 
-    if (!item->late_fill(eng->out, conv_sink_get_offset(eng->sink), buf, &len,
-                         item->late_data, error))
+    if (!item->u.late.fill(eng->out, conv_sink_get_offset(eng->sink), buf,
+                           &len, item->u.late.data, error))
         return FALSE;
-    g_assert(len <= item->late_max);
+    g_assert(len <= item->u.late.max);
     return conv_sink_write(eng->sink, buf, len, error);
 }
 
-/* Writes the oldest queued item once it is ready. */
+/* Keeps @err (taken) if it is the engine's first error, and stops the
+ * workers: whatever follows in the queue is dropped, never written. */
+static void
+conv_engine_fail(ConvEngine *eng, GError *err)
+{
+    if (!eng->error)
+        eng->error = err;
+    else
+        g_error_free(err);
+    g_atomic_int_set(&eng->stop, 1);
+}
+
+/* FALSE with a copy of the first error once one is kept. */
+static gboolean
+conv_engine_check(ConvEngine *eng, GError **error)
+{
+    if (!eng->error)
+        return TRUE;
+    g_propagate_error(error, g_error_copy(eng->error));
+    return FALSE;
+}
+
+GError *
+conv_engine_take_error(ConvOutput *out)
+{
+    ConvEngine *eng = out->engine;
+
+    return eng ? g_steal_pointer(&eng->error) : NULL;
+}
+
+static gboolean
+conv_engine_write_item(ConvEngine *eng, ConvItem *item, GError **error)
+{
+    switch (item->kind) {
+    case CONV_ITEM_BYTES:
+        return conv_sink_write(eng->sink, item->u.bytes.data,
+                               item->u.bytes.len, error);
+    case CONV_ITEM_SKIP:
+        return conv_sink_skip(eng->sink, item->u.skip.len, error);
+    case CONV_ITEM_COPY:
+        return conv_engine_write_copy(eng, item, error);
+    case CONV_ITEM_LATE:
+        return conv_engine_write_late(eng, item, error);
+    }
+    g_assert_not_reached();
+}
+
+/* Writes the oldest queued item once it is ready, or drops it once the
+ * engine has an error; FALSE with that (first) error. */
 static gboolean
 conv_engine_drain_one(ConvEngine *eng, GError **error)
 {
     ConvOutput *out = eng->out;
-    g_autoptr(GError) local = NULL;
     ConvItem *item = g_queue_peek_head(&eng->queue);
-    gboolean ok = TRUE;
+    GError *local = NULL;
 
     g_assert(item);
     g_mutex_lock(&eng->lock);
@@ -375,45 +458,41 @@ conv_engine_drain_one(ConvEngine *eng, GError **error)
     g_queue_pop_head(&eng->queue);
 
     if (item->error) {
-        g_propagate_error(error, g_steal_pointer(&item->error));
-        ok = FALSE;
-    } else if (out->opts->cancellable &&
+        conv_engine_fail(eng, g_steal_pointer(&item->error));
+    } else if (!eng->error && item->kind == CONV_ITEM_COPY && !item->read) {
+        /* Workers skip only after a failure, which is kept first; this
+         * guards the rule that a slot nobody filled is never written. */
+        conv_engine_fail(eng, g_error_new(FERRY_ERROR, FERRY_ERROR_FAILED,
+                                          "%s: guest range at offset %"
+                                          G_GUINT64_FORMAT " was not read",
+                                          conv_image_get_path(out->src),
+                                          item->u.copy.guest_off));
+    } else if (!eng->error && out->opts->cancellable &&
                g_cancellable_set_error_if_cancelled(out->opts->cancellable,
-                                                    error)) {
-        ok = FALSE;
-    } else {
-        switch (item->kind) {
-        case CONV_ITEM_BYTES:
-            ok = conv_sink_write(eng->sink, item->bytes, item->n_bytes, error);
-            break;
-        case CONV_ITEM_SKIP:
-            ok = conv_sink_skip(eng->sink, item->skip_len, error);
-            break;
-        case CONV_ITEM_COPY:
-            ok = conv_engine_write_copy(eng, item, error);
-            break;
-        case CONV_ITEM_LATE:
-            ok = conv_engine_write_late(eng, item, error);
-            break;
-        }
+                                                    &local)) {
+        conv_engine_fail(eng, local);
+    } else if (!eng->error && !conv_engine_write_item(eng, item, &local)) {
+        conv_engine_fail(eng, local);
     }
     if (item->kind == CONV_ITEM_COPY)
-        eng->busy[item->slot] = FALSE;
-    if (ok && item->guest_acc) {
+        eng->busy[item->u.copy.slot] = FALSE;
+    if (!eng->error && item->guest_acc) {
         eng->done_guest += item->guest_acc;
         if (out->opts->progress)
             out->opts->progress(eng->done_guest, out->size,
                                 out->opts->progress_data);
     }
-    if (!ok)
-        g_atomic_int_set(&eng->stop, 1);
     conv_item_free(item);
-    return ok;
+    return conv_engine_check(eng, error);
 }
 
 static gboolean
 conv_engine_push(ConvEngine *eng, ConvItem *item, GError **error)
 {
+    if (!conv_engine_check(eng, error)) {
+        conv_item_free(item);
+        return FALSE;
+    }
     while (g_queue_get_length(&eng->queue) >= CONV_PIPELINE_MAX_ITEMS) {
         if (!conv_engine_drain_one(eng, error)) {
             conv_item_free(item);
@@ -437,8 +516,8 @@ conv_output_write_bytes(ConvOutput *out, const void *buf, gsize len,
         return TRUE;
     item = g_new0(ConvItem, 1);
     item->kind = CONV_ITEM_BYTES;
-    item->bytes = g_memdup2(buf, len);
-    item->n_bytes = len;
+    item->u.bytes.data = g_memdup2(buf, len);
+    item->u.bytes.len = len;
     eng->queued_offset += len;
     return conv_engine_push(eng, item, error);
 }
@@ -451,9 +530,9 @@ conv_output_write_late(ConvOutput *out, gsize max_len, ConvLateFunc fill,
     ConvItem *item = g_new0(ConvItem, 1);
 
     item->kind = CONV_ITEM_LATE;
-    item->late_max = max_len;
-    item->late_fill = fill;
-    item->late_data = data;
+    item->u.late.max = max_len;
+    item->u.late.fill = fill;
+    item->u.late.data = data;
     /* Its length is only known when it is written. */
     eng->offset_known = FALSE;
     return conv_engine_push(eng, item, error);
@@ -470,7 +549,7 @@ conv_output_skip(ConvOutput *out, guint64 len, guint64 guest_len,
         return TRUE;
     item = g_new0(ConvItem, 1);
     item->kind = CONV_ITEM_SKIP;
-    item->skip_len = len;
+    item->u.skip.len = len;
     item->guest_acc = guest_len;
     eng->queued_offset += len;
     return conv_engine_push(eng, item, error);
@@ -480,8 +559,9 @@ void
 conv_output_account(ConvOutput *out, guint64 guest_len)
 {
     /* Queued as an empty hole so that progress stays in output order; an
-     * empty hole cannot fail, but the queue may write older items that do,
-     * and those errors come back from the next call. */
+     * empty hole cannot fail, but the queue may write older items that do:
+     * the engine keeps that error, and the next call into the pipeline,
+     * the final flush and conv_output_emit() all fail with it. */
     if (guest_len > 0)
         (void)conv_output_skip(out, 0, guest_len, NULL);
 }
@@ -527,6 +607,7 @@ conv_output_copy(ConvOutput *out, guint64 guest_off, guint64 len, guint flags,
     }
     while (len > 0) {
         gsize n = (gsize)MIN(len, (guint64)step);
+        GError *local = NULL;
         ConvItem *item;
         int slot;
 
@@ -538,22 +619,28 @@ conv_output_copy(ConvOutput *out, guint64 guest_off, guint64 len, guint flags,
             return FALSE;
         item = g_new0(ConvItem, 1);
         item->kind = CONV_ITEM_COPY;
-        item->flags = flags;
-        item->guest_off = guest_off;
-        item->guest_len = n;
         item->guest_acc = n;
-        item->slot = slot;
+        item->u.copy.flags = flags;
+        item->u.copy.guest_off = guest_off;
+        item->u.copy.guest_len = n;
+        item->u.copy.slot = slot;
         if (compress) {
-            item->n_clusters = (guint)((n + out->cluster_size - 1) /
-                                       out->cluster_size);
-            item->clusters = g_new0(ConvClusterOut, item->n_clusters);
+            item->u.copy.n_clusters = (guint)((n + out->cluster_size - 1) /
+                                              out->cluster_size);
+            item->u.copy.clusters = g_new0(ConvClusterOut,
+                                           item->u.copy.n_clusters);
         } else {
             eng->queued_offset += n;
         }
         if (!conv_engine_push(eng, item, error))
             return FALSE;
-        if (!g_thread_pool_push(eng->pool, item, error))
+        if (!g_thread_pool_push(eng->pool, item, &local)) {
+            /* No worker will take it: done, unread, and the error kept. */
+            item->done = TRUE;
+            conv_engine_fail(eng, g_error_copy(local));
+            g_propagate_error(error, local);
             return FALSE;
+        }
         guest_off += n;
         len -= n;
     }
@@ -569,6 +656,10 @@ conv_output_flush(ConvOutput *out, GError **error)
         if (!conv_engine_drain_one(eng, error))
             return FALSE;
     }
+    /* An error kept while the queue was drained by a call that could not
+     * return it (conv_output_account()) fails the flush. */
+    if (!conv_engine_check(eng, error))
+        return FALSE;
     eng->queued_offset = conv_sink_get_offset(eng->sink);
     eng->offset_known = TRUE;
     return TRUE;

@@ -20,6 +20,8 @@ G_BEGIN_DECLS
 
 /* Opens the reader handles and threads for @out writing to @sink. */
 gboolean conv_engine_start(ConvOutput *out, ConvSink *sink, GError **error);
+/* The first error any queued item met (owned by the caller), or NULL. */
+GError *conv_engine_take_error(ConvOutput *out);
 /* Waits for every worker, drops what was not written, frees the engine. */
 void conv_engine_stop(ConvOutput *out);
 

@@ -238,6 +238,7 @@ gboolean
 conv_output_emit(ConvOutput *out, ConvSink *sink, GError **error)
 {
     g_autoptr(GError) local = NULL;
+    GError *first = NULL;
     gboolean ok;
 
     if (!conv_engine_start(out, sink, &local)) {
@@ -248,6 +249,15 @@ conv_output_emit(ConvOutput *out, ConvSink *sink, GError **error)
     }
     ok = out->writer->emit(out, sink, &local) &&
          conv_output_flush(out, &local);
+    /* The pipeline's first error wins over a writer's success and over
+     * whatever later error it caused: a writer may have carried on past a
+     * call that could not report it. */
+    first = conv_engine_take_error(out);
+    if (first) {
+        g_clear_error(&local);
+        local = first;
+        ok = FALSE;
+    }
     conv_engine_stop(out);
     if (ok && out->opts->cancellable &&
         g_cancellable_set_error_if_cancelled(out->opts->cancellable, &local))

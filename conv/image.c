@@ -8,6 +8,8 @@
  * lies past the end of a shorter backing file, reads as zeros (qemu's rule).
  * Chains stop at CONV_MAX_CHAIN_DEPTH and at a file seen twice, compared by
  * (device, inode) so that symlinks and "../" spellings cannot hide a loop.
+ * Only the top image may be probed: a backing file is opened in the format
+ * its parent records, or as raw when none is recorded.
  */
 #include <config.h>
 
@@ -294,6 +296,9 @@ conv_image_open_chain(const char *path, const char *format, gboolean strict,
     top = conv_image_open_one(path, format, strict, error);
     if (!top)
         return NULL;
+    /* Only the image the caller names may be probed. */
+    top->format_source = format ? CONV_FORMAT_SOURCE_DECLARED :
+                                  CONV_FORMAT_SOURCE_PROBED;
     layer = top;
     for (;;) {
         g_autofree char *key = g_strdup_printf("%ju:%ju", (uintmax_t)layer->dev,
@@ -316,14 +321,23 @@ conv_image_open_chain(const char *path, const char *format, gboolean strict,
             return NULL;
         }
         backing_path = conv_image_resolve_relative(layer, layer->backing_name);
-        /* backing_fmt is honoured as qemu does; without it, probe. */
-        layer->backing = conv_image_open_one(backing_path, layer->backing_format,
+        /* The recorded backing format is honoured, as qemu does.  Without
+         * one the layer is raw, never probed: its bytes are the guest's,
+         * and a guest that writes a qcow2 header whose backing file is
+         * /etc/shadow into its raw base would otherwise have the export
+         * carry that file (libvirt refuses to probe backing files). */
+        layer->backing = conv_image_open_one(backing_path,
+                                             layer->backing_format ?
+                                             layer->backing_format : "raw",
                                              FALSE, &local);
         if (!layer->backing) {
             g_propagate_prefixed_error(error, g_steal_pointer(&local),
                                        "%s: backing file: ", layer->path);
             return NULL;
         }
+        layer->backing->format_source = layer->backing_format ?
+                                        CONV_FORMAT_SOURCE_RECORDED :
+                                        CONV_FORMAT_SOURCE_ASSUMED_RAW;
         layer = layer->backing;
     }
     return g_steal_pointer(&top);
@@ -351,6 +365,28 @@ const char *
 conv_image_get_format(const ConvImage *img)
 {
     return img->format->name;
+}
+
+ConvFormatSource
+conv_image_get_format_source(const ConvImage *img)
+{
+    return img->format_source;
+}
+
+const char *
+conv_format_source_to_string(ConvFormatSource source)
+{
+    switch (source) {
+    case CONV_FORMAT_SOURCE_DECLARED:
+        return "declared";
+    case CONV_FORMAT_SOURCE_PROBED:
+        return "probed";
+    case CONV_FORMAT_SOURCE_RECORDED:
+        return "recorded";
+    case CONV_FORMAT_SOURCE_ASSUMED_RAW:
+        return "assumed-raw";
+    }
+    g_assert_not_reached();
 }
 
 guint64

@@ -37,16 +37,28 @@
  */
 #include <config.h>
 
+#include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "conv/qcow2-priv.h"
 
-/* One unbroken format string per message: "<path>: qcow2 header: ...". */
-#define QCOW2_HDR_ERROR(code, fmt, ...) \
-    g_set_error(error, FERRY_ERROR, (code), "%s: qcow2 header: " fmt, \
-                path, __VA_ARGS__)
+/* Sets @error to "<path>: qcow2 header: <message>"; returns FALSE, so
+ * that a check reads "return qcow2_header_error(...)". */
+static gboolean G_GNUC_PRINTF(4, 5)
+qcow2_header_error(GError **error, FerryError code, const char *path,
+                   const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error(error, FERRY_ERROR, code, "%s: qcow2 header: %s", path, msg);
+    return FALSE;
+}
 
 static int
 qcow2_probe(const guint8 *head, gsize len)
@@ -100,26 +112,23 @@ qcow2_check_table(const char *path, const char *field, guint64 offset,
                   GError **error)
 {
     if (offset & (cluster_size - 1)) {
-        QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                        "%s 0x%" G_GINT64_MODIFIER "x is not aligned to the "
-                        "cluster size (%" G_GUINT64_FORMAT ")",
-                        field, offset, cluster_size);
-        return FALSE;
+        return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                  "%s 0x%" G_GINT64_MODIFIER "x is not aligned to the "
+                                  "cluster size (%" G_GUINT64_FORMAT ")",
+                                  field, offset, cluster_size);
     }
     if (bytes == 0)
         return TRUE;
     if (offset < cluster_size) {
-        QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                        "%s 0x%" G_GINT64_MODIFIER "x overlaps the header cluster",
-                        field, offset);
-        return FALSE;
+        return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                  "%s 0x%" G_GINT64_MODIFIER "x overlaps the header cluster",
+                                  field, offset);
     }
     if (offset > file_size || bytes > file_size - offset) {
-        QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                        "%s 0x%" G_GINT64_MODIFIER "x (%" G_GUINT64_FORMAT
-                        " bytes) is past end of file (%" G_GUINT64_FORMAT " bytes)",
-                        field, offset, bytes, file_size);
-        return FALSE;
+        return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                  "%s 0x%" G_GINT64_MODIFIER "x (%" G_GUINT64_FORMAT
+                                  " bytes) is past end of file (%" G_GUINT64_FORMAT " bytes)",
+                                  field, offset, bytes, file_size);
     }
     return TRUE;
 }
@@ -139,65 +148,57 @@ qcow2_header_read_extensions(const char *path, const guint8 *buf, gsize start,
         const guint8 *data;
 
         if (end - off < 8) {
-            QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                            "header extension at offset %" G_GSIZE_FORMAT
-                            " runs past the end of the extension area (%"
-                            G_GSIZE_FORMAT ")", off, end);
-            return FALSE;
+            return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                      "header extension at offset %" G_GSIZE_FORMAT
+                                      " runs past the end of the extension area (%"
+                                      G_GSIZE_FORMAT ")", off, end);
         }
         type = conv_be32(buf + off);
         ext_len = conv_be32(buf + off + 4);
         if (type == QCOW2_EXT_END)
             return TRUE;
         if (ext_len > end - off - 8) {
-            QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                            "header extension 0x%08x at offset %" G_GSIZE_FORMAT
-                            ": length %u runs past the end of the extension "
-                            "area (%" G_GSIZE_FORMAT ")", type, off, ext_len, end);
-            return FALSE;
+            return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                      "header extension 0x%08x at offset %" G_GSIZE_FORMAT
+                                      ": length %u runs past the end of the extension "
+                                      "area (%" G_GSIZE_FORMAT ")", type, off, ext_len, end);
         }
         data = buf + off + 8;
 
         switch (type) {
         case QCOW2_EXT_BACKING_FORMAT:
             if (hdr->backing_format) {
-                QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                                "backing format extension 0x%08x appears twice",
-                                type);
-                return FALSE;
+                return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                          "backing format extension 0x%08x appears twice",
+                                          type);
             }
             if (ext_len == 0 || ext_len > QCOW2_MAX_BACKING_FORMAT) {
-                QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                                "backing format extension length %u is outside "
-                                "1..%u", ext_len, QCOW2_MAX_BACKING_FORMAT);
-                return FALSE;
+                return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                          "backing format extension length %u is outside "
+                                          "1..%u", ext_len, QCOW2_MAX_BACKING_FORMAT);
             }
             hdr->backing_format = qcow2_dup_name(data, ext_len);
             if (!hdr->backing_format) {
-                QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                                "backing format extension holds a NUL byte%s", "");
-                return FALSE;
+                return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                          "backing format extension holds a NUL byte");
             }
             break;
 
         case QCOW2_EXT_DATA_FILE:
             if (hdr->data_file) {
-                QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                                "external data file extension 0x%08x appears twice",
-                                type);
-                return FALSE;
+                return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                          "external data file extension 0x%08x appears twice",
+                                          type);
             }
             if (ext_len == 0 || ext_len > QCOW2_MAX_DATA_FILE_NAME) {
-                QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                                "external data file name length %u is outside "
-                                "1..%u", ext_len, QCOW2_MAX_DATA_FILE_NAME);
-                return FALSE;
+                return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                          "external data file name length %u is outside "
+                                          "1..%u", ext_len, QCOW2_MAX_DATA_FILE_NAME);
             }
             hdr->data_file = qcow2_dup_name(data, ext_len);
             if (!hdr->data_file) {
-                QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                                "external data file name holds a NUL byte%s", "");
-                return FALSE;
+                return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                          "external data file name holds a NUL byte");
             }
             break;
 
@@ -230,10 +231,9 @@ qcow2_header_read_extensions(const char *path, const guint8 *buf, gsize start,
         }
 
         case QCOW2_EXT_CRYPTO_HEADER:
-            QCOW2_HDR_ERROR(FERRY_ERROR_UNSUPPORTED,
-                            "full disk encryption header extension 0x%08x: "
-                            "encrypted qcow2 images are not supported", type);
-            return FALSE;
+            return qcow2_header_error(error, FERRY_ERROR_UNSUPPORTED, path,
+                                      "full disk encryption header extension 0x%08x: "
+                                      "encrypted qcow2 images are not supported", type);
 
         default:
             /* Bitmaps and unknown extensions "can be safely ignored". */
@@ -245,26 +245,22 @@ qcow2_header_read_extensions(const char *path, const guint8 *buf, gsize start,
     return TRUE;
 }
 
+/* The fields every version has (bytes 0-71): magic, version and
+ * cluster_bits checked, the rest only converted here. */
 static gboolean
-qcow2_header_decode_fields(const char *path, const guint8 *buf, gsize len,
+qcow2_header_decode_common(const char *path, const guint8 *buf, gsize len,
                            guint64 file_size, Qcow2Header *hdr, GError **error)
 {
-    char incompat_names[64][QCOW2_FEATURE_NAME_BYTES + 1];
-    guint64 cluster_size, l2_entries, l1_needed, unknown, ext_end;
-    guint shift;
-
-    memset(hdr, 0, sizeof(*hdr));
-    memset(incompat_names, 0, sizeof(incompat_names));
+    guint64 cluster_size;
 
     if (len < QCOW2_V2_HEADER_LENGTH) {
-        QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                        "file is too short for a qcow2 header (%" G_GUINT64_FORMAT
-                        " bytes)", file_size);
-        return FALSE;
+        return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                  "file is too short for a qcow2 header (%" G_GUINT64_FORMAT
+                                  " bytes)", file_size);
     }
     if (memcmp(buf, QCOW2_MAGIC, QCOW2_MAGIC_LEN) != 0) {
-        QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT, "magic is not %s", "QFI\\xfb");
-        return FALSE;
+        return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                  "magic is not QFI\\xfb");
     }
     hdr->version = conv_be32(buf + 4);
     hdr->backing_file_offset = conv_be64(buf + 8);
@@ -280,18 +276,16 @@ qcow2_header_decode_fields(const char *path, const guint8 *buf, gsize len,
     hdr->snapshots_offset = conv_be64(buf + 64);
 
     if (hdr->version != 2 && hdr->version != 3) {
-        QCOW2_HDR_ERROR(FERRY_ERROR_UNSUPPORTED,
-                        "version %u is not supported (only 2 and 3 are)",
-                        hdr->version);
-        return FALSE;
+        return qcow2_header_error(error, FERRY_ERROR_UNSUPPORTED, path,
+                                  "version %u is not supported (only 2 and 3 are)",
+                                  hdr->version);
     }
     if (hdr->cluster_bits < QCOW2_MIN_CLUSTER_BITS ||
         hdr->cluster_bits > QCOW2_MAX_CLUSTER_BITS) {
-        QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                        "cluster_bits %u is outside %d..%d",
-                        hdr->cluster_bits, QCOW2_MIN_CLUSTER_BITS,
-                        QCOW2_MAX_CLUSTER_BITS);
-        return FALSE;
+        return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                  "cluster_bits %u is outside %d..%d",
+                                  hdr->cluster_bits, QCOW2_MIN_CLUSTER_BITS,
+                                  QCOW2_MAX_CLUSTER_BITS);
     }
     cluster_size = G_GUINT64_CONSTANT(1) << hdr->cluster_bits;
     if (len < MIN(file_size, cluster_size)) {
@@ -301,6 +295,17 @@ qcow2_header_decode_fields(const char *path, const guint8 *buf, gsize len,
         return FALSE;
     }
 
+    return TRUE;
+}
+
+/* Version-dependent fields: version 2 implies them, version 3 stores them
+ * in bytes 72-103 (and the compression type at byte 104). */
+static gboolean
+qcow2_header_decode_version_fields(const char *path, const guint8 *buf,
+                                   gsize len, guint64 file_size,
+                                   guint64 cluster_size, Qcow2Header *hdr,
+                                   GError **error)
+{
     if (hdr->version == 2) {
         hdr->header_length = QCOW2_V2_HEADER_LENGTH;
         hdr->refcount_order = 4;
@@ -309,10 +314,9 @@ qcow2_header_decode_fields(const char *path, const guint8 *buf, gsize len,
         guint8 ctype = 0;
 
         if (len < QCOW2_V3_MIN_HEADER_LENGTH) {
-            QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                            "file is too short for a version 3 header (%"
-                            G_GUINT64_FORMAT " bytes)", file_size);
-            return FALSE;
+            return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                      "file is too short for a version 3 header (%"
+                                      G_GUINT64_FORMAT " bytes)", file_size);
         }
         hdr->incompatible_features = conv_be64(buf + 72);
         hdr->compatible_features = conv_be64(buf + 80);
@@ -321,99 +325,92 @@ qcow2_header_decode_fields(const char *path, const guint8 *buf, gsize len,
         hdr->header_length = conv_be32(buf + 100);
         if (hdr->header_length < QCOW2_V3_MIN_HEADER_LENGTH ||
             hdr->header_length % 8 != 0) {
-            QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                            "header_length %u is not a multiple of 8 of at "
-                            "least %d", hdr->header_length,
-                            QCOW2_V3_MIN_HEADER_LENGTH);
-            return FALSE;
+            return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                      "header_length %u is not a multiple of 8 of at "
+                                      "least %d", hdr->header_length,
+                                      QCOW2_V3_MIN_HEADER_LENGTH);
         }
         if (hdr->header_length > cluster_size) {
-            QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                            "header_length %u is larger than the cluster size (%"
-                            G_GUINT64_FORMAT ")", hdr->header_length,
-                            cluster_size);
-            return FALSE;
+            return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                      "header_length %u is larger than the cluster size (%"
+                                      G_GUINT64_FORMAT ")", hdr->header_length,
+                                      cluster_size);
         }
         if (hdr->header_length > len) {
-            QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                            "header_length %u is past end of file (%"
-                            G_GUINT64_FORMAT " bytes)", hdr->header_length,
-                            file_size);
-            return FALSE;
+            return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                      "header_length %u is past end of file (%"
+                                      G_GUINT64_FORMAT " bytes)", hdr->header_length,
+                                      file_size);
         }
         if (hdr->header_length > QCOW2_COMPRESSION_TYPE_OFFSET)
             ctype = buf[QCOW2_COMPRESSION_TYPE_OFFSET];
         hdr->compression_type = ctype;
         if (hdr->refcount_order > QCOW2_MAX_REFCOUNT_ORDER) {
-            QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                            "refcount_order %u is larger than %u",
-                            hdr->refcount_order, QCOW2_MAX_REFCOUNT_ORDER);
-            return FALSE;
+            return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                      "refcount_order %u is larger than %u",
+                                      hdr->refcount_order, QCOW2_MAX_REFCOUNT_ORDER);
         }
     }
 
-    if (hdr->crypt_method != 0) {
-        QCOW2_HDR_ERROR(FERRY_ERROR_UNSUPPORTED,
-                        "crypt_method %u (%s): encrypted qcow2 images are not "
-                        "supported", hdr->crypt_method,
-                        hdr->crypt_method == 1 ? "aes" :
-                        hdr->crypt_method == 2 ? "luks" : "unknown");
-        return FALSE;
-    }
+    return TRUE;
+}
 
+static gboolean
+qcow2_header_decode_backing_name(const char *path, const guint8 *buf,
+                                 gsize len, guint64 file_size,
+                                 guint64 cluster_size, Qcow2Header *hdr,
+                                 GError **error)
+{
     /* The backing file name: inside the first cluster, after the header,
      * at most 1023 bytes, no NUL. */
     if (hdr->backing_file_offset != 0 && hdr->backing_file_size != 0) {
         if (hdr->backing_file_size > QCOW2_MAX_BACKING_NAME) {
-            QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                            "backing_file_size %u is longer than %u bytes",
-                            hdr->backing_file_size, QCOW2_MAX_BACKING_NAME);
-            return FALSE;
+            return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                      "backing_file_size %u is longer than %u bytes",
+                                      hdr->backing_file_size, QCOW2_MAX_BACKING_NAME);
         }
         if (hdr->backing_file_offset < hdr->header_length) {
-            QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                            "backing_file_offset %" G_GUINT64_FORMAT
-                            " overlaps the header (%u bytes)",
-                            hdr->backing_file_offset, hdr->header_length);
-            return FALSE;
+            return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                      "backing_file_offset %" G_GUINT64_FORMAT
+                                      " overlaps the header (%u bytes)",
+                                      hdr->backing_file_offset, hdr->header_length);
         }
         if (hdr->backing_file_offset > cluster_size ||
             hdr->backing_file_size > cluster_size - hdr->backing_file_offset) {
-            QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                            "backing_file_offset %" G_GUINT64_FORMAT
-                            " + backing_file_size %u runs past the first cluster "
-                            "(%" G_GUINT64_FORMAT " bytes)",
-                            hdr->backing_file_offset, hdr->backing_file_size,
-                            cluster_size);
-            return FALSE;
+            return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                      "backing_file_offset %" G_GUINT64_FORMAT
+                                      " + backing_file_size %u runs past the first cluster "
+                                      "(%" G_GUINT64_FORMAT " bytes)",
+                                      hdr->backing_file_offset, hdr->backing_file_size,
+                                      cluster_size);
         }
         if (hdr->backing_file_offset + hdr->backing_file_size > len) {
-            QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                            "backing_file_offset %" G_GUINT64_FORMAT
-                            " + backing_file_size %u is past end of file (%"
-                            G_GUINT64_FORMAT " bytes)",
-                            hdr->backing_file_offset, hdr->backing_file_size,
-                            file_size);
-            return FALSE;
+            return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                      "backing_file_offset %" G_GUINT64_FORMAT
+                                      " + backing_file_size %u is past end of file (%"
+                                      G_GUINT64_FORMAT " bytes)",
+                                      hdr->backing_file_offset, hdr->backing_file_size,
+                                      file_size);
         }
         hdr->backing_name = qcow2_dup_name(buf + hdr->backing_file_offset,
                                            hdr->backing_file_size);
         if (!hdr->backing_name) {
-            QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                            "backing file name at offset %" G_GUINT64_FORMAT
-                            " holds a NUL byte", hdr->backing_file_offset);
-            return FALSE;
+            return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                      "backing file name at offset %" G_GUINT64_FORMAT
+                                      " holds a NUL byte", hdr->backing_file_offset);
         }
     }
 
-    /* Header extensions: from the end of the header to the backing file
-     * name, or to the end of the first cluster. */
-    ext_end = hdr->backing_name ? hdr->backing_file_offset : cluster_size;
-    ext_end = MIN(ext_end, (guint64)len);
-    if (!qcow2_header_read_extensions(path, buf, hdr->header_length,
-                                      (gsize)ext_end, hdr, incompat_names,
-                                      error))
-        return FALSE;
+    return TRUE;
+}
+
+/* The feature bits against each other and against what ferry reads. */
+static gboolean
+qcow2_header_check_features(const char *path, Qcow2Header *hdr,
+                            char incompat_names[64][QCOW2_FEATURE_NAME_BYTES + 1],
+                            GError **error)
+{
+    guint64 unknown;
 
     /* "An implementation must fail to open an image if an unknown bit is
      * set." */
@@ -424,86 +421,89 @@ qcow2_header_decode_fields(const char *path, const guint8 *buf, gsize len,
         if (sizeof(gulong) < 8 && (unknown & 0xffffffffu) == 0)
             bit = 32 + (guint)g_bit_nth_lsf((gulong)(unknown >> 32), -1);
         if (incompat_names[bit][0])
-            QCOW2_HDR_ERROR(FERRY_ERROR_UNSUPPORTED,
-                            "incompatible_features bit %u ('%s') is not "
-                            "supported", bit, incompat_names[bit]);
-        else
-            QCOW2_HDR_ERROR(FERRY_ERROR_UNSUPPORTED,
-                            "incompatible_features bit %u is not supported",
-                            bit);
-        return FALSE;
+            return qcow2_header_error(error, FERRY_ERROR_UNSUPPORTED, path,
+                                      "incompatible_features bit %u ('%s') "
+                                      "is not supported",
+                                      bit, incompat_names[bit]);
+        return qcow2_header_error(error, FERRY_ERROR_UNSUPPORTED, path,
+                                  "incompatible_features bit %u is not "
+                                  "supported", bit);
     }
     /* The dirty bit only says refcounts may be stale: reading needs none.
      * The corrupt bit says any structure may be wrong; qemu would read
      * such an image, but a migration should not copy it silently. */
     if (hdr->incompatible_features & QCOW2_INCOMPAT_CORRUPT) {
-        QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                        "incompatible_features bit %d (%s) is set: repair the "
-                        "image with 'qemu-img check -r all' first", 1,
-                        qcow2_incompat_bit_name(1));
-        return FALSE;
+        return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                  "incompatible_features bit %d (%s) is set: repair the "
+                                  "image with 'qemu-img check -r all' first", 1,
+                                  qcow2_incompat_bit_name(1));
     }
     if (hdr->incompatible_features & QCOW2_INCOMPAT_COMPRESSION) {
         if (hdr->compression_type == QCOW2_COMPRESSION_ZLIB) {
-            QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                            "incompatible_features bit %d (%s) is set but "
-                            "compression_type is 0 (zlib)", 3,
-                            qcow2_incompat_bit_name(3));
-            return FALSE;
+            return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                      "incompatible_features bit %d (%s) is set but "
+                                      "compression_type is 0 (zlib)", 3,
+                                      qcow2_incompat_bit_name(3));
         }
     } else if (hdr->compression_type != QCOW2_COMPRESSION_ZLIB) {
-        QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                        "compression_type %u is set without incompatible_features "
-                        "bit %d (%s)", hdr->compression_type, 3,
-                        qcow2_incompat_bit_name(3));
-        return FALSE;
+        return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                  "compression_type %u is set without incompatible_features "
+                                  "bit %d (%s)", hdr->compression_type, 3,
+                                  qcow2_incompat_bit_name(3));
     }
     if (hdr->compression_type > QCOW2_COMPRESSION_ZSTD) {
-        QCOW2_HDR_ERROR(FERRY_ERROR_UNSUPPORTED,
-                        "compression_type %u is not supported (0 zlib, 1 zstd)",
-                        hdr->compression_type);
-        return FALSE;
+        return qcow2_header_error(error, FERRY_ERROR_UNSUPPORTED, path,
+                                  "compression_type %u is not supported (0 zlib, 1 zstd)",
+                                  hdr->compression_type);
     }
     if ((hdr->incompatible_features & QCOW2_INCOMPAT_EXTENDED_L2) &&
         hdr->cluster_bits < QCOW2_MIN_CLUSTER_BITS_EXTENDED_L2) {
-        QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                        "cluster_bits %u is below %d, the minimum for extended "
-                        "L2 entries", hdr->cluster_bits,
-                        QCOW2_MIN_CLUSTER_BITS_EXTENDED_L2);
-        return FALSE;
+        return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                  "cluster_bits %u is below %d, the minimum for extended "
+                                  "L2 entries", hdr->cluster_bits,
+                                  QCOW2_MIN_CLUSTER_BITS_EXTENDED_L2);
     }
     if ((hdr->incompatible_features & QCOW2_INCOMPAT_DATA_FILE) &&
         !hdr->data_file) {
-        QCOW2_HDR_ERROR(FERRY_ERROR_UNSUPPORTED,
-                        "incompatible_features bit %d (%s) is set but no data "
-                        "file name extension (0x%08x) names the file", 2,
-                        qcow2_incompat_bit_name(2), QCOW2_EXT_DATA_FILE);
-        return FALSE;
+        return qcow2_header_error(error, FERRY_ERROR_UNSUPPORTED, path,
+                                  "incompatible_features bit %d (%s) is set but no data "
+                                  "file name extension (0x%08x) names the file", 2,
+                                  qcow2_incompat_bit_name(2), QCOW2_EXT_DATA_FILE);
     }
     if (!(hdr->incompatible_features & QCOW2_INCOMPAT_DATA_FILE)) {
         /* A name without the bit is not used (qemu ignores it too). */
         g_clear_pointer(&hdr->data_file, g_free);
         if (hdr->autoclear_features & QCOW2_AUTOCLEAR_DATA_FILE_RAW) {
-            QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                            "autoclear_features bit %d (raw external data) is "
-                            "set without an external data file", 1);
-            return FALSE;
+            return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                      "autoclear_features bit %d (raw external data) is "
+                                      "set without an external data file", 1);
         }
     } else if ((hdr->autoclear_features & QCOW2_AUTOCLEAR_DATA_FILE_RAW) &&
                hdr->backing_name) {
-        QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                        "raw external data file conflicts with backing file "
-                        "'%s'", hdr->backing_name);
-        return FALSE;
+        return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                  "raw external data file conflicts with backing file "
+                                  "'%s'", hdr->backing_name);
     }
+
+    return TRUE;
+}
+
+/* The L1, refcount and snapshot tables: sizes under qemu's limits, and
+ * each inside the file. */
+static gboolean
+qcow2_header_check_tables(const char *path, const Qcow2Header *hdr,
+                          guint64 file_size, GError **error)
+{
+    guint64 cluster_size = G_GUINT64_CONSTANT(1) << hdr->cluster_bits;
+    guint64 l2_entries, l1_needed;
+    guint shift;
 
     /* The active L1 table must cover the virtual size ("L1 table is too
      * small" in qemu) and stay under qemu's 32 MiB limit. */
     if ((guint64)hdr->l1_size * 8 > QCOW2_MAX_L1_BYTES) {
-        QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                        "l1_size %u is larger than %u entries",
-                        hdr->l1_size, QCOW2_MAX_L1_BYTES / 8);
-        return FALSE;
+        return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                  "l1_size %u is larger than %u entries",
+                                  hdr->l1_size, QCOW2_MAX_L1_BYTES / 8);
     }
     l2_entries = cluster_size /
         ((hdr->incompatible_features & QCOW2_INCOMPAT_EXTENDED_L2) ? 16 : 8);
@@ -511,11 +511,10 @@ qcow2_header_decode_fields(const char *path, const guint8 *buf, gsize len,
     l1_needed = (hdr->size >> shift) +
         ((hdr->size & ((G_GUINT64_CONSTANT(1) << shift) - 1)) != 0);
     if (l1_needed > hdr->l1_size) {
-        QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                        "l1_size %u is too small for size %" G_GUINT64_FORMAT
-                        " (%" G_GUINT64_FORMAT " entries needed)",
-                        hdr->l1_size, hdr->size, l1_needed);
-        return FALSE;
+        return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                  "l1_size %u is too small for size %" G_GUINT64_FORMAT
+                                  " (%" G_GUINT64_FORMAT " entries needed)",
+                                  hdr->l1_size, hdr->size, l1_needed);
     }
     if (!qcow2_check_table(path, "l1_table_offset", hdr->l1_table_offset,
                            (guint64)hdr->l1_size * 8, cluster_size, file_size,
@@ -526,10 +525,9 @@ qcow2_header_decode_fields(const char *path, const guint8 *buf, gsize len,
      * says the image is not what it claims. */
     if ((guint64)hdr->refcount_table_clusters << hdr->cluster_bits >
         QCOW2_MAX_REFTABLE_BYTES) {
-        QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                        "refcount_table_clusters %u is larger than %u bytes",
-                        hdr->refcount_table_clusters, QCOW2_MAX_REFTABLE_BYTES);
-        return FALSE;
+        return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                  "refcount_table_clusters %u is larger than %u bytes",
+                                  hdr->refcount_table_clusters, QCOW2_MAX_REFTABLE_BYTES);
     }
     if (!qcow2_check_table(path, "refcount_table_offset",
                            hdr->refcount_table_offset,
@@ -539,10 +537,9 @@ qcow2_header_decode_fields(const char *path, const guint8 *buf, gsize len,
 
     /* Snapshots are ignored, but their table must be plausible. */
     if (hdr->nb_snapshots > QCOW2_MAX_SNAPSHOTS) {
-        QCOW2_HDR_ERROR(FERRY_ERROR_CORRUPT,
-                        "nb_snapshots %u is larger than %u",
-                        hdr->nb_snapshots, QCOW2_MAX_SNAPSHOTS);
-        return FALSE;
+        return qcow2_header_error(error, FERRY_ERROR_CORRUPT, path,
+                                  "nb_snapshots %u is larger than %u",
+                                  hdr->nb_snapshots, QCOW2_MAX_SNAPSHOTS);
     }
     if (!qcow2_check_table(path, "snapshots_offset", hdr->snapshots_offset,
                            (guint64)hdr->nb_snapshots *
@@ -550,6 +547,49 @@ qcow2_header_decode_fields(const char *path, const guint8 *buf, gsize len,
                            cluster_size, file_size, error))
         return FALSE;
     return TRUE;
+}
+
+static gboolean
+qcow2_header_decode_fields(const char *path, const guint8 *buf, gsize len,
+                           guint64 file_size, Qcow2Header *hdr, GError **error)
+{
+    char incompat_names[64][QCOW2_FEATURE_NAME_BYTES + 1];
+    guint64 cluster_size, ext_end;
+
+    memset(hdr, 0, sizeof(*hdr));
+    memset(incompat_names, 0, sizeof(incompat_names));
+
+    if (!qcow2_header_decode_common(path, buf, len, file_size, hdr, error))
+        return FALSE;
+    cluster_size = G_GUINT64_CONSTANT(1) << hdr->cluster_bits;
+    if (!qcow2_header_decode_version_fields(path, buf, len, file_size,
+                                            cluster_size, hdr, error))
+        return FALSE;
+
+    if (hdr->crypt_method != 0) {
+        return qcow2_header_error(error, FERRY_ERROR_UNSUPPORTED, path,
+                                  "crypt_method %u (%s): encrypted qcow2 images are not "
+                                  "supported", hdr->crypt_method,
+                                  hdr->crypt_method == 1 ? "aes" :
+                                  hdr->crypt_method == 2 ? "luks" : "unknown");
+    }
+
+    if (!qcow2_header_decode_backing_name(path, buf, len, file_size,
+                                          cluster_size, hdr, error))
+        return FALSE;
+
+    /* Header extensions: from the end of the header to the backing file
+     * name, or to the end of the first cluster. */
+    ext_end = hdr->backing_name ? hdr->backing_file_offset : cluster_size;
+    ext_end = MIN(ext_end, (guint64)len);
+    if (!qcow2_header_read_extensions(path, buf, hdr->header_length,
+                                      (gsize)ext_end, hdr, incompat_names,
+                                      error))
+        return FALSE;
+
+    if (!qcow2_header_check_features(path, hdr, incompat_names, error))
+        return FALSE;
+    return qcow2_header_check_tables(path, hdr, file_size, error);
 }
 
 gboolean

@@ -485,22 +485,15 @@ vhdx_parent_locator_decode(ConvImage *img, const guint8 *item, guint32 length,
     return NULL;
 }
 
+/* Reads the metadata table (2.6.1) and fills in where each item of
+ * @items is, refusing duplicates, misplaced items and an unknown required
+ * item; every required item must be there. */
 static gboolean
-vhdx_metadata_read(ConvImage *img, VhdxPriv *priv, const VhdxRegions *r,
-                   GError **error)
+vhdx_metadata_table_read(ConvImage *img, const VhdxRegions *r,
+                         VhdxItem items[VHDX_ITEM_LAST], GError **error)
 {
-    VhdxItem items[VHDX_ITEM_LAST] = {
-        { vhdx_guid_file_parameters, "file_parameters", 8, TRUE, 0, 0 },
-        { vhdx_guid_virtual_disk_size, "virtual_disk_size", 8, TRUE, 0, 0 },
-        { vhdx_guid_page83_data, "page_83_data", 16, TRUE, 0, 0 },
-        { vhdx_guid_logical_sector_size, "logical_sector_size", 4, TRUE, 0, 0 },
-        { vhdx_guid_physical_sector_size, "physical_sector_size", 4, TRUE, 0, 0 },
-        { vhdx_guid_parent_locator, "parent_locator", 20, FALSE, 0, 0 },
-    };
     g_autofree guint8 *table = g_malloc(VHDX_METADATA_TABLE_SIZE);
-    guint8 v[8];
-    guint32 count, i, flags, block_size, lss, pss;
-    guint64 size, payload_blocks;
+    guint32 count, i;
 
     if (!conv_file_pread(img, table, VHDX_METADATA_TABLE_SIZE,
                          r->metadata_offset, "vhdx metadata table", error))
@@ -570,11 +563,25 @@ vhdx_metadata_read(ConvImage *img, VhdxPriv *priv, const VhdxRegions *r,
             return FALSE;
         }
     }
+    return TRUE;
+}
+
+/* file_parameters, the two sector sizes and virtual_disk_size (2.6.2):
+ * sets priv->block_size, has_parent, logical_sector_size and img->size;
+ * *@flags is file_parameters' flags word. */
+static gboolean
+vhdx_metadata_read_sizes(ConvImage *img, VhdxPriv *priv, const VhdxRegions *r,
+                         const VhdxItem items[VHDX_ITEM_LAST], guint32 *flags,
+                         GError **error)
+{
+    guint8 v[8];
+    guint32 block_size, lss, pss;
+    guint64 size;
 
     if (!vhdx_item_read(img, r, &items[VHDX_ITEM_FILE_PARAMETERS], v, 8, error))
         return FALSE;
     block_size = conv_le32(v);
-    flags = conv_le32(v + 4);
+    *flags = conv_le32(v + 4);
     if (block_size < VHDX_MIN_BLOCK_SIZE || block_size > VHDX_MAX_BLOCK_SIZE ||
         (block_size & (block_size - 1)) != 0) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
@@ -583,7 +590,7 @@ vhdx_metadata_read(ConvImage *img, VhdxPriv *priv, const VhdxRegions *r,
         return FALSE;
     }
     priv->block_size = block_size;
-    priv->has_parent = (flags >> 1) & 1;
+    priv->has_parent = (*flags >> 1) & 1;
 
     if (!vhdx_item_read(img, r, &items[VHDX_ITEM_LOGICAL_SECTOR_SIZE], v, 4,
                         error))
@@ -619,6 +626,18 @@ vhdx_metadata_read(ConvImage *img, VhdxPriv *priv, const VhdxRegions *r,
         return FALSE;
     }
     img->size = size;
+    return TRUE;
+}
+
+/* The BAT entries the disk needs (2.5) against the BAT region's length. */
+static gboolean
+vhdx_metadata_check_bat(ConvImage *img, VhdxPriv *priv, const VhdxRegions *r,
+                        GError **error)
+{
+    guint64 payload_blocks;
+    guint32 block_size = priv->block_size;
+    guint32 lss = priv->logical_sector_size;
+    guint64 size = img->size;
 
     /* 2.5: chunk_ratio = 2^23 * logical_sector_size / block_size, at
      * least 16 with the limits above. */
@@ -642,30 +661,59 @@ vhdx_metadata_read(ConvImage *img, VhdxPriv *priv, const VhdxRegions *r,
     }
     priv->bat_offset = r->bat_offset;
 
-    if (priv->has_parent) {
-        const VhdxItem *pl = &items[VHDX_ITEM_PARENT_LOCATOR];
-        g_autofree guint8 *buf = NULL;
+    return TRUE;
+}
 
-        if (pl->length == 0) {
-            g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
-                        "%s: vhdx file_parameters: has_parent is set but "
-                        "there is no parent_locator item", img->path);
-            return FALSE;
-        }
-        buf = g_malloc(pl->length);
-        if (!vhdx_item_read(img, r, pl, buf, pl->length, error))
-            return FALSE;
-        img->backing_name = vhdx_parent_locator_decode(img, buf, pl->length,
-                                                       error);
-        if (!img->backing_name)
-            return FALSE;
-        img->backing_format = g_strdup("vhdx");
+/* A differencing disk's parent_locator item, into img->backing_name. */
+static gboolean
+vhdx_metadata_read_parent(ConvImage *img, const VhdxRegions *r,
+                          const VhdxItem items[VHDX_ITEM_LAST], GError **error)
+{
+    const VhdxItem *pl = &items[VHDX_ITEM_PARENT_LOCATOR];
+    g_autofree guint8 *buf = NULL;
+
+    if (pl->length == 0) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
+                    "%s: vhdx file_parameters: has_parent is set but "
+                    "there is no parent_locator item", img->path);
+        return FALSE;
     }
+    buf = g_malloc(pl->length);
+    if (!vhdx_item_read(img, r, pl, buf, pl->length, error))
+        return FALSE;
+    img->backing_name = vhdx_parent_locator_decode(img, buf, pl->length,
+                                                   error);
+    if (!img->backing_name)
+        return FALSE;
+    img->backing_format = g_strdup("vhdx");
+    return TRUE;
+}
+
+static gboolean
+vhdx_metadata_read(ConvImage *img, VhdxPriv *priv, const VhdxRegions *r,
+                   GError **error)
+{
+    VhdxItem items[VHDX_ITEM_LAST] = {
+        { vhdx_guid_file_parameters, "file_parameters", 8, TRUE, 0, 0 },
+        { vhdx_guid_virtual_disk_size, "virtual_disk_size", 8, TRUE, 0, 0 },
+        { vhdx_guid_page83_data, "page_83_data", 16, TRUE, 0, 0 },
+        { vhdx_guid_logical_sector_size, "logical_sector_size", 4, TRUE, 0, 0 },
+        { vhdx_guid_physical_sector_size, "physical_sector_size", 4, TRUE, 0, 0 },
+        { vhdx_guid_parent_locator, "parent_locator", 20, FALSE, 0, 0 },
+    };
+    guint32 flags = 0;
+
+    if (!vhdx_metadata_table_read(img, r, items, error) ||
+        !vhdx_metadata_read_sizes(img, priv, r, items, &flags, error) ||
+        !vhdx_metadata_check_bat(img, priv, r, error))
+        return FALSE;
+    if (priv->has_parent && !vhdx_metadata_read_parent(img, r, items, error))
+        return FALSE;
     img->detail = g_strdup_printf("subformat=%s block_size=%u "
                                   "logical_sector_size=%u",
                                   priv->has_parent ? "differencing" :
                                   (flags & 1) ? "fixed" : "dynamic",
-                                  block_size, lss);
+                                  priv->block_size, priv->logical_sector_size);
     return TRUE;
 }
 

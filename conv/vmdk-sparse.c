@@ -112,33 +112,12 @@ vmdk_cowd_header_decode(const guint8 *buf, guint64 file_size, const char *path,
     return TRUE;
 }
 
-gboolean
-vmdk_header_decode(const guint8 *buf, guint64 file_size, gboolean footer,
-                   const char *path, VmdkHeader *h, GError **error)
+/* The version, the newline detection characters and the compression
+ * algorithm: whether ferry can read this file at all. */
+static gboolean
+vmdk_header_check_format(const VmdkHeader *h, const guint8 *buf,
+                         const char *path, const char *where, GError **error)
 {
-    const char *where = footer ? "vmdk footer" : "vmdk header";
-    guint64 span;
-
-    if (memcmp(buf, VMDK3_MAGIC, 4) == 0 && !footer)
-        return vmdk_cowd_header_decode(buf, file_size, path, h, error);
-    memset(h, 0, sizeof(*h));
-    if (memcmp(buf, VMDK4_MAGIC, 4) != 0) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
-                    "%s: %s: magicNumber is not \"KDMV\"", path, where);
-        return FALSE;
-    }
-    h->version = conv_le32(buf + 4);
-    h->flags = conv_le32(buf + 8);
-    h->capacity = conv_le64(buf + 12);
-    h->grain_size = conv_le64(buf + 20);
-    h->desc_offset = conv_le64(buf + 28);
-    h->desc_size = conv_le64(buf + 36);
-    h->gtes_per_gt = conv_le32(buf + 44);
-    h->rgd_offset = conv_le64(buf + 48);
-    h->gd_offset = conv_le64(buf + 56);
-    h->overhead = conv_le64(buf + 64);
-    h->compress_algorithm = conv_le16(buf + 77);
-
     /* Version 3 adds changed-block tracking, readable as version 1. */
     if (h->version < 1 || h->version > 3) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
@@ -160,6 +139,17 @@ vmdk_header_decode(const guint8 *buf, guint64 file_size, gboolean footer,
                     path, where, h->compress_algorithm);
         return FALSE;
     }
+    return TRUE;
+}
+
+/* capacity, grainSize and numGTEsPerGT against their limits; sets
+ * h->gd_entries from them. */
+static gboolean
+vmdk_header_check_geometry(VmdkHeader *h, const char *path, const char *where,
+                           GError **error)
+{
+    guint64 span;
+
     if (h->capacity > VMDK_MAX_CAPACITY_SECTORS) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
                     "%s: %s: capacity %" G_GUINT64_FORMAT
@@ -194,6 +184,15 @@ vmdk_header_decode(const guint8 *buf, guint64 file_size, gboolean footer,
     }
     h->gd_entries = (guint32)((h->capacity + span - 1) / span);
 
+    return TRUE;
+}
+
+/* The descriptor, the grain directory and overHead inside the file. */
+static gboolean
+vmdk_header_check_offsets(const VmdkHeader *h, guint64 file_size,
+                          gboolean footer, const char *path, const char *where,
+                          GError **error)
+{
     if (h->desc_offset != 0) {
         if (h->desc_size > VMDK_MAX_DESCRIPTOR_BYTES / VMDK_SECTOR) {
             g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
@@ -237,6 +236,37 @@ vmdk_header_decode(const guint8 *buf, guint64 file_size, gboolean footer,
         return FALSE;
     }
     return TRUE;
+}
+
+gboolean
+vmdk_header_decode(const guint8 *buf, guint64 file_size, gboolean footer,
+                   const char *path, VmdkHeader *h, GError **error)
+{
+    const char *where = footer ? "vmdk footer" : "vmdk header";
+
+    if (memcmp(buf, VMDK3_MAGIC, 4) == 0 && !footer)
+        return vmdk_cowd_header_decode(buf, file_size, path, h, error);
+    memset(h, 0, sizeof(*h));
+    if (memcmp(buf, VMDK4_MAGIC, 4) != 0) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
+                    "%s: %s: magicNumber is not \"KDMV\"", path, where);
+        return FALSE;
+    }
+    h->version = conv_le32(buf + 4);
+    h->flags = conv_le32(buf + 8);
+    h->capacity = conv_le64(buf + 12);
+    h->grain_size = conv_le64(buf + 20);
+    h->desc_offset = conv_le64(buf + 28);
+    h->desc_size = conv_le64(buf + 36);
+    h->gtes_per_gt = conv_le32(buf + 44);
+    h->rgd_offset = conv_le64(buf + 48);
+    h->gd_offset = conv_le64(buf + 56);
+    h->overhead = conv_le64(buf + 64);
+    h->compress_algorithm = conv_le16(buf + 77);
+
+    return vmdk_header_check_format(h, buf, path, where, error) &&
+           vmdk_header_check_geometry(h, path, where, error) &&
+           vmdk_header_check_offsets(h, file_size, footer, path, where, error);
 }
 
 /* Reads the streamOptimized footer: footer marker, header, end-of-stream

@@ -22,4 +22,6 @@ INTEGRATION_TESTS += \
 	tests/integration/test-convert-cancel.sh \
 	tests/integration/test-convert-formats.sh \
 	tests/integration/test-convert-failing-source.sh \
+	tests/integration/test-convert-corrupt-compressed.sh \
+	tests/integration/test-convert-backing-planted.sh \
 	tests/integration/test-info-chain.sh

@@ -153,16 +153,14 @@ converted=0
 for kind in $fixture_kinds; do
     src="$tmpdir/src-$kind.img"
     make_fixture "$kind" "$base" "$src"
-    if ! "$FERRY" info "$src" >/dev/null 2>"$tmpdir/err"; then
-        echo "$ferry_test_name: skipping $kind: $(cat "$tmpdir/err")" >&2
-        continue
-    fi
+    "$FERRY" info "$src" >/dev/null 2>"$tmpdir/err" ||
+        fail "ferry info of the $kind fixture: $(cat "$tmpdir/err")"
     for sub in streamOptimized monolithicSparse; do
         check_vmdk "$src" "$sub"
         converted=$((converted + 1))
     done
 done
-[ "$converted" -gt 0 ] || skip "ferry reads none of the source formats"
+assert_eq "$converted" "$(( $(echo $fixture_kinds | wc -w) * 2 ))" "conversions checked"
 echo "$ferry_test_name: $converted conversions checked" >&2
 
 # Larger than 4 GiB: data past the 4 GiB mark (grain and table numbers

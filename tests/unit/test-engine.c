@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* test-engine.c: the copy engine: progress, cancellation, option checks,
- * a failing source, and the windowed allocation map. */
+ * a failing source (also one whose error is met where nobody can take it),
+ * and the windowed allocation map. */
 #include <config.h>
 
 #include <fcntl.h>
@@ -202,6 +203,72 @@ test_engine_source_vanishes_leaves_nothing(EngineFixture *fx, gconstpointer data
     g_assert_cmpuint(engine_count_files(fx), ==, 0);
 }
 
+/* A writer for the read-error tests: ConvOutput.priv is the fixture. */
+typedef struct {
+    EngineFixture *fx;
+    gboolean ignore_errors;     /* carries on and says it succeeded */
+} EngineFailWriter;
+
+/* Cuts the source short under the open reader handles, queues a copy of a
+ * range that is now past its end, then queues progress-only holes until
+ * the queue is full, so that the failed read is drained inside
+ * conv_output_account(), which cannot return the error.  Then it copies
+ * ranges that still read fine, into the slot the failed read left. */
+static gboolean
+engine_fail_emit(ConvOutput *out, ConvSink *sink, GError **error)
+{
+    EngineFailWriter *w = out->priv;
+    guint64 mib = 1024 * 1024;
+    gboolean ok;
+    guint i;
+
+    g_assert_cmpint(truncate(w->fx->src, 4 * mib), ==, 0);
+    ok = conv_output_copy(out, 40 * mib, mib, 0, error);
+    if (!ok && !w->ignore_errors)
+        return FALSE;
+    /* Twice what the queue holds (CONV_PIPELINE_MAX_ITEMS is 256). */
+    for (i = 0; i < 512; i++)
+        conv_output_account(out, 1);
+    ok = conv_output_copy(out, 0, 4 * mib, 0,
+                          w->ignore_errors ? NULL : error);
+    return w->ignore_errors || ok;
+}
+
+static const struct ferry_format engine_fail_writer = {
+    .name = "read-error-test",
+    .emit = engine_fail_emit,
+};
+
+static void
+test_engine_read_error_after_queue_full(EngineFixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ConvImage) img = conv_image_open(fx->src, "raw", &error);
+    g_autoptr(ConvOutput) out = g_new0(ConvOutput, 1);
+    g_autoptr(ConvSink) sink = NULL;
+    g_autofree char *where = NULL;
+    ConvConvertOptions opts = { .format = "read-error-test", .threads = 2 };
+    EngineFailWriter w = { fx, GPOINTER_TO_INT(data) };
+
+    g_assert_no_error(error);
+    out->src = img;
+    out->opts = &opts;
+    out->writer = &engine_fail_writer;
+    out->size = conv_image_get_size(img);
+    out->priv = &w;
+    sink = conv_sink_new_file(fx->dst, &error);
+    g_assert_no_error(error);
+
+    g_assert_false(conv_output_emit(out, sink, &error));
+    /* The read error itself, not a later one nor success. */
+    g_assert_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT);
+    where = g_strdup_printf("%s: data at offset %d: unexpected end of file",
+                            fx->src, 40 * 1024 * 1024);
+    g_assert_cmpstr(error->message, ==, where);
+    g_assert_false(g_file_test(fx->dst, G_FILE_TEST_EXISTS));
+    g_assert_cmpuint(engine_count_files(fx), ==, 1);
+}
+
 static void
 test_engine_map_iter_merges_across_windows(EngineFixture *fx, gconstpointer data)
 {
@@ -259,6 +326,10 @@ main(int argc, char **argv)
                 test_engine_source_shrinks_leaves_nothing);
     ENGINE_TEST("/conv/engine/source/raw/vanished-source-leaves-nothing", "raw",
                 test_engine_source_vanishes_leaves_nothing);
+    ENGINE_TEST("/conv/engine/read-error-after-queue-full/writer-returns-error",
+                GINT_TO_POINTER(FALSE), test_engine_read_error_after_queue_full);
+    ENGINE_TEST("/conv/engine/read-error-after-queue-full/writer-carries-on",
+                GINT_TO_POINTER(TRUE), test_engine_read_error_after_queue_full);
     ENGINE_TEST("/conv/engine/map/window-runs-are-merged", NULL,
                 test_engine_map_iter_merges_across_windows);
     return g_test_run();
