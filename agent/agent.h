@@ -368,6 +368,41 @@ struct _Target;                  /* providers/providers.h: Target */
 /* Retries of a dropped connection per disk, waiting 1, 2, 4... seconds. */
 #define AGENT_EXPORT_MAX_RETRIES 5
 
+/* The disk an export event is about (borrowed for the call only). */
+typedef struct {
+    const char *dev;             /* "vda" */
+    const char *file;            /* its name in the pool */
+    guint index;                 /* its position among the domain's disks */
+    guint64 virtual_size;
+} AgentExportDiskRef;
+
+typedef struct {
+    const AgentExportDiskRef *disk;  /* NULL: between disks (totals only) */
+    guint64 done, total;             /* the disk's output bytes */
+    guint64 guest_done, guest_total; /* guest data over every disk exported */
+} AgentExportProgress;
+
+/* What an export reports as it goes, for a front to render: the CLI as
+ * text or JSON events, a job as its counters and the log.  Each is called
+ * from the exporting thread and may be NULL. */
+typedef struct {
+    /* A disk begins; @resume_offset bytes are kept from its .part. */
+    void (*disk_started)(const AgentExportDiskRef *disk, guint64 resume_offset,
+                         gpointer data);
+    /* Work got done: as often as the copy engine reports (throttle it). */
+    void (*progress)(const AgentExportProgress *progress, gpointer data);
+    /* The link to @target dropped: attempt @attempt after @wait seconds. */
+    void (*retry)(const AgentExportDiskRef *disk, const char *target,
+                  guint attempt, guint wait, gpointer data);
+    /* A disk is under its final name, its hash checked by @target. */
+    void (*disk_verified)(const AgentExportDiskRef *disk, const char *target,
+                          const char *sha256, guint64 bytes_sent,
+                          guint64 resumed_at, gpointer data);
+    /* The manifest @manifest (a name in the pool) is written: done. */
+    void (*manifest_written)(const char *target, const char *manifest,
+                             gpointer data);
+} AgentExportEvents;
+
 typedef struct {
     const char *vm;
     const char *connect_uri;     /* libvirt URI, or NULL for the default */
@@ -375,19 +410,13 @@ typedef struct {
     const char *options;         /* -o k=v,... for the writer, or NULL */
     const char *name_template;   /* NULL: "{vm}-{dev}.{ext}" */
     gboolean resume;             /* continue .part files, keep done disks */
-    gboolean progress;           /* per-disk progress on stderr */
-    gboolean json;               /* JSON events on stdout, one per line */
     GCancellable *cancellable;
     /* Target devs to export ("vda"), NULL-terminated; NULL for all. */
     const char *const *disks;
-    /* Nothing on stdout or stderr (a worker of ferry-agent): what the CLI
-     * prints goes to g_info() instead. */
-    gboolean quiet;
-    /* Called from the exporting thread as work gets done: @done of @total
-     * bytes of guest data over every disk exported (disks a resume finds
-     * finished count as done).  May be NULL. */
-    void (*on_progress)(guint64 done, guint64 total, gpointer data);
-    gpointer on_progress_data;
+    /* Where the export reports; NULL for nothing.  export.c itself prints
+     * nothing: a daemon has no terminal to forget. */
+    const AgentExportEvents *events;
+    gpointer events_data;
 } AgentExportOptions;
 
 /* One disk that reached its final name. */

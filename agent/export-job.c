@@ -206,18 +206,60 @@ export_job_check_target(const char *vm, const char *target, GVariant *options,
 
 /* ---- the run ------------------------------------------------------------ */
 
+/* export.c's events, rendered for a daemon: the counters of the job (its
+ * Bytes and BytesTotal) and lines in the log. */
 typedef struct {
     AgentJob *job;
     AgentJobProgressFunc progress;
 } ExportJobRun;
 
 static void
-export_job_progress(guint64 done, guint64 total, gpointer data)
+export_job_on_progress(const AgentExportProgress *p, gpointer data)
 {
     ExportJobRun *r = data;
 
-    r->progress(r->job, done, total);
+    r->progress(r->job, p->guest_done, p->guest_total);
 }
+
+static void
+export_job_on_retry(const AgentExportDiskRef *disk, const char *target,
+                    guint attempt, guint wait, gpointer data)
+{
+    ExportJobRun *r = data;
+
+    g_info("job %s: %s: disk %s: connection lost; retry %u in %u s",
+           agent_job_get_id(r->job), target, disk->dev, attempt, wait);
+}
+
+static void
+export_job_on_disk_verified(const AgentExportDiskRef *disk, const char *target,
+                            const char *sha256, guint64 bytes_sent,
+                            guint64 resumed_at, gpointer data)
+{
+    ExportJobRun *r = data;
+
+    g_info("job %s: %s: %s -> %s: sha256 %s verified on the target (%"
+           G_GUINT64_FORMAT " bytes sent, resumed at %" G_GUINT64_FORMAT ")",
+           agent_job_get_id(r->job), target, disk->dev, disk->file, sha256,
+           bytes_sent, resumed_at);
+}
+
+static void
+export_job_on_manifest_written(const char *target, const char *manifest,
+                               gpointer data)
+{
+    ExportJobRun *r = data;
+
+    g_info("job %s: %s: manifest %s written", agent_job_get_id(r->job), target,
+           manifest);
+}
+
+static const AgentExportEvents export_job_events = {
+    .progress = export_job_on_progress,
+    .retry = export_job_on_retry,
+    .disk_verified = export_job_on_disk_verified,
+    .manifest_written = export_job_on_manifest_written,
+};
 
 static void
 export_job_add_uint64(GVariantBuilder *b, const char *key, guint64 value)
@@ -312,9 +354,8 @@ export_job_run(AgentJob *job, GCancellable *cancellable, AgentJobProgressFunc pr
     opts.resume = agent_job_get_resume(job);
     opts.cancellable = cancellable;
     opts.disks = disks && disks[0] ? disks : NULL;
-    opts.quiet = TRUE;
-    opts.on_progress = export_job_progress;
-    opts.on_progress_data = &r;
+    opts.events = &export_job_events;
+    opts.events_data = &r;
     g_info("job %s: %s '%s' to %s", agent_job_get_id(job),
            opts.resume ? "resuming the export of" : "exporting", opts.vm,
            target_get_name(target));
