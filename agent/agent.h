@@ -243,7 +243,7 @@ struct agent_job_kind {
  * @error: FERRY_ERROR_UNSUPPORTED (known but not available),
  *         FERRY_ERROR_INVALID (unknown)
  *
- * Test kinds ("test-sleep") exist only when FERRY_AGENT_TEST_JOBS=1.
+ * Test kinds ("test-sleep") exist only in test builds (ferry-agent-test).
  */
 const struct agent_job_kind *agent_job_kind_find(const char *name, GError **error);
 

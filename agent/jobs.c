@@ -52,11 +52,20 @@ G_STATIC_ASSERT(G_N_ELEMENTS(agent_job_state_moves) == AGENT_JOB_STATE_LAST);
 static const struct {
     const char *name;
     const struct agent_job_kind *kind;
-    gboolean test_only;              /* needs FERRY_AGENT_TEST_JOBS=1 */
 } agent_job_kinds[] = {
-    { "export", &agent_job_kind_export, FALSE },
-    { "test-sleep", &agent_job_kind_test_sleep, TRUE },
+    { "export", &agent_job_kind_export },
 };
+
+/* Kinds a test build adds (agent_job_kinds_set_extra()): set once before
+ * any queue exists, read-only after.  The installed ferry-agent links no
+ * test kind at all, so no environment variable can make it run one. */
+static const struct agent_job_kind *const *agent_job_extra_kinds;
+
+void
+agent_job_kinds_set_extra(const struct agent_job_kind *const *kinds)
+{
+    agent_job_extra_kinds = kinds;
+}
 
 const char *
 agent_job_state_name(AgentJobState state)
@@ -98,12 +107,15 @@ agent_job_state_can_change(AgentJobState from, AgentJobState to)
 const struct agent_job_kind *
 agent_job_kind_find(const char *name, GError **error)
 {
-    gboolean tests = g_strcmp0(g_getenv("FERRY_AGENT_TEST_JOBS"), "1") == 0;
+    const struct agent_job_kind *const *extra;
     gsize i;
 
+    for (extra = agent_job_extra_kinds; extra && *extra; extra++) {
+        if (g_str_equal(name, (*extra)->name))
+            return *extra;
+    }
     for (i = 0; i < G_N_ELEMENTS(agent_job_kinds); i++) {
-        if (!g_str_equal(name, agent_job_kinds[i].name) ||
-            (agent_job_kinds[i].test_only && !tests))
+        if (!g_str_equal(name, agent_job_kinds[i].name))
             continue;
         if (!agent_job_kinds[i].kind) {
             g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
