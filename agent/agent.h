@@ -235,6 +235,11 @@ struct agent_job_kind {
      * kind cannot use, without I/O (parse the URI only).  May be NULL. */
     gboolean (*check_target)(const char *vm, const char *target, GVariant *options,
                              GError **error);
+    /* Worker thread, at a Cancel of a job whose last run did not end by
+     * itself (interrupted: the agent stopped or died under it): remove
+     * what that run left, as run() does when cancelled.  Failures are
+     * logged, not returned: the job is cancelled either way.  May be NULL. */
+    void (*discard)(AgentJob *job);
 };
 
 /**
@@ -448,6 +453,12 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(AgentExportResult, agent_export_result_clear)
  * Blocks on libvirt. */
 gboolean agent_export_check_domain(const char *connect_uri, const char *vm,
                                    GError **error);
+
+/* The temporaries an export with @opts may leave in the pool: the
+ * "<file>.part" of each disk it would export, of "<vm>.xml" and of the
+ * manifest.  Reads the domain's disks from libvirt, whatever its state;
+ * opens no image.  For a Cancel after the run that made them is gone. */
+GPtrArray *agent_export_plan_parts(const AgentExportOptions *opts, GError **error);
 
 /* Runs the export into @target (not yet connected); @result (nullable)
  * must be zeroed and is filled in even when the export fails. */

@@ -15,7 +15,8 @@
  *   - on success the job's result holds the manifest's path and each
  *     disk's file, SHA-256, bytes sent and resume point;
  *   - a Cancel removes the .part files (a cancelled job starts afresh if
- *     resumed), while a stop of the agent keeps them for the Resume.
+ *     resumed), while a stop of the agent keeps them for the Resume; a
+ *     Cancel of that interrupted job removes them then (discard()).
  */
 #include <config.h>
 
@@ -302,18 +303,17 @@ export_job_result(const AgentExportResult *res)
     return g_variant_builder_end(&b);
 }
 
-/* After a Cancel: removes the .part files the export may have left.  The
- * job's own target is cancelled and would refuse to talk, so this one is
- * new (the transport's timeouts bound it). */
+/* After a Cancel: removes the .part files @parts the export may have
+ * left.  The job's own target is cancelled and would refuse to talk, so
+ * this one is new (the transport's timeouts bound it). */
 static void
-export_job_discard(AgentJob *job, const TargetOptions *topts,
-                   const AgentExportResult *res)
+export_job_remove_parts(AgentJob *job, const TargetOptions *topts, GPtrArray *parts)
 {
     g_autoptr(Target) target = NULL;
     g_autoptr(GError) error = NULL;
     guint i;
 
-    if (!res->parts || res->parts->len == 0)
+    if (!parts || parts->len == 0)
         return;
     target = target_new(agent_job_get_target(job), topts, NULL, &error);
     if (!target || !target_connect(target, &error)) {
@@ -321,10 +321,10 @@ export_job_discard(AgentJob *job, const TargetOptions *topts,
                   agent_job_get_id(job), error->message);
         return;
     }
-    for (i = 0; i < res->parts->len; i++)
-        target_remove(target, g_ptr_array_index(res->parts, i));
+    for (i = 0; i < parts->len; i++)
+        target_remove(target, g_ptr_array_index(parts, i));
     g_info("job %s: cancelled; %u temporary files removed from %s",
-           agent_job_get_id(job), res->parts->len, target_get_name(target));
+           agent_job_get_id(job), parts->len, target_get_name(target));
 }
 
 static gboolean
@@ -374,10 +374,43 @@ export_job_run(AgentJob *job, GCancellable *cancellable, AgentJobProgressFunc pr
     if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
         agent_job_get_cancel_requested(job)) {
         g_clear_pointer(&target, target_free);
-        export_job_discard(job, &topts, &res);
+        export_job_remove_parts(job, &topts, res.parts);
     }
     g_propagate_error(error, g_steal_pointer(&local));
     return FALSE;
+}
+
+/* A Cancel of an interrupted job: the run that made the .part files died
+ * with the agent, so their names are planned again from the domain and
+ * the job's options, as that run named them. */
+static void
+export_job_discard(AgentJob *job)
+{
+    g_auto(ExportJobParams) p = { 0 };
+    g_autoptr(GPtrArray) parts = NULL;
+    g_autoptr(GError) error = NULL;
+    const char *const *disks = agent_job_get_disks(job);
+    AgentExportOptions opts = { 0 };
+    TargetOptions topts;
+
+    if (!export_job_params(agent_job_get_options(job), &p, &error)) {
+        g_warning("job %s: cannot remove its temporary files: %s",
+                  agent_job_get_id(job), error->message);
+        return;
+    }
+    export_job_target_options(&p, &topts);
+    opts.vm = agent_job_get_vm(job);
+    opts.connect_uri = p.connect;
+    opts.format = p.format ? p.format : "qcow2";
+    opts.name_template = p.name;
+    opts.disks = disks && disks[0] ? disks : NULL;
+    parts = agent_export_plan_parts(&opts, &error);
+    if (!parts) {
+        g_warning("job %s: cannot tell which temporary files to remove: %s",
+                  agent_job_get_id(job), error->message);
+        return;
+    }
+    export_job_remove_parts(job, &topts, parts);
 }
 
 const struct agent_job_kind agent_job_kind_export = {
@@ -385,6 +418,7 @@ const struct agent_job_kind agent_job_kind_export = {
     .check = export_job_check,
     .run = export_job_run,
     .check_target = export_job_check_target,
+    .discard = export_job_discard,
 };
 
 /* ---- Export's defaults -------------------------------------------------- */

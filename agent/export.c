@@ -547,6 +547,66 @@ export_one_disk(Export *ex, ExportDisk *d, GError **error)
     }
 }
 
+/* ---- what a run may leave ----------------------------------------------- */
+
+static const AgentDomain *
+export_find_domain(const AgentInventory *inv, const char *vm)
+{
+    GPtrArray *lists[2] = { inv->listed, inv->skipped };
+    guint i, l;
+
+    for (l = 0; l < 2; l++) {
+        for (i = 0; i < lists[l]->len; i++) {
+            const AgentDomain *d = g_ptr_array_index(lists[l], i);
+
+            if (g_str_equal(d->name, vm))
+                return d;
+        }
+    }
+    return NULL;
+}
+
+GPtrArray *
+agent_export_plan_parts(const AgentExportOptions *opts, GError **error)
+{
+    const char *uri = opts->connect_uri ? opts->connect_uri
+                                        : agent_inventory_default_uri();
+    const char *tmpl = opts->name_template ? opts->name_template
+                                           : EXPORT_DEFAULT_NAME;
+    g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(AgentInventory) inv = NULL;
+    const AgentDomain *dom;
+    guint i;
+
+    virSetErrorFunc(NULL, export_silence_libvirt);
+    /* _ALL: the domain may have been started since; its disks are the same. */
+    inv = agent_inventory_collect(uri, AGENT_INVENTORY_ALL, error);
+    if (!inv)
+        return NULL;
+    dom = export_find_domain(inv, opts->vm);
+    if (!dom) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
+                    "domain '%s' not found on %s", opts->vm, uri);
+        return NULL;
+    }
+    /* Named as export_plan() names them, index included. */
+    for (i = 0; i < dom->disks->len; i++) {
+        const AgentDisk *disk = g_ptr_array_index(dom->disks, i);
+        g_autofree char *name = NULL;
+
+        if (opts->disks && !g_strv_contains(opts->disks, disk->target))
+            continue;
+        name = target_expand_name(tmpl, opts->vm, disk->target, i,
+                                  conv_format_extension(opts->format), error);
+        if (!name)
+            return NULL;
+        g_ptr_array_add(parts, g_strconcat(name, ".part", NULL));
+    }
+    g_ptr_array_add(parts, g_strconcat(opts->vm, ".xml.part", NULL));
+    g_ptr_array_add(parts, g_strconcat(opts->vm, ".ferry.json.part", NULL));
+    return g_steal_pointer(&parts);
+}
+
 /* ---- the manifest ------------------------------------------------------ */
 
 static void

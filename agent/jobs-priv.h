@@ -48,6 +48,7 @@ struct _AgentJob {
     /* The queue's thread only. */
     AgentJobState state;
     gboolean cancelling;           /* Cancel asked while running */
+    gboolean discarding;           /* the thread is the kind's discard() */
     GError *error;                 /* failed: why */
     GVariant *result_data;         /* a{sv}: the last run's, or NULL */
     gint64 create_time, start_time, finish_time;
