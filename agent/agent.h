@@ -36,6 +36,7 @@ enum {
     AGENT_EXIT_NETWORK = 9,
     AGENT_EXIT_REMOTE = 10,
     AGENT_EXIT_CHECKSUM = 11,
+    AGENT_EXIT_EXISTS = 12,        /* already there: remove it or --resume */
     AGENT_EXIT_CANCELLED = 130,    /* as a shell reports SIGINT */
 };
 

@@ -8,7 +8,8 @@
  *      gives it) and inactive XML are read;
  *   2. every disk is opened and its output planned (names from the
  *      template, -o options checked) before the target is contacted;
- *   3. the target is connected, the pool checked, and its free space must
+ *   3. the target is connected, the pool checked (a manifest or disk file
+ *      already there is FERRY_ERROR_EXISTS), and its free space must
  *      cover every planned output (less what --resume finds in .part files);
  *   4. each disk streams into "<name>.part", is hashed on the target and
  *      renamed (providers/target-sink.c); the domain's state is read every
@@ -406,7 +407,7 @@ export_check_target(Export *ex, GError **error)
     guint i;
 
     if (target_stat(ex->target, manifest, &size, NULL)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_BUSY,
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_EXISTS,
                     "%s: '%s' already exists: domain '%s' was exported there "
                     "already", target_get_name(ex->target), manifest,
                     ex->opts->vm);
@@ -418,7 +419,7 @@ export_check_target(Export *ex, GError **error)
 
         if (target_stat(ex->target, d->name, &size, NULL)) {
             if (!ex->opts->resume) {
-                g_set_error(error, FERRY_ERROR, FERRY_ERROR_BUSY,
+                g_set_error(error, FERRY_ERROR, FERRY_ERROR_EXISTS,
                             "%s: '%s' already exists (use --resume to keep "
                             "it, or remove it)", target_get_name(ex->target),
                             d->name);
