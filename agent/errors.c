@@ -55,6 +55,7 @@ agent_fail(const GError *error)
 int
 agent_usage_error(const char *verb, const char *message)
 {
-    fprintf(stderr, "ferry %s: %s (see 'ferry %s --help')\n", verb, message, verb);
+    /* "ferry: " as every other error (README), the verb after it. */
+    fprintf(stderr, "ferry: %s: %s (see 'ferry %s --help')\n", verb, message, verb);
     return AGENT_EXIT_USAGE;
 }
