@@ -36,6 +36,7 @@ enum {
     AGENT_EXIT_NETWORK = 9,
     AGENT_EXIT_REMOTE = 10,
     AGENT_EXIT_CHECKSUM = 11,
+    AGENT_EXIT_EXISTS = 12,        /* already there: remove it or --resume */
     AGENT_EXIT_CANCELLED = 130,    /* as a shell reports SIGINT */
 };
 
@@ -235,6 +236,11 @@ struct agent_job_kind {
      * kind cannot use, without I/O (parse the URI only).  May be NULL. */
     gboolean (*check_target)(const char *vm, const char *target, GVariant *options,
                              GError **error);
+    /* Worker thread, at a Cancel of a job whose last run did not end by
+     * itself (interrupted: the agent stopped or died under it): remove
+     * what that run left, as run() does when cancelled.  Failures are
+     * logged, not returned: the job is cancelled either way.  May be NULL. */
+    void (*discard)(AgentJob *job);
 };
 
 /**
@@ -243,7 +249,7 @@ struct agent_job_kind {
  * @error: FERRY_ERROR_UNSUPPORTED (known but not available),
  *         FERRY_ERROR_INVALID (unknown)
  *
- * Test kinds ("test-sleep") exist only when FERRY_AGENT_TEST_JOBS=1.
+ * Test kinds ("test-sleep") exist only in test builds (ferry-agent-test).
  */
 const struct agent_job_kind *agent_job_kind_find(const char *name, GError **error);
 
@@ -368,6 +374,41 @@ struct _Target;                  /* providers/providers.h: Target */
 /* Retries of a dropped connection per disk, waiting 1, 2, 4... seconds. */
 #define AGENT_EXPORT_MAX_RETRIES 5
 
+/* The disk an export event is about (borrowed for the call only). */
+typedef struct {
+    const char *dev;             /* "vda" */
+    const char *file;            /* its name in the pool */
+    guint index;                 /* its position among the domain's disks */
+    guint64 virtual_size;
+} AgentExportDiskRef;
+
+typedef struct {
+    const AgentExportDiskRef *disk;  /* NULL: between disks (totals only) */
+    guint64 done, total;             /* the disk's output bytes */
+    guint64 guest_done, guest_total; /* guest data over every disk exported */
+} AgentExportProgress;
+
+/* What an export reports as it goes, for a front to render: the CLI as
+ * text or JSON events, a job as its counters and the log.  Each is called
+ * from the exporting thread and may be NULL. */
+typedef struct {
+    /* A disk begins; @resume_offset bytes are kept from its .part. */
+    void (*disk_started)(const AgentExportDiskRef *disk, guint64 resume_offset,
+                         gpointer data);
+    /* Work got done: as often as the copy engine reports (throttle it). */
+    void (*progress)(const AgentExportProgress *progress, gpointer data);
+    /* The link to @target dropped: attempt @attempt after @wait seconds. */
+    void (*retry)(const AgentExportDiskRef *disk, const char *target,
+                  guint attempt, guint wait, gpointer data);
+    /* A disk is under its final name, its hash checked by @target. */
+    void (*disk_verified)(const AgentExportDiskRef *disk, const char *target,
+                          const char *sha256, guint64 bytes_sent,
+                          guint64 resumed_at, gpointer data);
+    /* The manifest @manifest (a name in the pool) is written: done. */
+    void (*manifest_written)(const char *target, const char *manifest,
+                             gpointer data);
+} AgentExportEvents;
+
 typedef struct {
     const char *vm;
     const char *connect_uri;     /* libvirt URI, or NULL for the default */
@@ -375,19 +416,13 @@ typedef struct {
     const char *options;         /* -o k=v,... for the writer, or NULL */
     const char *name_template;   /* NULL: "{vm}-{dev}.{ext}" */
     gboolean resume;             /* continue .part files, keep done disks */
-    gboolean progress;           /* per-disk progress on stderr */
-    gboolean json;               /* JSON events on stdout, one per line */
     GCancellable *cancellable;
     /* Target devs to export ("vda"), NULL-terminated; NULL for all. */
     const char *const *disks;
-    /* Nothing on stdout or stderr (a worker of ferry-agent): what the CLI
-     * prints goes to g_info() instead. */
-    gboolean quiet;
-    /* Called from the exporting thread as work gets done: @done of @total
-     * bytes of guest data over every disk exported (disks a resume finds
-     * finished count as done).  May be NULL. */
-    void (*on_progress)(guint64 done, guint64 total, gpointer data);
-    gpointer on_progress_data;
+    /* Where the export reports; NULL for nothing.  export.c itself prints
+     * nothing: a daemon has no terminal to forget. */
+    const AgentExportEvents *events;
+    gpointer events_data;
 } AgentExportOptions;
 
 /* One disk that reached its final name. */
@@ -419,6 +454,12 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(AgentExportResult, agent_export_result_clear)
  * Blocks on libvirt. */
 gboolean agent_export_check_domain(const char *connect_uri, const char *vm,
                                    GError **error);
+
+/* The temporaries an export with @opts may leave in the pool: the
+ * "<file>.part" of each disk it would export, of "<vm>.xml" and of the
+ * manifest.  Reads the domain's disks from libvirt, whatever its state;
+ * opens no image.  For a Cancel after the run that made them is gone. */
+GPtrArray *agent_export_plan_parts(const AgentExportOptions *opts, GError **error);
 
 /* Runs the export into @target (not yet connected); @result (nullable)
  * must be zeroed and is filled in even when the export fails. */

@@ -12,7 +12,9 @@
  * "vmdk" or "vhd").  SIGINT,
  * SIGTERM and SIGHUP stop the copy (exit 130); the .part file of the disk
  * being copied is kept, and `--resume` continues from it.  The work itself
- * is agent/export.c.
+ * is agent/export.c; this file renders the events it reports: JSON events
+ * on stdout with --json, with -p a progress bar on a terminal or, when
+ * stderr is a log, a plain progress line every CMD_EXPORT_LINE_INTERVAL_US.
  *
  * --background hands the export to ferry-agent over D-Bus instead (its
  * "export" job kind, agent/export-job.c, with the same options; paths are
@@ -92,6 +94,186 @@ cmd_export_signals_stop(CmdExportSignals *sig)
     g_main_loop_unref(sig->loop);
     g_main_context_unref(sig->context);
 }
+
+/* ---- rendering export's events ------------------------------------------ */
+
+/* How often -p writes a progress line when stderr is not a terminal: a
+ * log then shows an export moving without a line per percent. */
+#define CMD_EXPORT_LINE_INTERVAL_US (5 * G_USEC_PER_SEC)
+
+typedef struct {
+    gboolean json;               /* JSON events on stdout */
+    gboolean progress;           /* -p */
+    gboolean tty;                /* stderr is a terminal: draw a bar */
+    gboolean bar_drawn;          /* a bar is on stderr without its newline */
+    int last_permille;           /* of the current disk; -1: none yet */
+    gint64 next_line;            /* monotonic us of the next plain line */
+} CmdExportView;
+
+static JsonBuilder *
+cmd_export_event_new(const char *event, const AgentExportDiskRef *disk)
+{
+    JsonBuilder *b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "event");
+    json_builder_add_string_value(b, event);
+    if (disk) {
+        json_builder_set_member_name(b, "dev");
+        json_builder_add_string_value(b, disk->dev);
+        json_builder_set_member_name(b, "file");
+        json_builder_add_string_value(b, disk->file);
+    }
+    return b;
+}
+
+static void
+cmd_export_event_add_int(JsonBuilder *b, const char *key, guint64 value)
+{
+    json_builder_set_member_name(b, key);
+    json_builder_add_int_value(b, (gint64)value);
+}
+
+static void
+cmd_export_event_emit(JsonBuilder *b)
+{
+    json_builder_end_object(b);
+    agent_print_json_builder(stdout, b, FALSE);
+}
+
+/* Ends a drawn bar, so that the next line starts on its own. */
+static void
+cmd_export_end_bar(CmdExportView *view)
+{
+    if (!view->bar_drawn)
+        return;
+    fputc('\n', stderr);
+    view->bar_drawn = FALSE;
+}
+
+static void
+cmd_export_on_disk_started(const AgentExportDiskRef *disk, guint64 resume_offset,
+                           gpointer data)
+{
+    CmdExportView *view = data;
+
+    view->last_permille = -1;
+    view->next_line = 0;
+    if (view->json) {
+        g_autoptr(JsonBuilder) b = cmd_export_event_new("disk-start", disk);
+
+        cmd_export_event_add_int(b, "index", disk->index);
+        cmd_export_event_add_int(b, "virtual-size", disk->virtual_size);
+        cmd_export_event_add_int(b, "resume-offset", resume_offset);
+        cmd_export_event_emit(b);
+    }
+}
+
+static void
+cmd_export_on_progress(const AgentExportProgress *p, gpointer data)
+{
+    CmdExportView *view = data;
+    int permille;
+    gint64 now;
+
+    if (!p->disk)
+        return;                  /* totals: a job's business, not a line */
+    permille = p->total ? (int)(MIN(p->done, p->total) * 1000 / p->total) : 1000;
+    if (permille == view->last_permille)
+        return;
+    view->last_permille = permille;
+    if (view->json) {
+        g_autoptr(JsonBuilder) b = cmd_export_event_new("progress", p->disk);
+
+        cmd_export_event_add_int(b, "done", p->done);
+        cmd_export_event_add_int(b, "total", p->total);
+        cmd_export_event_emit(b);
+    }
+    if (!view->progress)
+        return;
+    if (view->tty) {
+        fprintf(stderr, "\r    %s -> %s (%d.%d/100%%)", p->disk->dev, p->disk->file,
+                permille / 10, permille % 10);
+        fflush(stderr);
+        view->bar_drawn = TRUE;
+        return;
+    }
+    /* A log: the first figure, one every interval, and the last. */
+    now = g_get_monotonic_time();
+    if (permille != 1000 && now < view->next_line)
+        return;
+    view->next_line = now + CMD_EXPORT_LINE_INTERVAL_US;
+    fprintf(stderr, "    %s -> %s (%d.%d/100%%)\n", p->disk->dev, p->disk->file,
+            permille / 10, permille % 10);
+    fflush(stderr);
+}
+
+static void
+cmd_export_on_retry(const AgentExportDiskRef *disk, const char *target,
+                    guint attempt, guint wait, gpointer data)
+{
+    CmdExportView *view = data;
+
+    view->last_permille = -1;
+    if (view->progress || !view->json) {
+        cmd_export_end_bar(view);
+        fprintf(stderr, "ferry: %s: connection lost; retry %u in %u s\n", target,
+                attempt, wait);
+    }
+    if (view->json) {
+        g_autoptr(JsonBuilder) b = cmd_export_event_new("retry", disk);
+
+        cmd_export_event_add_int(b, "attempt", attempt);
+        cmd_export_event_add_int(b, "wait", wait);
+        cmd_export_event_emit(b);
+    }
+}
+
+static void
+cmd_export_on_disk_verified(const AgentExportDiskRef *disk, const char *target,
+                            const char *sha256, guint64 bytes_sent,
+                            guint64 resumed_at, gpointer data)
+{
+    CmdExportView *view = data;
+
+    cmd_export_end_bar(view);
+    if (view->json) {
+        g_autoptr(JsonBuilder) b = cmd_export_event_new("disk-done", disk);
+
+        json_builder_set_member_name(b, "sha256");
+        json_builder_add_string_value(b, sha256);
+        cmd_export_event_add_int(b, "bytes-sent", bytes_sent);
+        cmd_export_event_add_int(b, "resumed-at", resumed_at);
+        cmd_export_event_emit(b);
+        return;
+    }
+    printf("%s -> %s: sha256 %s verified on the target (%" G_GUINT64_FORMAT
+           " bytes sent)\n", disk->dev, disk->file, sha256, bytes_sent);
+    fflush(stdout);
+}
+
+static void
+cmd_export_on_manifest_written(const char *target, const char *manifest,
+                               gpointer data)
+{
+    CmdExportView *view = data;
+
+    if (view->json) {
+        g_autoptr(JsonBuilder) b = cmd_export_event_new("done", NULL);
+
+        json_builder_set_member_name(b, "manifest");
+        json_builder_add_string_value(b, manifest);
+        cmd_export_event_emit(b);
+    }
+}
+
+static const AgentExportEvents cmd_export_events = {
+    .disk_started = cmd_export_on_disk_started,
+    .progress = cmd_export_on_progress,
+    .retry = cmd_export_on_retry,
+    .disk_verified = cmd_export_on_disk_verified,
+    .manifest_written = cmd_export_on_manifest_written,
+};
 
 /* "1048576", "512K", "4M", "1G" (binary units) in bytes per second. */
 static gboolean
@@ -219,6 +401,7 @@ cmd_export(int argc, char **argv)
     gboolean resume = FALSE, background = FALSE, session = FALSE, ok;
     guint64 bwlimit = 0;
     AgentExportOptions opts = { 0 };
+    CmdExportView view = { 0 };
     TargetOptions topts = { 0 };
     CmdExportSignals sig = { 0 };
     GOptionEntry entries[] = {
@@ -301,13 +484,18 @@ cmd_export(int argc, char **argv)
     opts.options = options;
     opts.name_template = name;
     opts.resume = resume;
-    opts.progress = progress;
-    opts.json = json;
     opts.cancellable = cancellable;
+    view.json = json;
+    view.progress = progress;
+    view.tty = isatty(STDERR_FILENO);
+    view.last_permille = -1;
+    opts.events = &cmd_export_events;
+    opts.events_data = &view;
 
     cmd_export_signals_start(&sig, cancellable);
     ok = agent_export_run(target, &opts, NULL, &error);
     cmd_export_signals_stop(&sig);
+    cmd_export_end_bar(&view);
     g_clear_pointer(&target, target_free);
     ssh_global_exit();
     if (!ok)

@@ -9,15 +9,27 @@
  * domains, each with its reason.  --all also lists running, paused and
  * transient domains (their state says they are not exportable) instead of
  * skipping them; domains whose disks cannot be read stay skipped.
+ *
+ * The table fits the terminal (stdout's, else $COLUMNS when set): disk
+ * paths, the widest cells by far, lose their middle to "…", then NICs
+ * their end; piped without $COLUMNS, cells are whole.
  */
 #include <config.h>
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "agent/inventory-priv.h"
 
 #define LIST_COLUMNS 6
+#define LIST_COL_DISKS 4
+#define LIST_COL_NICS 5
+/* Below this a column is not shrunk further: the line runs over instead
+ * of every cell becoming "…". */
+#define LIST_MIN_SHRUNK 16
 
 typedef struct {
     char *cells[LIST_COLUMNS];
@@ -106,6 +118,99 @@ list_add_domain_rows(GArray *rows, const AgentDomain *domain)
     }
 }
 
+/* The terminal's width, else $COLUMNS, else 0 (no limit). */
+static int
+list_terminal_columns(void)
+{
+    struct winsize ws;
+    const char *env = g_getenv("COLUMNS");
+    guint64 n;
+
+    if (isatty(STDOUT_FILENO) && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+        ws.ws_col > 0)
+        return ws.ws_col;
+    if (env && g_ascii_string_to_unsigned(env, 10, 1, 10000, &n, NULL))
+        return (int)n;
+    return 0;
+}
+
+/* @cell cut to @max characters: "…" for its middle from @keep_head on
+ * (a path keeps its file name), or for its end when @keep_head < 0. */
+static char *
+list_elide(const char *cell, glong max, glong keep_head)
+{
+    glong len = g_utf8_strlen(cell, -1);
+    const char *tail;
+
+    if (len <= max)
+        return g_strdup(cell);
+    if (keep_head < 0 || keep_head + 1 >= max) {
+        g_autofree char *head = g_utf8_substring(cell, 0, max - 1);
+
+        return g_strconcat(head, "…", NULL);
+    } else {
+        g_autofree char *head = g_utf8_substring(cell, 0, keep_head);
+
+        tail = g_utf8_offset_to_pointer(cell, len - (max - keep_head - 1));
+        return g_strconcat(head, "…", tail, NULL);
+    }
+}
+
+/* Where a disk cell's path starts: after "dev size unit format ". */
+static glong
+list_disk_path_start(const char *cell)
+{
+    const char *p = cell;
+    int spaces = 0;
+
+    while (*p && spaces < 4) {
+        if (*p++ == ' ')
+            spaces++;
+    }
+    return spaces == 4 ? g_utf8_pointer_to_offset(cell, p) : -1;
+}
+
+/* Shrinks column @c of @rows to @max characters. */
+static void
+list_shrink_column(GArray *rows, guint c, int max)
+{
+    guint i;
+
+    for (i = 0; i < rows->len; i++) {
+        char **cell = &g_array_index(rows, ListRow, i).cells[c];
+        char *cut;
+
+        if (!*cell)
+            continue;
+        cut = list_elide(*cell, max, c == LIST_COL_DISKS ?
+                         list_disk_path_start(*cell) : -1);
+        g_free(*cell);
+        *cell = cut;
+    }
+}
+
+/* Fits the table into @columns: DISKS first, then NICS. */
+static void
+list_fit(GArray *rows, int *width, int columns)
+{
+    static const guint order[] = { LIST_COL_DISKS, LIST_COL_NICS };
+    int total = 0;
+    gsize c;
+
+    for (c = 0; c < LIST_COLUMNS; c++)
+        total += width[c] + (c + 1 < LIST_COLUMNS ? 2 : 0);
+    for (c = 0; c < G_N_ELEMENTS(order) && total > columns; c++) {
+        int col = order[c];
+        int want = MAX(LIST_MIN_SHRUNK, width[col] - (total - columns));
+
+        if (want >= width[col])
+            continue;
+        list_shrink_column(rows, col, want);
+        total -= width[col] - want;
+        width[col] = want;
+    }
+}
+
 /* Left-aligned columns two spaces apart; the last one unpadded. */
 static void
 list_print_row(const char *const *cells, const int *width)
@@ -154,6 +259,8 @@ list_print_table(const AgentInventory *inv)
                     width[c] = MAX(width[c], (int)g_utf8_strlen(cell, -1));
             }
         }
+        if (list_terminal_columns() > 0)
+            list_fit(rows, width, list_terminal_columns());
         list_print_row((const char *const *)heads, width);
         for (i = 0; i < rows->len; i++)
             list_print_row((const char *const *)g_array_index(rows, ListRow, i).cells,
@@ -204,7 +311,6 @@ cmd_list(int argc, char **argv)
         "with each disk's virtual size read from its image header. Other domains\n"
         "are listed under \"skipped\" with the reason. CD-ROMs and floppies are\n"
         "not exported. The connection is read-only.\n");
-    g_set_prgname("ferry list");
     if (!g_option_context_parse(ctx, &argc, &argv, &error))
         return agent_usage_error("list", error->message);
     if (argc > 1)

@@ -24,6 +24,7 @@ static const char *const agent_dbus_error_names[] = {
     [FERRY_ERROR_NETWORK] = "org.ferry.Error.Network",
     [FERRY_ERROR_REMOTE] = "org.ferry.Error.Remote",
     [FERRY_ERROR_CHECKSUM] = "org.ferry.Error.Checksum",
+    [FERRY_ERROR_EXISTS] = "org.ferry.Error.Exists",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(agent_dbus_error_names) == FERRY_ERROR_LAST);
 

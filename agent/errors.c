@@ -22,6 +22,7 @@ static const int agent_exit_by_code[] = {
     [FERRY_ERROR_NETWORK] = AGENT_EXIT_NETWORK,
     [FERRY_ERROR_REMOTE] = AGENT_EXIT_REMOTE,
     [FERRY_ERROR_CHECKSUM] = AGENT_EXIT_CHECKSUM,
+    [FERRY_ERROR_EXISTS] = AGENT_EXIT_EXISTS,
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(agent_exit_by_code) == FERRY_ERROR_LAST);
 
@@ -54,6 +55,7 @@ agent_fail(const GError *error)
 int
 agent_usage_error(const char *verb, const char *message)
 {
-    fprintf(stderr, "ferry %s: %s (see 'ferry %s --help')\n", verb, message, verb);
+    /* "ferry: " as every other error (README), the verb after it. */
+    fprintf(stderr, "ferry: %s: %s (see 'ferry %s --help')\n", verb, message, verb);
     return AGENT_EXIT_USAGE;
 }

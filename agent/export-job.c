@@ -15,7 +15,8 @@
  *   - on success the job's result holds the manifest's path and each
  *     disk's file, SHA-256, bytes sent and resume point;
  *   - a Cancel removes the .part files (a cancelled job starts afresh if
- *     resumed), while a stop of the agent keeps them for the Resume.
+ *     resumed), while a stop of the agent keeps them for the Resume; a
+ *     Cancel of that interrupted job removes them then (discard()).
  */
 #include <config.h>
 
@@ -206,18 +207,60 @@ export_job_check_target(const char *vm, const char *target, GVariant *options,
 
 /* ---- the run ------------------------------------------------------------ */
 
+/* export.c's events, rendered for a daemon: the counters of the job (its
+ * Bytes and BytesTotal) and lines in the log. */
 typedef struct {
     AgentJob *job;
     AgentJobProgressFunc progress;
 } ExportJobRun;
 
 static void
-export_job_progress(guint64 done, guint64 total, gpointer data)
+export_job_on_progress(const AgentExportProgress *p, gpointer data)
 {
     ExportJobRun *r = data;
 
-    r->progress(r->job, done, total);
+    r->progress(r->job, p->guest_done, p->guest_total);
 }
+
+static void
+export_job_on_retry(const AgentExportDiskRef *disk, const char *target,
+                    guint attempt, guint wait, gpointer data)
+{
+    ExportJobRun *r = data;
+
+    g_info("job %s: %s: disk %s: connection lost; retry %u in %u s",
+           agent_job_get_id(r->job), target, disk->dev, attempt, wait);
+}
+
+static void
+export_job_on_disk_verified(const AgentExportDiskRef *disk, const char *target,
+                            const char *sha256, guint64 bytes_sent,
+                            guint64 resumed_at, gpointer data)
+{
+    ExportJobRun *r = data;
+
+    g_info("job %s: %s: %s -> %s: sha256 %s verified on the target (%"
+           G_GUINT64_FORMAT " bytes sent, resumed at %" G_GUINT64_FORMAT ")",
+           agent_job_get_id(r->job), target, disk->dev, disk->file, sha256,
+           bytes_sent, resumed_at);
+}
+
+static void
+export_job_on_manifest_written(const char *target, const char *manifest,
+                               gpointer data)
+{
+    ExportJobRun *r = data;
+
+    g_info("job %s: %s: manifest %s written", agent_job_get_id(r->job), target,
+           manifest);
+}
+
+static const AgentExportEvents export_job_events = {
+    .progress = export_job_on_progress,
+    .retry = export_job_on_retry,
+    .disk_verified = export_job_on_disk_verified,
+    .manifest_written = export_job_on_manifest_written,
+};
 
 static void
 export_job_add_uint64(GVariantBuilder *b, const char *key, guint64 value)
@@ -260,18 +303,17 @@ export_job_result(const AgentExportResult *res)
     return g_variant_builder_end(&b);
 }
 
-/* After a Cancel: removes the .part files the export may have left.  The
- * job's own target is cancelled and would refuse to talk, so this one is
- * new (the transport's timeouts bound it). */
+/* After a Cancel: removes the .part files @parts the export may have
+ * left.  The job's own target is cancelled and would refuse to talk, so
+ * this one is new (the transport's timeouts bound it). */
 static void
-export_job_discard(AgentJob *job, const TargetOptions *topts,
-                   const AgentExportResult *res)
+export_job_remove_parts(AgentJob *job, const TargetOptions *topts, GPtrArray *parts)
 {
     g_autoptr(Target) target = NULL;
     g_autoptr(GError) error = NULL;
     guint i;
 
-    if (!res->parts || res->parts->len == 0)
+    if (!parts || parts->len == 0)
         return;
     target = target_new(agent_job_get_target(job), topts, NULL, &error);
     if (!target || !target_connect(target, &error)) {
@@ -279,10 +321,10 @@ export_job_discard(AgentJob *job, const TargetOptions *topts,
                   agent_job_get_id(job), error->message);
         return;
     }
-    for (i = 0; i < res->parts->len; i++)
-        target_remove(target, g_ptr_array_index(res->parts, i));
+    for (i = 0; i < parts->len; i++)
+        target_remove(target, g_ptr_array_index(parts, i));
     g_info("job %s: cancelled; %u temporary files removed from %s",
-           agent_job_get_id(job), res->parts->len, target_get_name(target));
+           agent_job_get_id(job), parts->len, target_get_name(target));
 }
 
 static gboolean
@@ -312,9 +354,8 @@ export_job_run(AgentJob *job, GCancellable *cancellable, AgentJobProgressFunc pr
     opts.resume = agent_job_get_resume(job);
     opts.cancellable = cancellable;
     opts.disks = disks && disks[0] ? disks : NULL;
-    opts.quiet = TRUE;
-    opts.on_progress = export_job_progress;
-    opts.on_progress_data = &r;
+    opts.events = &export_job_events;
+    opts.events_data = &r;
     g_info("job %s: %s '%s' to %s", agent_job_get_id(job),
            opts.resume ? "resuming the export of" : "exporting", opts.vm,
            target_get_name(target));
@@ -333,10 +374,43 @@ export_job_run(AgentJob *job, GCancellable *cancellable, AgentJobProgressFunc pr
     if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
         agent_job_get_cancel_requested(job)) {
         g_clear_pointer(&target, target_free);
-        export_job_discard(job, &topts, &res);
+        export_job_remove_parts(job, &topts, res.parts);
     }
     g_propagate_error(error, g_steal_pointer(&local));
     return FALSE;
+}
+
+/* A Cancel of an interrupted job: the run that made the .part files died
+ * with the agent, so their names are planned again from the domain and
+ * the job's options, as that run named them. */
+static void
+export_job_discard(AgentJob *job)
+{
+    g_auto(ExportJobParams) p = { 0 };
+    g_autoptr(GPtrArray) parts = NULL;
+    g_autoptr(GError) error = NULL;
+    const char *const *disks = agent_job_get_disks(job);
+    AgentExportOptions opts = { 0 };
+    TargetOptions topts;
+
+    if (!export_job_params(agent_job_get_options(job), &p, &error)) {
+        g_warning("job %s: cannot remove its temporary files: %s",
+                  agent_job_get_id(job), error->message);
+        return;
+    }
+    export_job_target_options(&p, &topts);
+    opts.vm = agent_job_get_vm(job);
+    opts.connect_uri = p.connect;
+    opts.format = p.format ? p.format : "qcow2";
+    opts.name_template = p.name;
+    opts.disks = disks && disks[0] ? disks : NULL;
+    parts = agent_export_plan_parts(&opts, &error);
+    if (!parts) {
+        g_warning("job %s: cannot tell which temporary files to remove: %s",
+                  agent_job_get_id(job), error->message);
+        return;
+    }
+    export_job_remove_parts(job, &topts, parts);
 }
 
 const struct agent_job_kind agent_job_kind_export = {
@@ -344,6 +418,7 @@ const struct agent_job_kind agent_job_kind_export = {
     .check = export_job_check,
     .run = export_job_run,
     .check_target = export_job_check_target,
+    .discard = export_job_discard,
 };
 
 /* ---- Export's defaults -------------------------------------------------- */

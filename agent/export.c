@@ -8,7 +8,8 @@
  *      gives it) and inactive XML are read;
  *   2. every disk is opened and its output planned (names from the
  *      template, -o options checked) before the target is contacted;
- *   3. the target is connected, the pool checked, and its free space must
+ *   3. the target is connected, the pool checked (a manifest or disk file
+ *      already there is FERRY_ERROR_EXISTS), and its free space must
  *      cover every planned output (less what --resume finds in .part files);
  *   4. each disk streams into "<name>.part", is hashed on the target and
  *      renamed (providers/target-sink.c); the domain's state is read every
@@ -26,19 +27,19 @@
  * the final sha256 on the target proves it.  Should it ever differ, the
  * disk is sent again from 0, once.  The same holds for --resume.
  *
- * The same code serves ferry-agent's "export" jobs (agent/export-job.c):
- * there it runs in a worker thread, prints nothing (opts->quiet), reports
- * its bytes through opts->on_progress and hands back what it made (and
- * what it may have left) in an AgentExportResult.
+ * It prints nothing: it reports what happens through opts->events (disk
+ * started, progress, retry, disk verified, manifest written), which
+ * `ferry export` renders as text or JSON events (agent/cmd-export.c) and
+ * ferry-agent's "export" jobs as counters and log lines
+ * (agent/export-job.c), where it runs in a worker thread and hands back
+ * what it made (and what it may have left) in an AgentExportResult.
  */
 #include <config.h>
 
 #include <json-glib/json-glib.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
-#include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "agent/inventory-priv.h"
 #include "providers/providers.h"
@@ -75,7 +76,6 @@ typedef struct {
     GArray *disks;              /* of ExportDisk */
     /* progress */
     ExportDisk *current;
-    int last_permille;
     guint64 guest_total;        /* virtual sizes of every disk exported */
     guint64 guest_before;       /* ... of the disks finished so far */
     /* the domain watch, from the copying thread */
@@ -100,34 +100,26 @@ export_disk_clear(gpointer data)
 /* ---- events ------------------------------------------------------------ */
 
 static void
-export_emit_event(Export *ex, JsonBuilder *b)
+export_disk_ref(const ExportDisk *d, AgentExportDiskRef *ref)
 {
-    json_builder_end_object(b);
-    agent_print_json_builder(stdout, b, FALSE);
+    ref->dev = d->disk->target;
+    ref->file = d->name;
+    ref->index = d->index;
+    ref->virtual_size = d->virtual_size;
 }
 
-static JsonBuilder *
-export_event_new(const char *event, const ExportDisk *d)
-{
-    JsonBuilder *b = json_builder_new();
-
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "event");
-    json_builder_add_string_value(b, event);
-    if (d) {
-        json_builder_set_member_name(b, "dev");
-        json_builder_add_string_value(b, d->disk->target);
-        json_builder_set_member_name(b, "file");
-        json_builder_add_string_value(b, d->name);
-    }
-    return b;
-}
-
+/* Totals only: before the first disk and after each one. */
 static void
-export_add_int(JsonBuilder *b, const char *key, guint64 value)
+export_report_totals(Export *ex, guint64 guest_done)
 {
-    json_builder_set_member_name(b, key);
-    json_builder_add_int_value(b, (gint64)value);
+    const AgentExportEvents *ev = ex->opts->events;
+    AgentExportProgress p = { 0 };
+
+    if (!ev || !ev->progress)
+        return;
+    p.guest_done = guest_done;
+    p.guest_total = ex->guest_total;
+    ev->progress(&p, ex->opts->events_data);
 }
 
 static gboolean export_check_stopped(Export *ex, const char *when,
@@ -156,28 +148,20 @@ static void
 export_progress(guint64 done, guint64 total, gpointer data)
 {
     Export *ex = data;
-    int permille = total ? (int)(done * 1000 / total) : 1000;
+    const AgentExportEvents *ev = ex->opts->events;
+    AgentExportDiskRef ref;
+    AgentExportProgress p;
 
     export_watch_domain(ex);
-    if (ex->opts->on_progress)
-        ex->opts->on_progress(ex->guest_before + MIN(done, ex->current->virtual_size),
-                              ex->guest_total, ex->opts->on_progress_data);
-    if (permille == ex->last_permille)
+    if (!ev || !ev->progress)
         return;
-    ex->last_permille = permille;
-    if (ex->opts->json) {
-        g_autoptr(JsonBuilder) b = export_event_new("progress", ex->current);
-
-        export_add_int(b, "done", done);
-        export_add_int(b, "total", total);
-        export_emit_event(ex, b);
-    }
-    if (ex->opts->progress && !ex->opts->quiet && isatty(STDERR_FILENO)) {
-        fprintf(stderr, "\r    %s -> %s (%d.%d/100%%)",
-                ex->current->disk->target, ex->current->name,
-                permille / 10, permille % 10);
-        fflush(stderr);
-    }
+    export_disk_ref(ex->current, &ref);
+    p.disk = &ref;
+    p.done = done;
+    p.total = total;
+    p.guest_done = ex->guest_before + MIN(done, ex->current->virtual_size);
+    p.guest_total = ex->guest_total;
+    ev->progress(&p, ex->opts->events_data);
 }
 
 /* ---- the domain -------------------------------------------------------- */
@@ -423,7 +407,7 @@ export_check_target(Export *ex, GError **error)
     guint i;
 
     if (target_stat(ex->target, manifest, &size, NULL)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_BUSY,
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_EXISTS,
                     "%s: '%s' already exists: domain '%s' was exported there "
                     "already", target_get_name(ex->target), manifest,
                     ex->opts->vm);
@@ -435,7 +419,7 @@ export_check_target(Export *ex, GError **error)
 
         if (target_stat(ex->target, d->name, &size, NULL)) {
             if (!ex->opts->resume) {
-                g_set_error(error, FERRY_ERROR, FERRY_ERROR_BUSY,
+                g_set_error(error, FERRY_ERROR, FERRY_ERROR_EXISTS,
                             "%s: '%s' already exists (use --resume to keep "
                             "it, or remove it)", target_get_name(ex->target),
                             d->name);
@@ -486,19 +470,12 @@ export_reconnect(Export *ex, ExportDisk *d, GError **error)
             return FALSE;
         }
         d->retries++;
-        if (ex->opts->quiet)
-            g_info("%s: connection lost; retry %u in %u s",
-                   target_get_name(ex->target), d->retries, wait);
-        else if (ex->opts->progress || !ex->opts->json)
-            fprintf(stderr, "%sferry: %s: connection lost; retry %u in %u s\n",
-                    ex->opts->progress && isatty(STDERR_FILENO) ? "\n" : "",
-                    target_get_name(ex->target), d->retries, wait);
-        if (ex->opts->json) {
-            g_autoptr(JsonBuilder) b = export_event_new("retry", d);
+        if (ex->opts->events && ex->opts->events->retry) {
+            AgentExportDiskRef ref;
 
-            export_add_int(b, "attempt", d->retries);
-            export_add_int(b, "wait", wait);
-            export_emit_event(ex, b);
+            export_disk_ref(d, &ref);
+            ex->opts->events->retry(&ref, target_get_name(ex->target), d->retries,
+                                    wait, ex->opts->events_data);
         }
         if (!export_sleep(ex, wait, error))
             return FALSE;
@@ -534,7 +511,6 @@ export_one_disk(Export *ex, ExportDisk *d, GError **error)
         copts.cancellable = ex->copy_cancel;
         copts.progress = export_progress;
         copts.progress_data = ex;
-        ex->last_permille = -1;
         out = conv_output_new(d->img, &copts, error);
         if (!out)
             return FALSE;
@@ -544,8 +520,6 @@ export_one_disk(Export *ex, ExportDisk *d, GError **error)
             d->bytes_sent += up.bytes_sent;
             d->resumed_at = d->part_size;
             memcpy(d->sha256, up.sha256, sizeof(d->sha256));
-            if (ex->opts->progress && !ex->opts->quiet && isatty(STDERR_FILENO))
-                fprintf(stderr, "\n");
             return TRUE;
         }
         if (sink)
@@ -574,7 +548,74 @@ export_one_disk(Export *ex, ExportDisk *d, GError **error)
     }
 }
 
+/* ---- what a run may leave ----------------------------------------------- */
+
+static const AgentDomain *
+export_find_domain(const AgentInventory *inv, const char *vm)
+{
+    GPtrArray *lists[2] = { inv->listed, inv->skipped };
+    guint i, l;
+
+    for (l = 0; l < 2; l++) {
+        for (i = 0; i < lists[l]->len; i++) {
+            const AgentDomain *d = g_ptr_array_index(lists[l], i);
+
+            if (g_str_equal(d->name, vm))
+                return d;
+        }
+    }
+    return NULL;
+}
+
+GPtrArray *
+agent_export_plan_parts(const AgentExportOptions *opts, GError **error)
+{
+    const char *uri = opts->connect_uri ? opts->connect_uri
+                                        : agent_inventory_default_uri();
+    const char *tmpl = opts->name_template ? opts->name_template
+                                           : EXPORT_DEFAULT_NAME;
+    g_autoptr(GPtrArray) parts = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(AgentInventory) inv = NULL;
+    const AgentDomain *dom;
+    guint i;
+
+    virSetErrorFunc(NULL, export_silence_libvirt);
+    /* _ALL: the domain may have been started since; its disks are the same. */
+    inv = agent_inventory_collect(uri, AGENT_INVENTORY_ALL, error);
+    if (!inv)
+        return NULL;
+    dom = export_find_domain(inv, opts->vm);
+    if (!dom) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
+                    "domain '%s' not found on %s", opts->vm, uri);
+        return NULL;
+    }
+    /* Named as export_plan() names them, index included. */
+    for (i = 0; i < dom->disks->len; i++) {
+        const AgentDisk *disk = g_ptr_array_index(dom->disks, i);
+        g_autofree char *name = NULL;
+
+        if (opts->disks && !g_strv_contains(opts->disks, disk->target))
+            continue;
+        name = target_expand_name(tmpl, opts->vm, disk->target, i,
+                                  conv_format_extension(opts->format), error);
+        if (!name)
+            return NULL;
+        g_ptr_array_add(parts, g_strconcat(name, ".part", NULL));
+    }
+    g_ptr_array_add(parts, g_strconcat(opts->vm, ".xml.part", NULL));
+    g_ptr_array_add(parts, g_strconcat(opts->vm, ".ferry.json.part", NULL));
+    return g_steal_pointer(&parts);
+}
+
 /* ---- the manifest ------------------------------------------------------ */
+
+static void
+export_add_int(JsonBuilder *b, const char *key, guint64 value)
+{
+    json_builder_set_member_name(b, key);
+    json_builder_add_int_value(b, (gint64)value);
+}
 
 static char *
 export_manifest(Export *ex)
@@ -715,20 +756,15 @@ agent_export_run(Target *target, const AgentExportOptions *opts,
         goto cleanup;
     if (!target_connect(target, error) || !export_check_target(&ex, error))
         goto cleanup;
-    if (opts->on_progress)
-        opts->on_progress(0, ex.guest_total, opts->on_progress_data);
+    export_report_totals(&ex, 0);
 
     for (i = 0; i < ex.disks->len; i++) {
         ExportDisk *d = &g_array_index(ex.disks, ExportDisk, i);
+        AgentExportDiskRef ref;
 
-        if (opts->json) {
-            g_autoptr(JsonBuilder) b = export_event_new("disk-start", d);
-
-            export_add_int(b, "index", d->index);
-            export_add_int(b, "virtual-size", d->virtual_size);
-            export_add_int(b, "resume-offset", d->part_size);
-            export_emit_event(&ex, b);
-        }
+        export_disk_ref(d, &ref);
+        if (opts->events && opts->events->disk_started)
+            opts->events->disk_started(&ref, d->part_size, opts->events_data);
         if (d->done ? !export_adopt_done_disk(&ex, d, error)
                     : !export_one_disk(&ex, d, error))
             goto cleanup;
@@ -739,40 +775,20 @@ agent_export_run(Target *target, const AgentExportOptions *opts,
         }
         d->finished = TRUE;
         ex.guest_before += d->virtual_size;
-        if (opts->on_progress)
-            opts->on_progress(ex.guest_before, ex.guest_total, opts->on_progress_data);
-        if (opts->json) {
-            g_autoptr(JsonBuilder) b = export_event_new("disk-done", d);
-
-            json_builder_set_member_name(b, "sha256");
-            json_builder_add_string_value(b, d->sha256);
-            export_add_int(b, "bytes-sent", d->bytes_sent);
-            export_add_int(b, "resumed-at", d->resumed_at);
-            export_emit_event(&ex, b);
-        } else if (opts->quiet) {
-            g_info("%s: %s -> %s: sha256 %s verified on the target (%"
-                   G_GUINT64_FORMAT " bytes sent, resumed at %" G_GUINT64_FORMAT
-                   ")", target_get_name(target), d->disk->target, d->name,
-                   d->sha256, d->bytes_sent, d->resumed_at);
-        } else {
-            printf("%s -> %s: sha256 %s verified on the target (%"
-                   G_GUINT64_FORMAT " bytes sent)\n", d->disk->target, d->name,
-                   d->sha256, d->bytes_sent);
-            fflush(stdout);
-        }
+        export_report_totals(&ex, ex.guest_before);
+        if (opts->events && opts->events->disk_verified)
+            opts->events->disk_verified(&ref, target_get_name(target), d->sha256,
+                                        d->bytes_sent, d->resumed_at,
+                                        opts->events_data);
     }
     manifest = export_manifest(&ex);
     if (!target_write_file(target, xml_name, ex.xml, strlen(ex.xml), error) ||
         !target_write_file(target, manifest_name, manifest, strlen(manifest),
                            error))
         goto cleanup;
-    if (opts->json) {
-        g_autoptr(JsonBuilder) b = export_event_new("done", NULL);
-
-        json_builder_set_member_name(b, "manifest");
-        json_builder_add_string_value(b, manifest_name);
-        export_emit_event(&ex, b);
-    }
+    if (opts->events && opts->events->manifest_written)
+        opts->events->manifest_written(target_get_name(target), manifest_name,
+                                       opts->events_data);
     ok = TRUE;
 cleanup:
     if (result) {

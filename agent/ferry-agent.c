@@ -14,6 +14,9 @@
 #include <stdio.h>
 
 #include "agent/dbus-priv.h"
+#ifdef FERRY_AGENT_TEST_KINDS
+#include "agent/jobs-priv.h"
+#endif
 #include "providers/providers.h"
 
 #ifndef FERRY_SYSCONFDIR
@@ -114,6 +117,11 @@ main(int argc, char **argv)
         state_dir = config->state_dir ? g_strdup(config->state_dir) :
             agent_state_dir_default(session);
 
+#ifdef FERRY_AGENT_TEST_KINDS
+    /* tests/tools/ferry-agent-test: this file built again with the test
+     * job kinds; the installed ferry-agent has none of their code. */
+    agent_job_kinds_enable_tests();
+#endif
     agent_dbus_errors_register();
     /* libxml2 (domain XML, read by ListImportableVms and export workers
      * at once) wants its one-time setup done before threads use it. */

@@ -56,8 +56,14 @@ main(int argc, char **argv)
         return 0;
     }
     for (i = 0; i < G_N_ELEMENTS(ferry_commands); i++) {
-        if (g_str_equal(argv[1], ferry_commands[i].name))
+        if (g_str_equal(argv[1], ferry_commands[i].name)) {
+            g_autofree char *prgname = g_strconcat("ferry ", argv[1], NULL);
+
+            /* GOption's --help names the program from argv[0], which is
+             * the verb alone here: "export [OPTION…] VM" is no command. */
+            g_set_prgname(prgname);
             return ferry_commands[i].run(argc - 1, argv + 1);
+        }
     }
     fprintf(stderr, "ferry: unknown command '%s' (see 'ferry --help')\n", argv[1]);
     return AGENT_EXIT_USAGE;

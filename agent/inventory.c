@@ -133,6 +133,30 @@ inventory_libvirt_code(void)
     }
 }
 
+/* The connect failure: libvirt's message names a socket, which tells a
+ * new user nothing about what to do, so a local daemon that is not there
+ * (no socket, or nobody listening) gets what to start. */
+static void
+inventory_connect_error(const char *uri, GError **error)
+{
+    virErrorPtr err = virGetLastError();
+    FerryError code = inventory_libvirt_code();
+    g_autoptr(GUri) parsed = g_uri_parse(uri, G_URI_FLAGS_NONE, NULL);
+    gboolean local = !parsed || !g_uri_get_host(parsed) || !*g_uri_get_host(parsed);
+
+    if (code == FERRY_ERROR_NETWORK && local && err &&
+        err->code == VIR_ERR_SYSTEM_ERROR &&
+        (err->int1 == ENOENT || err->int1 == ECONNREFUSED)) {
+        g_set_error(error, FERRY_ERROR, code,
+                    "%s: cannot connect: libvirt is not running here "
+                    "(start it: systemctl start libvirtd): %s", uri,
+                    inventory_libvirt_message());
+        return;
+    }
+    g_set_error(error, FERRY_ERROR, code, "%s: cannot connect: %s", uri,
+                inventory_libvirt_message());
+}
+
 /* CloudStack's UnmanagedInstanceTO.PowerState, and libvirt's words for
  * people; the reason is NULL for the one exportable state. */
 static void
@@ -406,8 +430,7 @@ agent_inventory_collect(const char *uri, AgentInventoryFlags flags, GError **err
     xmlSetGenericErrorFunc(NULL, inventory_silence_libxml);
     conn = virConnectOpenReadOnly(uri);
     if (!conn) {
-        g_set_error(error, FERRY_ERROR, inventory_libvirt_code(),
-                    "%s: cannot connect: %s", uri, inventory_libvirt_message());
+        inventory_connect_error(uri, error);
         return NULL;
     }
     inv->uri = g_strdup(uri);

@@ -48,6 +48,7 @@ struct _AgentJob {
     /* The queue's thread only. */
     AgentJobState state;
     gboolean cancelling;           /* Cancel asked while running */
+    gboolean discarding;           /* the thread is the kind's discard() */
     GError *error;                 /* failed: why */
     GVariant *result_data;         /* a{sv}: the last run's, or NULL */
     gint64 create_time, start_time, finish_time;
@@ -97,5 +98,12 @@ void agent_state_remove_job(const char *jobs_dir, const AgentJob *job);
  * floating or full). */
 void agent_job_take_result(AgentJob *job, GVariant *result);
 
-/* agent/jobs-test.c */
+/* Adds @kinds (NULL-terminated, static; NULL for none) to those
+ * agent_job_kind_find() knows.  Test builds only: ferry-agent-test and the
+ * unit tests, before any queue exists. */
+void agent_job_kinds_set_extra(const struct agent_job_kind *const *kinds);
+
+/* agent/jobs-test.c, linked only into test builds: "test-sleep". */
 extern const struct agent_job_kind agent_job_kind_test_sleep;
+/* Makes the test kinds known (agent_job_kinds_set_extra()). */
+void agent_job_kinds_enable_tests(void);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * jobs-test.c: "test-sleep", a job kind for tests only (it exists when
- * FERRY_AGENT_TEST_JOBS=1 is in the agent's environment).  It "copies"
+ * jobs-test.c: "test-sleep", a job kind for tests only.  It is linked
+ * into tests/tools/ferry-agent-test and the unit tests, never into the
+ * installed ferry-agent, which answers kind=test-sleep as unknown.  It "copies"
  * `bytes` bytes in steps of `step` bytes, sleeping `delay-ms` between
  * steps, so that the queue, progress, cancel, persistence and resume can
  * be tested before any real export exists.  Options (a{sv}, numbers):
@@ -14,7 +15,8 @@
  * A resumed run starts from the persisted byte count, as an export resumes
  * from what the target holds.  With $FERRY_AGENT_TEST_LOG set, each run
  * appends "start ID FROM" and "end ID RESULT" lines to that file, which
- * tests read to check the concurrency limit and the resume point.
+ * tests read to check the concurrency limit and the resume point; the
+ * agent runs as root, so a symlink there is not followed.
  */
 #include <config.h>
 
@@ -77,9 +79,11 @@ test_sleep_log(const char *fmt, ...)
     line = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     /* One write() per line with O_APPEND: lines from workers never mix. */
-    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0)
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0) {
+        g_debug("open: %s: %s", path, g_strerror(errno));
         return;
+    }
     if (write(fd, line, strlen(line)) < 0)
         g_debug("test log: %s", g_strerror(errno));
     close(fd);
@@ -131,3 +135,14 @@ const struct agent_job_kind agent_job_kind_test_sleep = {
     .check = test_sleep_check,
     .run = test_sleep_run,
 };
+
+static const struct agent_job_kind *const test_kinds[] = {
+    &agent_job_kind_test_sleep,
+    NULL,
+};
+
+void
+agent_job_kinds_enable_tests(void)
+{
+    agent_job_kinds_set_extra(test_kinds);
+}

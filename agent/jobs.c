@@ -7,7 +7,9 @@
  *
  * Threads: everything here runs in the thread that created the queue
  * (the agent's main loop), except a kind's run() and the progress callback
- * it calls, which only store the byte counters with g_atomic.  A worker's
+ * it calls, which only store the byte counters with g_atomic, and its
+ * discard(), which a Cancel of an interrupted job runs in a thread of its
+ * own (it reaches a target) before the job is cancelled.  A worker's
  * end is handed back to the main context through an idle source, so state
  * changes, persistence (agent/state.c) and the hooks the D-Bus service sets
  * never race.  The moves between states are one table,
@@ -52,11 +54,20 @@ G_STATIC_ASSERT(G_N_ELEMENTS(agent_job_state_moves) == AGENT_JOB_STATE_LAST);
 static const struct {
     const char *name;
     const struct agent_job_kind *kind;
-    gboolean test_only;              /* needs FERRY_AGENT_TEST_JOBS=1 */
 } agent_job_kinds[] = {
-    { "export", &agent_job_kind_export, FALSE },
-    { "test-sleep", &agent_job_kind_test_sleep, TRUE },
+    { "export", &agent_job_kind_export },
 };
+
+/* Kinds a test build adds (agent_job_kinds_set_extra()): set once before
+ * any queue exists, read-only after.  The installed ferry-agent links no
+ * test kind at all, so no environment variable can make it run one. */
+static const struct agent_job_kind *const *agent_job_extra_kinds;
+
+void
+agent_job_kinds_set_extra(const struct agent_job_kind *const *kinds)
+{
+    agent_job_extra_kinds = kinds;
+}
 
 const char *
 agent_job_state_name(AgentJobState state)
@@ -98,12 +109,15 @@ agent_job_state_can_change(AgentJobState from, AgentJobState to)
 const struct agent_job_kind *
 agent_job_kind_find(const char *name, GError **error)
 {
-    gboolean tests = g_strcmp0(g_getenv("FERRY_AGENT_TEST_JOBS"), "1") == 0;
+    const struct agent_job_kind *const *extra;
     gsize i;
 
+    for (extra = agent_job_extra_kinds; extra && *extra; extra++) {
+        if (g_str_equal(name, (*extra)->name))
+            return *extra;
+    }
     for (i = 0; i < G_N_ELEMENTS(agent_job_kinds); i++) {
-        if (!g_str_equal(name, agent_job_kinds[i].name) ||
-            (agent_job_kinds[i].test_only && !tests))
+        if (!g_str_equal(name, agent_job_kinds[i].name))
             continue;
         if (!agent_job_kinds[i].kind) {
             g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
@@ -521,6 +535,16 @@ agent_job_queue_free(AgentJobQueue *queue)
             if (!job->thread)
                 continue;
             g_thread_join(g_steal_pointer(&job->thread));
+            if (job->discarding) {
+                /* The Cancel is done once its discard() is. */
+                job->discarding = FALSE;
+                agent_job_set_state(job, AGENT_JOB_CANCELLED);
+                g_clear_error(&job->error);
+                job->error = g_error_new(G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                         "job %s was cancelled", job->id);
+                agent_job_queue_save(queue, job);
+                continue;
+            }
             if (job->result_new)
                 agent_job_take_result(job, g_steal_pointer(&job->result_new));
             /* A worker stopped by the shutdown, not by a Cancel, leaves a
@@ -660,6 +684,77 @@ agent_job_queue_add(AgentJobQueue *queue, const char *vm, const char *target,
     return g_steal_pointer(&job);
 }
 
+/* A Cancel that ends a job not running (main context). */
+static void
+agent_job_set_cancelled(AgentJobQueue *queue, AgentJob *job)
+{
+    agent_job_set_state(job, AGENT_JOB_CANCELLED);
+    g_clear_error(&job->error);
+    job->error = g_error_new(G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                             "job %s was cancelled", job->id);
+    job->cancelling = FALSE;
+    agent_job_queue_changed(queue, job);
+}
+
+/* The discard() has ended (main context): the job is cancelled now. */
+static gboolean
+agent_job_discard_done(gpointer data)
+{
+    AgentJob *job = data;
+    AgentJobQueue *queue = job->queue;
+
+    if (!queue || !job->thread)
+        return G_SOURCE_REMOVE;    /* the queue was freed and joined it */
+    g_thread_join(g_steal_pointer(&job->thread));
+    job->discarding = FALSE;
+    agent_job_set_cancelled(queue, job);
+    return G_SOURCE_REMOVE;
+}
+
+static gpointer
+agent_job_discard_worker(gpointer data)
+{
+    AgentJob *job = data;
+    GSource *source;
+
+    job->runner->discard(job);
+    source = g_idle_source_new();
+    g_source_set_callback(source, agent_job_discard_done, job,
+                          (GDestroyNotify)agent_job_unref);
+    g_source_attach(source, job->context);
+    g_source_unref(source);
+    return NULL;
+}
+
+/* Starts the kind's discard() for a job whose last run was cut off by a
+ * stop of the agent: that run's temporaries are still on the target, and
+ * a Cancel promises to remove them.  FALSE when there is nothing to run
+ * (no discard(), or no thread): the caller cancels at once. */
+static gboolean
+agent_job_queue_discard(AgentJobQueue *queue, AgentJob *job)
+{
+    g_autoptr(GError) error = NULL;
+    g_autofree char *name = g_strdup_printf("ferry-discard-%s", job->id);
+    const struct agent_job_kind *kind = agent_job_kind_find(job->kind, NULL);
+
+    if (!kind || !kind->discard)
+        return FALSE;
+    job->runner = kind;
+    if (!job->context)
+        job->context = g_main_context_ref(queue->context);
+    job->thread = g_thread_try_new(name, agent_job_discard_worker, agent_job_ref(job),
+                                   &error);
+    if (!job->thread) {
+        agent_job_unref(job);
+        g_warning("job %s: cannot remove its temporary files: %s", job->id,
+                  error->message);
+        return FALSE;
+    }
+    job->discarding = TRUE;
+    job->cancelling = TRUE;
+    return TRUE;
+}
+
 gboolean
 agent_job_queue_cancel(AgentJobQueue *queue, AgentJob *job, GError **error)
 {
@@ -677,14 +772,20 @@ agent_job_queue_cancel(AgentJobQueue *queue, AgentJob *job, GError **error)
         g_cancellable_cancel(job->cancellable);
         return TRUE;                 /* the worker ends it */
     case AGENT_JOB_QUEUED:
-        g_queue_remove(&queue->waiting, job);
-        G_GNUC_FALLTHROUGH;
     case AGENT_JOB_INTERRUPTED:
-        agent_job_set_state(job, AGENT_JOB_CANCELLED);
-        g_clear_error(&job->error);
-        job->error = g_error_new(G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                                 "job %s was cancelled", job->id);
-        agent_job_queue_changed(queue, job);
+        if (job->cancelling) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_BUSY,
+                        "job %s is already being cancelled", job->id);
+            return FALSE;
+        }
+        if (job->state == AGENT_JOB_QUEUED)
+            g_queue_remove(&queue->waiting, job);
+        /* Interrupted, or queued again by a Resume of one: its last run
+         * left temporaries.  The discard's end cancels the job. */
+        if ((job->state == AGENT_JOB_INTERRUPTED || job->resume) &&
+            agent_job_queue_discard(queue, job))
+            return TRUE;
+        agent_job_set_cancelled(queue, job);
         return TRUE;
     default:
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
@@ -700,6 +801,11 @@ agent_job_queue_resume(AgentJobQueue *queue, AgentJob *job, GError **error)
     if (job->state == AGENT_JOB_QUEUED || job->state == AGENT_JOB_RUNNING) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_BUSY,
                     "job %s is %s", job->id, agent_job_state_names[job->state]);
+        return FALSE;
+    }
+    if (job->discarding) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_BUSY,
+                    "job %s is being cancelled", job->id);
         return FALSE;
     }
     if (!agent_job_state_can_change(job->state, AGENT_JOB_QUEUED)) {

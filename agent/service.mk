@@ -21,7 +21,6 @@ nodist_agent_libagent_a_SOURCES = $(FERRY_DBUS_GENERATED)
 agent_libagent_a_SOURCES += \
 	agent/jobs-priv.h \
 	agent/jobs.c \
-	agent/jobs-test.c \
 	agent/state.c \
 	agent/state-config.c \
 	agent/dbus-priv.h \

@@ -42,6 +42,7 @@ static const char *const agent_state_error_codes[] = {
     [FERRY_ERROR_NETWORK] = "network",
     [FERRY_ERROR_REMOTE] = "remote",
     [FERRY_ERROR_CHECKSUM] = "checksum",
+    [FERRY_ERROR_EXISTS] = "exists",
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(agent_state_error_codes) == FERRY_ERROR_LAST);
 

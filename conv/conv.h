@@ -30,6 +30,7 @@ typedef enum {
     FERRY_ERROR_NETWORK,      /* connect, timeout, dropped connection */
     FERRY_ERROR_REMOTE,       /* far side refused: SFTP status, HTTP 4xx/5xx */
     FERRY_ERROR_CHECKSUM,     /* verification mismatch */
+    FERRY_ERROR_EXISTS,       /* would overwrite: an export already at the target */
     FERRY_ERROR_LAST
 } FerryError;
 

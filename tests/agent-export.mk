@@ -11,6 +11,7 @@ INTEGRATION_TESTS += \
 	tests/integration/test-dbus-export-ssh.sh \
 	tests/integration/test-dbus-export-cancel.sh \
 	tests/integration/test-agent-kill-resume-export.sh \
+	tests/integration/test-agent-kill-cancel-interrupted.sh \
 	tests/integration/test-dbus-export-queue.sh \
 	tests/integration/test-agent-export-background.sh \
 	tests/integration/test-stdio-export-file.sh

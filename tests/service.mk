@@ -2,12 +2,21 @@
 # jobs, D-Bus service, stdio service: unit tests and integration scripts
 # against a private dbus-daemon.
 UNIT_TESTS += tests/unit/test-jobs tests/unit/test-stdio
-tests_unit_test_jobs_SOURCES = tests/unit/test-jobs.c
+tests_unit_test_jobs_SOURCES = tests/unit/test-jobs.c agent/jobs-test.c
 tests_unit_test_jobs_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_jobs_LDADD = $(AGENT_LIBS)
 tests_unit_test_stdio_SOURCES = tests/unit/test-stdio.c
 tests_unit_test_stdio_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_stdio_LDADD = $(AGENT_LIBS)
+
+# ferry-agent with the test job kinds (agent/jobs-test.c: test-sleep), which
+# the integration scripts run as $FERRY_AGENT_TEST: the installed
+# ferry-agent is built without them (test-agent-stock-refuses-test-kinds.sh).
+check_PROGRAMS += tests/tools/ferry-agent-test
+tests_tools_ferry_agent_test_SOURCES = $(ferry_agent_SOURCES) agent/jobs-test.c
+tests_tools_ferry_agent_test_CPPFLAGS = $(ferry_agent_CPPFLAGS) -DFERRY_AGENT_TEST_KINDS
+tests_tools_ferry_agent_test_CFLAGS = $(AGENT_CFLAGS)
+tests_tools_ferry_agent_test_LDADD = $(AGENT_LIBS)
 
 INTEGRATION_TESTS += \
 	tests/integration/test-dbus-introspect.sh \
@@ -20,4 +29,5 @@ INTEGRATION_TESTS += \
 	tests/integration/test-stdio-export.sh \
 	tests/integration/test-agent-cli.sh \
 	tests/integration/test-agent-single.sh \
-	tests/integration/test-agent-session.sh
+	tests/integration/test-agent-session.sh \
+	tests/integration/test-agent-stock-refuses-test-kinds.sh

@@ -363,17 +363,19 @@ start_private_bus() {
     export FERRY_BUS_ADDRESS
 }
 
-# start_agent [ARG...]: starts $FERRY_AGENT on the private bus (start it
-# first) with its state in $tmpdir/state, its settings in $tmpdir/ferry.conf
-# (empty unless the test wrote it), test job kinds enabled and their log in
-# $tmpdir/agent-test.log, and waits until it owns org.ferry.Agent1.
-# Sets agent_pid; stopped at exit.  stop_agent sends SIGTERM and waits.
+# start_agent [ARG...]: starts $FERRY_AGENT_TEST (ferry-agent with the test
+# job kinds; $agent_program instead when set, e.g. the stock $FERRY_AGENT)
+# on the private bus (start it first) with its state in $tmpdir/state, its
+# settings in $tmpdir/ferry.conf (empty unless the test wrote it), the test
+# kinds' log in $tmpdir/agent-test.log, and waits until it owns
+# org.ferry.Agent1.  Sets agent_pid; stopped at exit.  stop_agent sends
+# SIGTERM and waits.
 start_agent() {
-    : "${FERRY_AGENT:?FERRY_AGENT must point at ferry-agent (make check sets it)}"
+    : "${FERRY_AGENT_TEST:?FERRY_AGENT_TEST must point at ferry-agent-test (make check sets it)}"
     requires gdbus
     [ -e "$tmpdir/ferry.conf" ] || : >"$tmpdir/ferry.conf"
-    FERRY_AGENT_TEST_JOBS=1 FERRY_AGENT_TEST_LOG=$tmpdir/agent-test.log \
-        "$FERRY_AGENT" --bus-address "$bus_address" --state-dir "$tmpdir/state" \
+    FERRY_AGENT_TEST_LOG=$tmpdir/agent-test.log \
+        "${agent_program:-$FERRY_AGENT_TEST}" --bus-address "$bus_address" --state-dir "$tmpdir/state" \
         --config "$tmpdir/ferry.conf" "$@" >>"$tmpdir/agent.log" 2>&1 &
     agent_pid=$!
     cleanup_fn "kill $agent_pid 2>/dev/null; wait $agent_pid 2>/dev/null"

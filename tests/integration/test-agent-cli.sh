@@ -6,7 +6,7 @@
 # and their errors: an unknown job (exit 3), a bad id (exit 2), no agent
 # running (exit 3), each one line on stderr.
 . "$top_srcdir/tests/integration/functions.sh"
-requires gdbus python3
+requires gdbus python3 script
 make_tmpdir
 start_private_bus
 start_agent
@@ -66,16 +66,14 @@ grep -q '^2  *test-sleep  *db2  *cancelled  ' "$tmpdir/table" ||
 python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); assert [x["state"] for x in j][:2] == ["completed", "completed"], j' \
     "$tmpdir/jobs.json" || fail "ferry jobs --json after resume"
 
-# On a terminal: a progress bar redrawn in place.
-if command -v script >/dev/null 2>&1; then
-    export_sleep tty3 100000 10000 40
-    script -qec "$FERRY watch 3" /dev/null >"$tmpdir/tty" </dev/null ||
-        fail "ferry watch on a terminal failed: $(cat "$tmpdir/tty")"
-    grep -q "$(printf '\r')job 3 \[#*-*\]  *[0-9]*% " "$tmpdir/tty" ||
-        fail "no progress bar on a terminal: $(cat -A "$tmpdir/tty")"
-    grep -q "job 3 \[##############################\] 100% .*completed" "$tmpdir/tty" ||
-        fail "no full bar at the end: $(cat -A "$tmpdir/tty")"
-fi
+# On a terminal (script(1) gives one): a progress bar redrawn in place.
+export_sleep tty3 100000 10000 40
+script -qec "$FERRY watch 3" /dev/null >"$tmpdir/tty" </dev/null ||
+    fail "ferry watch on a terminal failed: $(cat "$tmpdir/tty")"
+grep -q "$(printf '\r')job 3 \[#*-*\]  *[0-9]*% " "$tmpdir/tty" ||
+    fail "no progress bar on a terminal: $(cat -A "$tmpdir/tty")"
+grep -q "job 3 \[##############################\] 100% .*completed" "$tmpdir/tty" ||
+    fail "no full bar at the end: $(cat -A "$tmpdir/tty")"
 
 run_status "$FERRY" cancel 9
 assert_eq "$status" 3 "exit status of cancelling an unknown job"

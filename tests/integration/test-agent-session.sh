@@ -11,7 +11,7 @@ unset FERRY_BUS_ADDRESS
 
 cat >"$tmpdir/session.sh" <<'X'
 set -eu
-FERRY_AGENT_TEST_JOBS=1 "$FERRY_AGENT" --session --config "$tmpdir/none.conf" 2>"$tmpdir/agent.log" &
+"$FERRY_AGENT_TEST" --session --config "$tmpdir/none.conf" 2>"$tmpdir/agent.log" &
 pid=$!
 i=0
 until gdbus call --session -d org.freedesktop.DBus -o /org/freedesktop/DBus \

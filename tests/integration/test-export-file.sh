@@ -39,6 +39,33 @@ PY
 (cd "$pool" && sha256sum -c --quiet "$tmpdir/sums") || fail "manifest hashes do not match sha256sum"
 assert_eq "$(wc -l <"$tmpdir/sums")" 2 "disks in the manifest"
 
+# Into the same pool again: refused with 12 (already exists), not 4 (busy).
+set +e
+$FERRY export "$name" --connect "$uri" --to "file://$pool" 2>"$tmpdir/err"
+status=$?
+set -e
+assert_eq "$status" 12 "exit status of a second export into the same pool"
+assert_eq "$(cat "$tmpdir/err")" \
+    "ferry: file://$pool: '$name.ferry.json' already exists: domain '$name' was exported there already" \
+    "second export message"
+
+# -p with stderr not a terminal (a log): plain lines, each disk's first
+# figure, one every 5 s and its 100%.
+mkdir "$tmpdir/pool-p"
+$FERRY export "$name" --connect "$uri" --to "file://$tmpdir/pool-p" -p \
+    >"$tmpdir/out" 2>"$tmpdir/progress" || fail "export -p: $(cat "$tmpdir/progress")"
+! grep -q "$(printf '\r')" "$tmpdir/progress" || fail "-p drew a bar into a log: $(cat -A "$tmpdir/progress")"
+for dev in vda sdb; do
+    grep "^    $dev -> $name-$dev.qcow2 (" "$tmpdir/progress" >"$tmpdir/lines.$dev" ||
+        fail "-p: no progress line for $dev: $(cat "$tmpdir/progress")"
+    assert_eq "$(tail -1 "$tmpdir/lines.$dev")" "    $dev -> $name-$dev.qcow2 (100.0/100%)" "last -p line of $dev"
+    [ "$(wc -l <"$tmpdir/lines.$dev")" -ge 2 ] ||
+        fail "-p: $dev has no first figure before its 100%: $(cat "$tmpdir/progress")"
+done
+! grep -qv "^    \(vda\|sdb\) -> $name-\(vda\|sdb\).qcow2 ([0-9]*\.[0-9]/100%)\$" "$tmpdir/progress" ||
+    fail "-p: a line not of the form '    DEV -> FILE (N.N/100%)': $(cat "$tmpdir/progress")"
+assert_eq "$(grep -c ' verified on the target (' "$tmpdir/out")" 2 "lines on stdout with -p"
+
 # --resume: vda's .part is the first 3 MB of the right output (resumed at
 # 2 MiB), sdb's is garbage (caught by the hash check, sent again).
 mkdir "$tmpdir/pool2"

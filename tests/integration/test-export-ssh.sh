@@ -73,8 +73,11 @@ set +e
 $FERRY export "$name" --connect qemu:///system --to "$to" $ssh_opts 2>"$tmpdir/err"
 status=$?
 set -e
-assert_eq "$status" 4 "exit status of a second export into the same pool"
-assert_contains "$(cat "$tmpdir/err")" "'$name.ferry.json' already exists" "second export message"
+# 12 (already exists), not 4, which says the domain is running.
+assert_eq "$status" 12 "exit status of a second export into the same pool"
+assert_eq "$(cat "$tmpdir/err")" \
+    "ferry: $to: '$name.ferry.json' already exists: domain '$name' was exported there already" \
+    "second export message"
 assert_eq "$(ls -l --time-style=+%s.%N "$pool" | md5sum)" "$before" "pool after a refused export"
 
 # Raw output, named by template, into another pool.

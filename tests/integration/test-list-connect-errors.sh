@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # A connection that fails is one line on stderr naming the URI, and an exit
 # status that tells why: 2 for a URI that is not one, 9 for a daemon that
-# does not answer, 8 for a socket the user may not open.
+# does not answer (saying what to start), 8 for a socket the user may not
+# open.
 . "$top_srcdir/tests/integration/functions.sh"
 requires python3 setpriv
 make_tmpdir
@@ -24,28 +25,31 @@ expect_fail() {
 expect_fail 2 "ferry: ::bad: cannot connect: not a valid URI" \
     "$FERRY" list --connect '::bad'
 sock=$tmpdir/no-such-socket
-expect_fail 9 "ferry: qemu+unix:///system?socket=$sock: cannot connect: " \
+# No daemon: say what to start, not only which socket is missing.
+expect_fail 9 "ferry: qemu+unix:///system?socket=$sock: cannot connect: libvirt is not running here (start it: systemctl start libvirtd): Failed to connect socket to '$sock': No such file or directory" \
     "$FERRY" list --connect "qemu+unix:///system?socket=$sock"
 expect_fail 9 "ferry: qemu+unix:///system?socket=$sock: cannot connect: " \
     env LIBVIRT_DEFAULT_URI="qemu+unix:///system?socket=$sock" "$FERRY" list --json
-expect_fail 2 "ferry list: " "$FERRY" list --frobnicate
-expect_fail 2 "ferry list: takes no arguments" "$FERRY" list extra
+expect_fail 2 "ferry: list: Unknown option --frobnicate (see 'ferry list --help')" \
+    "$FERRY" list --frobnicate
+expect_fail 2 "ferry: list: takes no arguments (see 'ferry list --help')" "$FERRY" list extra
 
-# Permission denied: a listening socket only root may reach, tried as nobody.
-if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
-    mkdir "$tmpdir/priv"
-    chmod 0755 "$tmpdir"
-    python3 -c '
+# Permission denied: a listening socket only root may reach, tried as
+# nobody.  Last, so that a skip here drops only this case, and says so.
+[ "$(id -u)" = 0 ] || skip "the permission case requires root"
+id nobody >/dev/null 2>&1 || skip "the permission case requires the user nobody"
+mkdir "$tmpdir/priv"
+chmod 0755 "$tmpdir"
+python3 -c '
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); time.sleep(30)
 ' "$tmpdir/priv/sock" &
-    listener=$!
-    cleanup_fn "kill $listener 2>/dev/null"
-    await_daemon "socket listener" "$listener" /dev/null "made no socket" \
-        test -S "$tmpdir/priv/sock"
-    chmod 0700 "$tmpdir/priv"
-    expect_fail 8 "cannot connect: " \
-        setpriv --reuid=nobody --regid=nogroup --clear-groups \
-        "$FERRY" list --connect "qemu+unix:///system?socket=$tmpdir/priv/sock"
-    assert_contains "$(cat "$tmpdir/err")" "Permission denied" "permission message"
-fi
+listener=$!
+cleanup_fn "kill $listener 2>/dev/null"
+await_daemon "socket listener" "$listener" /dev/null "made no socket" \
+    test -S "$tmpdir/priv/sock"
+chmod 0700 "$tmpdir/priv"
+expect_fail 8 "cannot connect: " \
+    setpriv --reuid=nobody --regid=nogroup --clear-groups \
+    "$FERRY" list --connect "qemu+unix:///system?socket=$tmpdir/priv/sock"
+assert_contains "$(cat "$tmpdir/err")" "Permission denied" "permission message"

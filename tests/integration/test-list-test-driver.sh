@@ -3,7 +3,8 @@
 # Power states, through libvirt's test driver (no KVM here to run a
 # domain): a shut-off domain is listed, running, paused and transient ones
 # are skipped with their reason, and --all lists them marked not
-# exportable.  LIBVIRT_DEFAULT_URI is the default connection.
+# exportable.  LIBVIRT_DEFAULT_URI is the default connection.  The table
+# fits the terminal's width ($COLUMNS here).
 . "$top_srcdir/tests/integration/functions.sh"
 requires python3
 make_tmpdir
@@ -80,13 +81,24 @@ assert a["skipped"] == [{"name": "runmissing", "powerstate": "PowerOn",
 X
 
 # The table: one row per listed domain, then the skipped ones.
-"$FERRY" list --connect "$uri" >"$tmpdir/table" || fail "ferry list failed"
+# Piped, without $COLUMNS: whole cells.
+env -u COLUMNS "$FERRY" list --connect "$uri" >"$tmpdir/table" || fail "ferry list failed"
 head -1 "$tmpdir/table" | grep -q '^NAME  *STATE  *VCPUS  *MEMORY  *DISKS  *NICS$' ||
     fail "table header: $(head -1 "$tmpdir/table")"
 grep -q "^off1  *shut off  *2  *512 MiB  *vda 10.0 MiB raw $tmpdir/off.img  *-$" "$tmpdir/table" ||
     fail "table row for off1: $(cat "$tmpdir/table")"
 grep -q '^  trans1  *transient: not defined on this host$' "$tmpdir/table" ||
     fail "table skipped row for trans1: $(cat "$tmpdir/table")"
+# A terminal 64 columns wide ($COLUMNS stands in for one): the disk path
+# gives up its middle so that every table line fits.
+COLUMNS=64 "$FERRY" list --connect "$uri" >"$tmpdir/table-64" || fail "ferry list (64 columns) failed"
+python3 - "$tmpdir/table-64" <<'PY' || fail "table wider than 64 columns: $(cat "$tmpdir/table-64")"
+import sys
+table = open(sys.argv[1], encoding="utf-8").read().split("\n\n")[0].splitlines()
+assert len(table) == 2 and all(len(line) <= 64 for line in table), table
+PY
+grep -q "^off1  *shut off  *2  *512 MiB  *vda 10.0 MiB raw …[^ ]*  *-$" "$tmpdir/table-64" ||
+    fail "row for off1 in 64 columns: $(cat "$tmpdir/table-64")"
 "$FERRY" list --connect "$uri" --all >"$tmpdir/table-all" || fail "ferry list --all failed"
 grep -q '^run1  *running (not exportable)  ' "$tmpdir/table-all" ||
     fail "--all table row for run1: $(cat "$tmpdir/table-all")"

@@ -495,26 +495,53 @@ test_kind_export_available(void)
     g_autoptr(GError) error = NULL;
     const struct agent_job_kind *kind;
 
-    g_unsetenv("FERRY_AGENT_TEST_JOBS");
+    agent_job_kinds_set_extra(NULL);
     kind = agent_job_kind_find("export", &error);
-    g_setenv("FERRY_AGENT_TEST_JOBS", "1", TRUE);
+    agent_job_kinds_enable_tests();
     g_assert_no_error(error);
     g_assert_true(kind == &agent_job_kind_export);
     g_assert_nonnull(kind->run);
 }
 
+/* Without the test build's registration, as in the installed agent, the
+ * environment of old (FERRY_AGENT_TEST_JOBS=1) makes no difference. */
 static void
-test_kind_test_sleep_hidden(void)
+test_kind_test_sleep_unknown_unless_enabled(void)
 {
     g_autoptr(GError) error = NULL;
 
-    g_unsetenv("FERRY_AGENT_TEST_JOBS");
-    g_assert_null(agent_job_kind_find("test-sleep", &error));
-    g_assert_error(error, FERRY_ERROR, FERRY_ERROR_INVALID);
-    g_assert_nonnull(strstr(error->message, "'kind'"));
-    g_clear_error(&error);
+    agent_job_kinds_set_extra(NULL);
     g_setenv("FERRY_AGENT_TEST_JOBS", "1", TRUE);
-    g_assert_nonnull(agent_job_kind_find("test-sleep", &error));
+    g_assert_null(agent_job_kind_find("test-sleep", &error));
+    g_unsetenv("FERRY_AGENT_TEST_JOBS");
+    g_assert_error(error, FERRY_ERROR, FERRY_ERROR_INVALID);
+    g_assert_cmpstr(error->message, ==, "option 'kind': unknown job kind 'test-sleep'");
+    g_clear_error(&error);
+    agent_job_kinds_enable_tests();
+    g_assert_true(agent_job_kind_find("test-sleep", &error) == &agent_job_kind_test_sleep);
+    g_assert_no_error(error);
+}
+
+/* The agent runs as root: a symlink planted at the log's path must not
+ * make it append to the file the link names. */
+static void
+test_kind_test_sleep_log_not_through_symlink(Fixture *f, gconstpointer data)
+{
+    g_autoptr(AgentJobQueue) queue = agent_job_queue_new(f->dir, 1, NULL);
+    g_autoptr(AgentJob) job = NULL;
+    g_autofree char *victim = g_build_filename(f->dir, "victim", NULL);
+    g_autofree char *log = g_build_filename(f->dir, "test.log", NULL);
+    g_autofree char *text = NULL;
+
+    g_assert_true(g_file_set_contents(victim, "", 0, NULL));
+    g_assert_cmpint(symlink(victim, log), ==, 0);
+    g_setenv("FERRY_AGENT_TEST_LOG", log, TRUE);
+    agent_job_queue_start(queue);
+    job = agent_job_queue_add(queue, "vm", "file:///x", NULL, sleep_options(2, 1, 0), NULL);
+    wait_for_state(job, AGENT_JOB_COMPLETED);
+    g_unsetenv("FERRY_AGENT_TEST_LOG");
+    g_assert_true(g_file_get_contents(victim, &text, NULL, NULL));
+    g_assert_cmpstr(text, ==, "");
 }
 
 static void
@@ -608,7 +635,8 @@ int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-    g_setenv("FERRY_AGENT_TEST_JOBS", "1", TRUE);
+    agent_job_kinds_enable_tests();
+    g_unsetenv("FERRY_AGENT_TEST_JOBS");
     g_unsetenv("FERRY_AGENT_TEST_LOG");
     g_test_add_func("/agent/jobs/state/names-round-trip", test_state_names);
     g_test_add_func("/agent/jobs/state/moves-follow-the-table", test_state_moves);
@@ -632,8 +660,11 @@ main(int argc, char **argv)
     ADD("/agent/jobs/queue/shutdown-then-resume-from-progress",
         test_shutdown_then_resume_from_progress);
     ADD("/agent/jobs/queue/add-refuses-bad-arguments", test_add_refuses_bad_arguments);
-    g_test_add_func("/agent/jobs/kind/export-available-without-env", test_kind_export_available);
-    g_test_add_func("/agent/jobs/kind/test-sleep-hidden-without-env", test_kind_test_sleep_hidden);
+    g_test_add_func("/agent/jobs/kind/export-available-without-test-kinds", test_kind_export_available);
+    g_test_add_func("/agent/jobs/kind/test-sleep-unknown-unless-enabled",
+                    test_kind_test_sleep_unknown_unless_enabled);
+    ADD("/agent/jobs/kind/test-sleep-log-not-through-symlink",
+        test_kind_test_sleep_log_not_through_symlink);
     ADD("/agent/config/values-read", test_config_values);
     ADD("/agent/config/concurrency-out-of-range", test_config_concurrency_out_of_range);
     ADD("/agent/config/missing-file", test_config_missing_file);
