@@ -46,6 +46,8 @@ struct _ConvImage {
     char *path;                    /* as given (relative paths kept) */
     const struct ferry_format *format;
     ConvFormatSource format_source;
+    /* What the first bytes look like, whatever format it was opened in. */
+    const struct ferry_format *probed_format;
     int fd;                        /* O_RDONLY, always */
     guint64 file_size;             /* st_size, or the block device's size */
     dev_t dev;                     /* for backing-loop detection */

@@ -98,7 +98,9 @@ typedef struct _ConvImage ConvImage;
  * Opens the image and its whole backing chain (depth <= CONV_MAX_CHAIN_DEPTH,
  * no file twice).  Only @path itself may be probed: a backing file is opened
  * in the format its parent records, or as raw if none is recorded
- * (CONV_FORMAT_SOURCE_ASSUMED_RAW), never probed.  Every message starts with the path of the file at fault.
+ * (CONV_FORMAT_SOURCE_ASSUMED_RAW), never probed; one whose first bytes look
+ * like another format is then refused (FERRY_ERROR_UNSUPPORTED), as libvirt
+ * refuses it.  Every message starts with the path of the file at fault.
  *
  * Returns: (transfer full): the image, or NULL with @error set.
  */

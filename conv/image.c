@@ -263,6 +263,7 @@ conv_image_open_one(const char *path, const char *format, gboolean strict,
     if (!conv_file_pread(img, head, head_len, 0, "header", error))
         return NULL;
     probed = conv_format_probe(head, head_len);
+    img->probed_format = probed;
 
     if (!format) {
         img->format = probed;
@@ -322,10 +323,13 @@ conv_image_open_chain(const char *path, const char *format, gboolean strict,
         }
         backing_path = conv_image_resolve_relative(layer, layer->backing_name);
         /* The recorded backing format is honoured, as qemu does.  Without
-         * one the layer is raw, never probed: its bytes are the guest's,
-         * and a guest that writes a qcow2 header whose backing file is
-         * /etc/shadow into its raw base would otherwise have the export
-         * carry that file (libvirt refuses to probe backing files). */
+         * one the layer is raw, never probed into another format: its bytes
+         * are the guest's, and a guest that writes a qcow2 header whose
+         * backing file is /etc/shadow into its raw base would otherwise
+         * have the export carry that file.  If its first bytes do look
+         * like another format, it is refused, as libvirt refuses it: read
+         * as raw, an old qcow2 base made without -F would be exported as
+         * garbage that still verifies. */
         layer->backing = conv_image_open_one(backing_path,
                                              layer->backing_format ?
                                              layer->backing_format : "raw",
@@ -338,6 +342,19 @@ conv_image_open_chain(const char *path, const char *format, gboolean strict,
         layer->backing->format_source = layer->backing_format ?
                                         CONV_FORMAT_SOURCE_RECORDED :
                                         CONV_FORMAT_SOURCE_ASSUMED_RAW;
+        if (!layer->backing_format &&
+            layer->backing->probed_format != &raw_format) {
+            const char *looks = layer->backing->probed_format->name;
+
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
+                        "%s: backing file '%s' has no recorded format and "
+                        "looks like a %s image, which ferry does not probe "
+                        "(a guest can write such a header into a raw disk); "
+                        "if it is one, record it: qemu-img rebase -u -F %s "
+                        "-b '%s' '%s'", layer->path, layer->backing_name,
+                        looks, looks, layer->backing_name, layer->path);
+            return NULL;
+        }
         layer = layer->backing;
     }
     return g_steal_pointer(&top);
