@@ -331,6 +331,12 @@ typedef struct {
     char *connect;                /* [agent] connect: libvirt URI, or NULL */
     char *identity;               /* [export] identity, or NULL */
     char *password_file;          /* [export] password-file, or NULL */
+    /* [agent] pools: absolute directories callers other than root may
+     * export into (file://), NULL-terminated, maybe NULL. */
+    char **pools;
+    /* [agent] allow-test-driver: callers may name libvirt's test driver
+     * (test:///...), which parses any file as root; for test suites. */
+    gboolean allow_test_driver;
 } AgentConfig;
 
 #define AGENT_CONFIG_MAX_BYTES (64 * 1024)

@@ -360,13 +360,18 @@ start_private_bus() {
 
 # start_agent [ARG...]: starts $FERRY_AGENT on the private bus (start it
 # first) with its state in $tmpdir/state, its settings in $tmpdir/ferry.conf
-# (empty unless the test wrote it), test job kinds enabled and their log in
-# $tmpdir/agent-test.log, and waits until it owns org.ferry.Agent1.
+# (what the test wrote, plus [agent] allow-test-driver=true unless the test
+# set that key: the suite's domains live on libvirt's test driver), test job
+# kinds enabled and their log in $tmpdir/agent-test.log, and waits until it
+# owns org.ferry.Agent1.
 # Sets agent_pid; stopped at exit.  stop_agent sends SIGTERM and waits.
 start_agent() {
     : "${FERRY_AGENT:?FERRY_AGENT must point at ferry-agent (make check sets it)}"
     requires gdbus
     [ -e "$tmpdir/ferry.conf" ] || : >"$tmpdir/ferry.conf"
+    # A repeated [agent] group adds to the first one (GKeyFile).
+    grep -q '^allow-test-driver' "$tmpdir/ferry.conf" ||
+        printf '\n[agent]\nallow-test-driver=true\n' >>"$tmpdir/ferry.conf"
     FERRY_AGENT_TEST_JOBS=1 FERRY_AGENT_TEST_LOG=$tmpdir/agent-test.log \
         "$FERRY_AGENT" --bus-address "$bus_address" --state-dir "$tmpdir/state" \
         --config "$tmpdir/ferry.conf" "$@" >>"$tmpdir/agent.log" 2>&1 &
