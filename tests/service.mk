@@ -12,6 +12,7 @@ tests_unit_test_stdio_LDADD = $(AGENT_LIBS)
 INTEGRATION_TESTS += \
 	tests/integration/test-dbus-introspect.sh \
 	tests/integration/test-dbus-list-vms.sh \
+	tests/integration/test-dbus-list-uri-refused.sh \
 	tests/integration/test-dbus-job-progress.sh \
 	tests/integration/test-dbus-queue-concurrency.sh \
 	tests/integration/test-agent-kill-resume.sh \
