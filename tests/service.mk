@@ -17,6 +17,7 @@ INTEGRATION_TESTS += \
 	tests/integration/test-dbus-queue-concurrency.sh \
 	tests/integration/test-agent-kill-resume.sh \
 	tests/integration/test-dbus-access.sh \
+	tests/integration/test-dbus-cancel-others.sh \
 	tests/integration/test-stdio-garbage.sh \
 	tests/integration/test-stdio-export.sh \
 	tests/integration/test-agent-cli.sh \
