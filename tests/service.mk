@@ -18,6 +18,7 @@ INTEGRATION_TESTS += \
 	tests/integration/test-agent-kill-resume.sh \
 	tests/integration/test-dbus-access.sh \
 	tests/integration/test-dbus-cancel-others.sh \
+	tests/integration/test-dbus-export-pools.sh \
 	tests/integration/test-stdio-garbage.sh \
 	tests/integration/test-stdio-export.sh \
 	tests/integration/test-agent-cli.sh \
