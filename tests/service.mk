@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # jobs, D-Bus service, stdio service: unit tests and integration scripts
 # against a private dbus-daemon.
-UNIT_TESTS += tests/unit/test-jobs tests/unit/test-stdio
+UNIT_TESTS += tests/unit/test-jobs tests/unit/test-stdio tests/unit/test-authz
 tests_unit_test_jobs_SOURCES = tests/unit/test-jobs.c
 tests_unit_test_jobs_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_jobs_LDADD = $(AGENT_LIBS)
 tests_unit_test_stdio_SOURCES = tests/unit/test-stdio.c
 tests_unit_test_stdio_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_stdio_LDADD = $(AGENT_LIBS)
+tests_unit_test_authz_SOURCES = tests/unit/test-authz.c
+tests_unit_test_authz_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_authz_LDADD = $(AGENT_LIBS)
 
 INTEGRATION_TESTS += \
 	tests/integration/test-dbus-introspect.sh \
