@@ -194,6 +194,9 @@ const char *agent_job_get_vm(const AgentJob *job);
 const char *agent_job_get_target(const AgentJob *job);
 const char *const *agent_job_get_disks(const AgentJob *job);
 GVariant *agent_job_get_options(const AgentJob *job);   /* a{sv}, borrowed */
+/* The uid of the caller that queued the job (0 for jobs persisted before
+ * owners were recorded). */
+guint32 agent_job_get_owner(const AgentJob *job);
 /* TRUE when the current run follows a Resume: the runner continues from
  * what it finds done (agent_job_get_bytes() is the persisted count). */
 gboolean agent_job_get_resume(const AgentJob *job);
@@ -298,6 +301,10 @@ AgentJob *agent_job_queue_lookup(AgentJobQueue *queue, const char *id, GError **
 AgentJob *agent_job_queue_add(AgentJobQueue *queue, const char *vm, const char *target,
                               const char *const *disks, GVariant *options,
                               GError **error);
+/* The same, for a job queued by uid @owner (agent_job_queue_add(): root). */
+AgentJob *agent_job_queue_add_owned(AgentJobQueue *queue, guint32 owner, const char *vm,
+                                    const char *target, const char *const *disks,
+                                    GVariant *options, GError **error);
 /* FERRY_ERROR_BUSY when already being cancelled, FERRY_ERROR_INVALID when
  * finished. */
 gboolean agent_job_queue_cancel(AgentJobQueue *queue, AgentJob *job, GError **error);
@@ -330,6 +337,12 @@ typedef struct {
     char *connect;                /* [agent] connect: libvirt URI, or NULL */
     char *identity;               /* [export] identity, or NULL */
     char *password_file;          /* [export] password-file, or NULL */
+    /* [agent] pools: absolute directories callers other than root may
+     * export into (file://), NULL-terminated, maybe NULL. */
+    char **pools;
+    /* [agent] allow-test-driver: callers may name libvirt's test driver
+     * (test:///...), which parses any file as root; for test suites. */
+    gboolean allow_test_driver;
 } AgentConfig;
 
 #define AGENT_CONFIG_MAX_BYTES (64 * 1024)

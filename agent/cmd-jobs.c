@@ -127,10 +127,15 @@ cmd_jobs(int argc, char **argv)
             g_autofree char *progress = ferry_job_get_progress_valid(job) ?
                 g_strdup_printf("%.0f%%", ferry_job_get_progress(job) * 100) : g_strdup("-");
             g_autofree char *rate = jobs_rate_cell(ferry_job_get_rate(job));
+            /* Someone else's job has no target to show: "-". */
+            g_autoptr(GVariant) details = agent_client_job_get_details(job, NULL);
+            const char *target = "-";
 
+            if (details)
+                g_variant_lookup(details, "target", "&s", &target);
             printf("%-6s %-10s %-20s %-12s %-8s %-12s %s\n", ferry_job_get_id(job),
                    ferry_job_get_kind(job), ferry_job_get_vm(job), ferry_job_get_state(job),
-                   progress, rate, ferry_job_get_target(job));
+                   progress, rate, target);
         }
     }
     return 0;
@@ -220,9 +225,14 @@ watch_result(FerryJob *job)
                             ferry_job_get_id(job));
     } else if (g_strcmp0(state, "failed") == 0) {
         const char *name = ferry_job_get_error_name(job);
+        g_autoptr(GVariant) details = agent_client_job_get_details(job, NULL);
+        const char *message = NULL;
 
+        /* The message is the owner's (and root's) to read. */
+        if (!details || !g_variant_lookup(details, "error", "&s", &message))
+            message = "the job failed";
         error = g_dbus_error_new_for_dbus_error(name && *name ? name : "org.ferry.Error.Failed",
-                                                ferry_job_get_error(job));
+                                                message);
         g_dbus_error_strip_remote_error(error);
     } else {
         error = g_error_new(FERRY_ERROR, FERRY_ERROR_FAILED, "job %s is %s",

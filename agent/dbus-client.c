@@ -180,23 +180,32 @@ agent_client_json_uint(JsonBuilder *b, const char *key, guint64 value)
     json_builder_add_int_value(b, (gint64)MIN(value, G_MAXINT64));
 }
 
+GVariant *
+agent_client_job_get_details(FerryJob *job, GError **error)
+{
+    g_autoptr(GVariant) details = NULL;
+
+    if (!ferry_job_call_get_details_sync(job, g_variant_new_array(G_VARIANT_TYPE("{sv}"),
+                                                                  NULL, 0),
+                                         &details, NULL, error)) {
+        agent_client_fix_error(error ? *error : NULL);
+        return NULL;
+    }
+    return g_steal_pointer(&details);
+}
+
 JsonNode *
 agent_client_job_to_json(FerryJob *job)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
-    const char *const *disks = ferry_job_get_disks(job);
-    GVariant *result;
+    g_autoptr(GVariant) details = NULL;
+    g_autoptr(GError) error = NULL;
 
     json_builder_begin_object(b);
     agent_client_json_string(b, "id", ferry_job_get_id(job));
     agent_client_json_string(b, "kind", ferry_job_get_kind(job));
     agent_client_json_string(b, "vm", ferry_job_get_vm(job));
-    agent_client_json_string(b, "target", ferry_job_get_target(job));
-    json_builder_set_member_name(b, "disks");
-    json_builder_begin_array(b);
-    for (; disks && *disks; disks++)
-        json_builder_add_string_value(b, *disks);
-    json_builder_end_array(b);
+    agent_client_json_uint(b, "owner", ferry_job_get_owner(job));
     agent_client_json_string(b, "state", ferry_job_get_state(job));
     json_builder_set_member_name(b, "progress");
     if (ferry_job_get_progress_valid(job))
@@ -206,20 +215,41 @@ agent_client_job_to_json(FerryJob *job)
     agent_client_json_uint(b, "bytes", ferry_job_get_bytes(job));
     agent_client_json_uint(b, "bytes_total", ferry_job_get_bytes_total(job));
     agent_client_json_uint(b, "rate", ferry_job_get_rate(job));
-    agent_client_json_string(b, "error", ferry_job_get_error(job));
     agent_client_json_string(b, "error_name", ferry_job_get_error_name(job));
     agent_client_json_uint(b, "create_time", ferry_job_get_create_time(job));
     agent_client_json_uint(b, "start_time", ferry_job_get_start_time(job));
     agent_client_json_uint(b, "finish_time", ferry_job_get_finish_time(job));
-    /* What the job made (an export's manifest and checksums): {} until it
-     * completes.  Integers become JSON numbers, as everywhere here. */
-    json_builder_set_member_name(b, "result");
-    result = ferry_job_get_result(job);
-    if (result && g_variant_is_of_type(result, G_VARIANT_TYPE_VARDICT))
-        json_builder_add_value(b, json_gvariant_serialize(result));
-    else {
-        json_builder_begin_object(b);
-        json_builder_end_object(b);
+    /* Someone else's job: the public fields only. */
+    details = agent_client_job_get_details(job, &error);
+    if (details) {
+        const char *target = "", *message = "";
+        g_autofree const char **disks = NULL;
+        g_autoptr(GVariant) result = NULL;
+        guint i;
+
+        g_variant_lookup(details, "target", "&s", &target);
+        agent_client_json_string(b, "target", target);
+        json_builder_set_member_name(b, "disks");
+        json_builder_begin_array(b);
+        if (g_variant_lookup(details, "disks", "^a&s", &disks)) {
+            for (i = 0; disks[i]; i++)
+                json_builder_add_string_value(b, disks[i]);
+        }
+        json_builder_end_array(b);
+        g_variant_lookup(details, "error", "&s", &message);
+        agent_client_json_string(b, "error", message);
+        /* What the job made (an export's manifest and checksums): {} until
+         * it completes.  Integers become JSON numbers, as everywhere here. */
+        json_builder_set_member_name(b, "result");
+        result = g_variant_lookup_value(details, "result", G_VARIANT_TYPE_VARDICT);
+        if (result)
+            json_builder_add_value(b, json_gvariant_serialize(result));
+        else {
+            json_builder_begin_object(b);
+            json_builder_end_object(b);
+        }
+    } else {
+        g_debug("job %s: no details: %s", ferry_job_get_id(job), error->message);
     }
     json_builder_end_object(b);
     return json_builder_get_root(b);

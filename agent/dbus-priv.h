@@ -10,6 +10,7 @@
 #include <json-glib/json-glib.h>
 
 #include "agent/agent.h"
+#include "agent/authz-priv.h"
 #include "agent/ferry-dbus.h"
 
 /* The name of the D-Bus error for @error ("" for NULL). */
@@ -25,6 +26,7 @@ struct agent_service {
     gboolean system_bus;           /* polkit is asked only there */
     AgentConfig *config;
     AgentJobQueue *queue;
+    char *state_dir;               /* the queue's: <state dir>/known_hosts */
     GDBusObjectManagerServer *objects;
     FerryManager *manager;
     /* Main thread. */
@@ -50,27 +52,29 @@ AgentDbusJob *agent_dbus_job_new(AgentService *svc, AgentJob *job);
 void agent_dbus_job_free(AgentDbusJob *djob);
 /* Copies the job's state, counters and error to the properties. */
 void agent_dbus_job_sync(AgentDbusJob *djob);
-/* Emits Completed(success, message). */
+/* Emits Completed(success, error name). */
 void agent_dbus_job_emit_completed(AgentDbusJob *djob);
 char *agent_dbus_job_path(const char *id);
 
 /**
- * agent_dbus_authorize:
- * @action: the polkit action ("org.ferry.agent1.manage-jobs")
- * @verb: the method, for the message ("Export")
- * @error: FERRY_ERROR_AUTH naming the caller's uid and the method
+ * agent_dbus_authorize_async:
+ * @method: the method called
+ * @options: its a{sv} options (each key is looked up in the table), or NULL
+ * @owner: the uid owning the job the call is about, or -1
+ * @callback: called in the main context once decided
  *
- * Root and members of config->group may; anyone else only if polkit runs
- * on the system bus and says yes.
+ * Applies the authorization table (agent/authz.c) to the call in a thread:
+ * the caller's uid from the bus, the method's action (root, the [agent]
+ * group, else polkit), someone else's job (root, else polkit's
+ * manage-other-jobs), then every option (unknown: FERRY_ERROR_INVALID;
+ * root's only, another libvirt URI: FERRY_ERROR_AUTH).
  */
-gboolean agent_dbus_authorize(AgentService *svc, GDBusMethodInvocation *invocation,
-                              const char *action, const char *verb, GError **error);
-
-#define AGENT_POLKIT_ACTION_MANAGE "org.ferry.agent1.manage-jobs"
-
-/* The caller's uid, from the bus; FERRY_ERROR_AUTH when unknown. */
-gboolean agent_dbus_caller_uid(GDBusMethodInvocation *invocation, uid_t *uid,
-                               GError **error);
+void agent_dbus_authorize_async(AgentService *svc, GDBusMethodInvocation *invocation,
+                                AgentMethod method, GVariant *options, gint64 owner,
+                                GAsyncReadyCallback callback, gpointer data);
+/* @uid: the caller's, when allowed.  FERRY_ERROR_AUTH or _INVALID naming
+ * the method (and the option) otherwise. */
+gboolean agent_dbus_authorize_finish(GAsyncResult *result, uid_t *uid, GError **error);
 
 /* ---- clients (agent/dbus-client.c) --------------------------------------- */
 
@@ -90,9 +94,13 @@ FerryManager *agent_client_get_manager(GDBusObjectManager *objects, GError **err
 FerryJob *agent_client_get_job(GDBusObjectManager *objects, const char *id, GError **error);
 /* Every job, oldest first (new references). */
 GPtrArray *agent_client_list_jobs(GDBusObjectManager *objects);
-/* {"id", "kind", "vm", "target", "disks", "state", "progress", "bytes",
- *  "bytes_total", "rate", "error", "error_name", "create_time", ...,
- *  "result": the Result property as a JSON object} */
+/* Job.GetDetails: an a{sv} of target, disks, options, error and result;
+ * FERRY_ERROR_AUTH when the caller may not read them. */
+GVariant *agent_client_job_get_details(FerryJob *job, GError **error);
+/* {"id", "kind", "vm", "owner", "state", "progress", "bytes",
+ *  "bytes_total", "rate", "error_name", "create_time", ..., and, when the
+ *  caller may read the job's details, "target", "disks", "error" and
+ *  "result" (a JSON object)} */
 JsonNode *agent_client_job_to_json(FerryJob *job);
 /* Turns a D-Bus error from the agent back into its FERRY_ERROR and
  * drops GDBus's "GDBus.Error:name:" prefix. */

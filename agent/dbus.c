@@ -6,7 +6,8 @@
  * the timer that copies running jobs' counters to their properties at
  * AGENT_DBUS_TICK_MS (workers never touch D-Bus).
  *
- * Each handle_*() validates, authorizes (agent/dbus-auth.c), calls the
+ * Each handle_*() authorizes through the one table (agent/authz.c,
+ * applied off the main loop by agent/dbus-auth.c), validates, calls the
  * agent_*() function that does the work, and answers exactly once, as
  * udisks' handlers do.  ListImportableVms talks to libvirt, which may
  * block, so it runs in a GTask thread; so does Export's look at the
@@ -120,55 +121,97 @@ list_vms_done(GObject *source, GAsyncResult *result, gpointer data)
     ferry_manager_complete_list_importable_vms(FERRY_MANAGER(source), invocation, json);
 }
 
+/* A call being authorized: what it needs once allowed. */
+typedef struct {
+    AgentService *svc;
+    GDBusMethodInvocation *invocation;   /* answered (and so released) once */
+    GVariant *options;
+} ManagerCall;
+
+static ManagerCall *
+manager_call_new(AgentService *svc, GDBusMethodInvocation *invocation, GVariant *options)
+{
+    ManagerCall *call = g_new0(ManagerCall, 1);
+
+    call->svc = svc;
+    call->invocation = invocation;
+    call->options = g_variant_ref(options);
+    return call;
+}
+
+static void
+manager_call_free(ManagerCall *call)
+{
+    g_variant_unref(call->options);
+    g_free(call);
+}
+
+static void
+list_vms_authorized(GObject *source, GAsyncResult *result, gpointer data)
+{
+    ManagerCall *call = data;
+    AgentService *svc = call->svc;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GTask) task = NULL;
+    ListVmsArgs *args;
+    const char *uri = NULL;
+    gboolean all = FALSE;
+
+    if (!agent_dbus_authorize_finish(result, NULL, &error)) {
+        g_dbus_method_invocation_return_gerror(call->invocation, error);
+        manager_call_free(call);
+        return;
+    }
+    args = g_new0(ListVmsArgs, 1);
+    /* Authorized: the configured URI, or one root may name. */
+    if (g_variant_lookup(call->options, "uri", "&s", &uri) && *uri)
+        args->uri = g_strdup(uri);
+    else
+        args->uri = g_strdup(svc->config->connect);
+    if (g_variant_lookup(call->options, "all", "b", &all) && all)
+        args->flags |= AGENT_INVENTORY_ALL;
+    task = g_task_new(svc->manager, NULL, list_vms_done, call->invocation);
+    g_task_set_task_data(task, args, list_vms_args_free);
+    g_task_run_in_thread(task, list_vms_thread);
+    manager_call_free(call);
+}
+
 static gboolean
 handle_list_importable_vms(FerryManager *manager, GDBusMethodInvocation *invocation,
                            GVariant *options, gpointer data)
 {
     AgentService *svc = data;
-    g_autoptr(GTask) task = NULL;
-    ListVmsArgs *args = g_new0(ListVmsArgs, 1);
-    const char *uri = NULL;
-    gboolean all = FALSE;
 
-    if (g_variant_lookup(options, "uri", "&s", &uri) && *uri)
-        args->uri = g_strdup(uri);
-    else
-        args->uri = g_strdup(svc->config->connect);
-    if (g_variant_lookup(options, "all", "b", &all) && all)
-        args->flags |= AGENT_INVENTORY_ALL;
-    task = g_task_new(manager, NULL, list_vms_done, invocation);
-    g_task_set_task_data(task, args, list_vms_args_free);
-    g_task_run_in_thread(task, list_vms_thread);
+    agent_dbus_authorize_async(svc, invocation, AGENT_METHOD_LIST_VMS, options, -1,
+                               list_vms_authorized, manager_call_new(svc, invocation, options));
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
 /* ---- Export, ListJobs ---------------------------------------------------- */
 
-/* The export kind's options as the job will keep them: a caller other than
- * root may not name files for the agent to read (the agent reads them as
- * root: a key or password file sent to a host of the caller's choosing, a
- * known_hosts file written with accept-new); the settings fill in the rest. */
+/* The export kind's options as the job will keep them: the settings fill
+ * in what the caller left out.  The table has already kept a caller other
+ * than root from naming files for the agent to read; its accept-new
+ * records host keys in the agent's own known_hosts, never in root's (or
+ * in the one [export] known-hosts names for every job). */
 static GVariant *
-service_export_options(AgentService *svc, GDBusMethodInvocation *invocation,
-                       GVariant *options, GError **error)
+service_export_options(AgentService *svc, uid_t uid, GVariant *options)
 {
-    const char *kind = "export", *key = NULL;
-    uid_t uid;
+    const char *kind = "export";
+    gboolean accept_new = FALSE;
+    GVariantDict dict;
 
     g_variant_lookup(options, "kind", "&s", &kind);
     if (!g_str_equal(kind, "export"))
         return g_variant_ref(options);
-    if (agent_export_job_names_files(options, &key)) {
-        if (!agent_dbus_caller_uid(invocation, &uid, error))
-            return NULL;
-        if (uid != 0) {
-            g_set_error(error, FERRY_ERROR, FERRY_ERROR_AUTH,
-                        "Export: option '%s': only root may name files for the agent "
-                        "to read; set [export] %s in ferry.conf instead", key, key);
-            return NULL;
-        }
+    g_variant_dict_init(&dict, options);
+    if (uid != 0 && g_variant_lookup(options, "accept-new", "b", &accept_new) && accept_new) {
+        g_autofree char *known = g_build_filename(svc->state_dir, "known_hosts", NULL);
+
+        g_variant_dict_insert(&dict, "known-hosts", "s", known);
     }
-    return g_variant_ref_sink(agent_export_job_options(options, svc->config));
+    return g_variant_ref_sink(agent_export_job_options(g_variant_dict_end(&dict),
+                                                       svc->config));
 }
 
 /* An Export being handled: what the job will be made of. */
@@ -179,7 +222,8 @@ typedef struct {
     char *vm;
     char *target;
     char **disks;                        /* NULL: every disk */
-    GVariant *options;                   /* the job's, defaults filled in */
+    GVariant *options;                   /* the caller's, then the job's */
+    uid_t owner;                         /* the caller */
 } ExportCall;
 
 static void
@@ -202,15 +246,16 @@ service_export_queue(ExportCall *call)
     g_autoptr(AgentJob) job = NULL;
     g_autofree char *path = NULL;
 
-    job = agent_job_queue_add(call->svc->queue, call->vm, call->target,
-                              (const char *const *)call->disks, call->options, &error);
+    job = agent_job_queue_add_owned(call->svc->queue, call->owner, call->vm, call->target,
+                                    (const char *const *)call->disks, call->options,
+                                    &error);
     if (!job) {
         g_dbus_method_invocation_return_gerror(call->invocation, error);
         return;
     }
-    g_info("job %s: %s of '%s' to %s queued by %s", agent_job_get_id(job),
+    g_info("job %s: %s of '%s' to %s queued by %s (uid %u)", agent_job_get_id(job),
            agent_job_get_kind(job), call->vm, call->target,
-           g_dbus_method_invocation_get_sender(call->invocation));
+           g_dbus_method_invocation_get_sender(call->invocation), (guint)call->owner);
     path = agent_dbus_job_path(agent_job_get_id(job));
     ferry_manager_complete_export(call->manager, call->invocation, path);
 }
@@ -266,48 +311,95 @@ service_export_check(ExportCall *call)
     return TRUE;
 }
 
-static gboolean
-handle_export(FerryManager *manager, GDBusMethodInvocation *invocation, const char *vm,
-              const char *target, GVariant *options, gpointer data)
+/* Allowed (main thread): the target and options as the job will have them,
+ * then the checks, then the queue. */
+static void
+export_authorized(GObject *source, GAsyncResult *result, gpointer data)
 {
-    AgentService *svc = data;
+    ExportCall *call = data;
     g_autoptr(GError) error = NULL;
-    g_autoptr(GVariant) disks_v = g_variant_lookup_value(options, "disks", NULL);
-    ExportCall *call;
+    g_autoptr(GVariant) disks_v = NULL;
+    g_autoptr(GVariant) options = g_steal_pointer(&call->options);
     const char *kind = "export";
 
-    if (!agent_dbus_authorize(svc, invocation, AGENT_POLKIT_ACTION_MANAGE, "Export", &error)) {
-        g_dbus_method_invocation_return_gerror(invocation, error);
-        return G_DBUS_METHOD_INVOCATION_HANDLED;
-    }
+    if (!agent_dbus_authorize_finish(result, &call->owner, &error))
+        goto refused;
+    disks_v = g_variant_lookup_value(options, "disks", NULL);
     if (disks_v && !g_variant_is_of_type(disks_v, G_VARIANT_TYPE_STRING_ARRAY)) {
         agent_options_wrong_type("disks", "as", disks_v, &error);
-        g_dbus_method_invocation_return_gerror(invocation, error);
-        return G_DBUS_METHOD_INVOCATION_HANDLED;
+        goto refused;
     }
-    call = g_new0(ExportCall, 1);
-    call->svc = svc;
-    call->manager = manager;
-    call->invocation = invocation;
-    call->vm = g_strdup(vm);
-    call->target = g_strdup(target);
     call->disks = disks_v ? g_variant_dup_strv(disks_v, NULL) : NULL;
-    call->options = service_export_options(svc, invocation, options, &error);
-    if (!call->options) {
-        g_dbus_method_invocation_return_gerror(invocation, error);
-        export_call_free(call);
-        return G_DBUS_METHOD_INVOCATION_HANDLED;
+    /* A caller other than root writes into [agent] pools or over SSH only;
+     * the job keeps the canonical path that was checked. */
+    if (call->owner != 0) {
+        char *target = agent_authz_check_pool(call->target,
+                                              (const char *const *)call->svc->config->pools,
+                                              &error);
+        if (!target) {
+            g_prefix_error(&error, "Export: ");
+            goto refused;
+        }
+        g_free(call->target);
+        call->target = target;
     }
+    call->options = service_export_options(call->svc, call->owner, options);
     g_variant_lookup(call->options, "kind", "&s", &kind);
     if (g_str_equal(kind, "export")) {
         /* The task owns @call from here on, answered or not. */
         if (!service_export_check(call))
             export_call_free(call);
-        return G_DBUS_METHOD_INVOCATION_HANDLED;
+        return;
     }
     service_export_queue(call);
     export_call_free(call);
+    return;
+
+refused:
+    g_dbus_method_invocation_return_gerror(call->invocation, error);
+    export_call_free(call);
+}
+
+static gboolean
+handle_export(FerryManager *manager, GDBusMethodInvocation *invocation, const char *vm,
+              const char *target, GVariant *options, gpointer data)
+{
+    AgentService *svc = data;
+    ExportCall *call = g_new0(ExportCall, 1);
+
+    call->svc = svc;
+    call->manager = manager;
+    call->invocation = invocation;
+    call->vm = g_strdup(vm);
+    call->target = g_strdup(target);
+    call->options = g_variant_ref(options);
+    agent_dbus_authorize_async(svc, invocation, AGENT_METHOD_EXPORT, options, -1,
+                               export_authorized, call);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
+}
+
+static void
+list_jobs_authorized(GObject *source, GAsyncResult *result, gpointer data)
+{
+    ManagerCall *call = data;
+    g_autoptr(GError) error = NULL;
+    g_autoptr(GPtrArray) jobs = NULL;
+    g_autoptr(GPtrArray) paths = NULL;
+    guint i;
+
+    if (!agent_dbus_authorize_finish(result, NULL, &error)) {
+        g_dbus_method_invocation_return_gerror(call->invocation, error);
+        manager_call_free(call);
+        return;
+    }
+    jobs = agent_job_queue_list(call->svc->queue);
+    paths = g_ptr_array_new_with_free_func(g_free);
+    for (i = 0; i < jobs->len; i++)
+        g_ptr_array_add(paths, agent_dbus_job_path(agent_job_get_id(jobs->pdata[i])));
+    g_ptr_array_add(paths, NULL);
+    ferry_manager_complete_list_jobs(call->svc->manager, call->invocation,
+                                     (const char *const *)paths->pdata);
+    manager_call_free(call);
 }
 
 static gboolean
@@ -315,15 +407,9 @@ handle_list_jobs(FerryManager *manager, GDBusMethodInvocation *invocation,
                  GVariant *options, gpointer data)
 {
     AgentService *svc = data;
-    g_autoptr(GPtrArray) jobs = agent_job_queue_list(svc->queue);
-    g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
-    guint i;
 
-    for (i = 0; i < jobs->len; i++)
-        g_ptr_array_add(paths, agent_dbus_job_path(agent_job_get_id(jobs->pdata[i])));
-    g_ptr_array_add(paths, NULL);
-    ferry_manager_complete_list_jobs(manager, invocation,
-                                     (const char *const *)paths->pdata);
+    agent_dbus_authorize_async(svc, invocation, AGENT_METHOD_LIST_JOBS, options, -1,
+                               list_jobs_authorized, manager_call_new(svc, invocation, options));
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 

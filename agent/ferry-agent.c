@@ -147,6 +147,7 @@ main(int argc, char **argv)
     svc.system_bus = !address && !session;
     svc.config = config;
     svc.queue = queue;
+    svc.state_dir = state_dir;
     svc.loop = loop;
     g_dbus_connection_set_exit_on_close(conn, FALSE);
     g_signal_connect(conn, "closed", G_CALLBACK(ferry_agent_on_closed), &svc);

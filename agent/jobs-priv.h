@@ -34,6 +34,7 @@ struct _AgentJob {
     char *target;
     char **disks;                  /* NULL-terminated, maybe empty */
     GVariant *options;             /* a{sv} */
+    guint32 owner;                 /* uid of the caller that queued it */
     /* Written by the queue's thread before a worker starts, then read-only
      * until that worker has finished. */
     gboolean resume;

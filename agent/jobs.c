@@ -243,6 +243,7 @@ const char *const *agent_job_get_disks(const AgentJob *job)
     return (const char *const *)job->disks;
 }
 GVariant *agent_job_get_options(const AgentJob *job) { return job->options; }
+guint32 agent_job_get_owner(const AgentJob *job) { return job->owner; }
 gboolean agent_job_get_resume(const AgentJob *job) { return job->resume; }
 AgentJobState agent_job_get_state(const AgentJob *job) { return job->state; }
 guint64 agent_job_get_rate(const AgentJob *job) { return job->rate; }
@@ -634,6 +635,14 @@ AgentJob *
 agent_job_queue_add(AgentJobQueue *queue, const char *vm, const char *target,
                     const char *const *disks, GVariant *options, GError **error)
 {
+    return agent_job_queue_add_owned(queue, 0, vm, target, disks, options, error);
+}
+
+AgentJob *
+agent_job_queue_add_owned(AgentJobQueue *queue, guint32 owner, const char *vm,
+                          const char *target, const char *const *disks,
+                          GVariant *options, GError **error)
+{
     g_autoptr(AgentJob) job = NULL;
     const struct agent_job_kind *kind;
     const char *kind_name = "export";
@@ -672,6 +681,7 @@ agent_job_queue_add(AgentJobQueue *queue, const char *vm, const char *target,
         return NULL;
     }
     job = agent_job_new(queue->next_number, kind_name, vm, target, disks, options);
+    job->owner = owner;
     if (!agent_state_save_job(queue->jobs_dir, job, error))
         return NULL;
     queue->next_number++;

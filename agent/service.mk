@@ -23,6 +23,8 @@ agent_libagent_a_SOURCES += \
 	agent/jobs.c \
 	agent/state.c \
 	agent/state-config.c \
+	agent/authz-priv.h \
+	agent/authz.c \
 	agent/dbus-priv.h \
 	agent/dbus-errors.c \
 	agent/dbus-client.c \

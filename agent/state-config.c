@@ -3,7 +3,8 @@
  * state-config.c: /etc/ferry/ferry.conf, the agent's settings, a GKeyFile
  * (data/ferry.conf.example documents every key):
  *
- *   [agent]  concurrency (1..64), group, state-dir, connect (libvirt URI)
+ *   [agent]  concurrency (1..64), group, state-dir, connect (libvirt URI),
+ *            pools (absolute directories, ';'-separated), allow-test-driver
  *   [export] format, known-hosts, bandwidth-limit (bytes/s, 0 = none),
  *            identity, password-file
  *
@@ -43,6 +44,7 @@ agent_config_free(AgentConfig *config)
     g_free(config->connect);
     g_free(config->identity);
     g_free(config->password_file);
+    g_strfreev(config->pools);
     g_free(config);
 }
 
@@ -92,6 +94,65 @@ agent_config_uint(GKeyFile *kf, const char *path, const char *group, const char 
     return TRUE;
 }
 
+static gboolean
+agent_config_bool(GKeyFile *kf, const char *path, const char *group, const char *key,
+                  gboolean *value, GError **error)
+{
+    g_autofree char *s = NULL;
+
+    if (!agent_config_string(kf, path, group, key, &s, error))
+        return FALSE;
+    if (!s)
+        return TRUE;
+    g_strstrip(s);
+    if (g_str_equal(s, "true")) {
+        *value = TRUE;
+    } else if (g_str_equal(s, "false")) {
+        *value = FALSE;
+    } else {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "%s: [%s] %s: '%s' is not true or false", path, group, key, s);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Absolute directories, ';'-separated (a GKeyFile list); each is checked
+ * as text a path may be: no control characters. */
+static gboolean
+agent_config_paths(GKeyFile *kf, const char *path, const char *group, const char *key,
+                   char ***value, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_auto(GStrv) list = g_key_file_get_string_list(kf, group, key, NULL, &local);
+    guint i;
+
+    if (!list) {
+        if (g_error_matches(local, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND) ||
+            g_error_matches(local, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND))
+            return TRUE;
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID, "%s: [%s] %s: %s",
+                    path, group, key, local->message);
+        return FALSE;
+    }
+    for (i = 0; list[i]; i++) {
+        g_autofree char *what = g_strdup_printf("%s: [%s] %s", path, group, key);
+
+        g_strstrip(list[i]);
+        if (!ferry_check_text(what, list[i], 4096, error))
+            return FALSE;
+        if (!g_path_is_absolute(list[i])) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                        "%s: [%s] %s: '%s' is not an absolute path", path, group, key,
+                        list[i]);
+            return FALSE;
+        }
+    }
+    g_strfreev(*value);
+    *value = g_steal_pointer(&list);
+    return TRUE;
+}
+
 AgentConfig *
 agent_config_load(const char *path, gboolean optional, GError **error)
 {
@@ -136,6 +197,9 @@ agent_config_load(const char *path, gboolean optional, GError **error)
         !agent_config_string(kf, path, "agent", "group", &config->group, error) ||
         !agent_config_string(kf, path, "agent", "state-dir", &config->state_dir, error) ||
         !agent_config_string(kf, path, "agent", "connect", &config->connect, error) ||
+        !agent_config_paths(kf, path, "agent", "pools", &config->pools, error) ||
+        !agent_config_bool(kf, path, "agent", "allow-test-driver",
+                           &config->allow_test_driver, error) ||
         !agent_config_string(kf, path, "export", "format", &config->format, error) ||
         !agent_config_string(kf, path, "export", "known-hosts", &config->known_hosts, error) ||
         !agent_config_uint(kf, path, "export", "bandwidth-limit", 0, G_MAXUINT64,

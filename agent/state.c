@@ -7,6 +7,7 @@
  *
  *   {"version": 1, "id": "3", "kind": "export", "vm": "web1",
  *    "target": "ssh://...", "disks": ["vda"], "options": "<GVariant text>",
+ *    "owner": uid (absent in files written before owners: root),
  *    "state": "running", "resume": false, "bytes": 123, "bytes_total": 456,
  *    "error": {"code": "io", "message": "..."} or absent,
  *    "result": "<GVariant text>" or absent,
@@ -79,6 +80,8 @@ agent_job_to_json(const AgentJob *job)
     json_builder_end_array(b);
     json_builder_set_member_name(b, "options");
     json_builder_add_string_value(b, options);
+    json_builder_set_member_name(b, "owner");
+    json_builder_add_int_value(b, job->owner);
     json_builder_set_member_name(b, "state");
     json_builder_add_string_value(b, agent_job_state_name(job->state));
     json_builder_set_member_name(b, "resume");
@@ -258,6 +261,18 @@ agent_job_from_json(JsonNode *root, const char *what, GError **error)
         !agent_state_get_int(obj, "start_time", what, &job->start_time, error) ||
         !agent_state_get_int(obj, "finish_time", what, &job->finish_time, error))
         return NULL;
+    if (json_object_has_member(obj, "owner")) {
+        gint64 owner;
+
+        if (!agent_state_get_int(obj, "owner", what, &owner, error))
+            return NULL;
+        if (owner > G_MAXUINT32) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
+                        "%s: 'owner' %" G_GINT64_FORMAT " is not a uid", what, owner);
+            return NULL;
+        }
+        job->owner = (guint32)owner;
+    }
     node = json_object_get_member(obj, "resume");
     job->resume = node && JSON_NODE_HOLDS_VALUE(node) &&
         json_node_get_value_type(node) == G_TYPE_BOOLEAN && json_node_get_boolean(node);

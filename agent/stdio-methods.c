@@ -18,6 +18,11 @@
  * two queues would fight over the state directory).  Only `list`, which
  * needs no job, falls back to reading libvirt in-process when no agent runs.
  *
+ * Method names are looked up in the agent's authorization table
+ * (agent/authz.c), the one list of what exists: a name without a row is
+ * -32601.  The agent applies the rest of the table (who may, which
+ * options) to the calls this service makes for the SSH user.
+ *
  * Requests are handled in order, each answered exactly once; a failure is
  * an error response and the next line is read as usual.
  */
@@ -29,6 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/authz-priv.h"
 #include "agent/dbus-priv.h"
 #include "agent/stdio-priv.h"
 
@@ -171,7 +177,10 @@ rpc_list(RpcServer *srv, JsonObject *params, GError **error)
         }
     } else if (g_error_matches(local, FERRY_ERROR, FERRY_ERROR_NOT_FOUND) ||
                g_error_matches(local, FERRY_ERROR, FERRY_ERROR_NETWORK)) {
-        /* No agent: read libvirt here, as `ferry list` does. */
+        /* No agent: read libvirt here, as `ferry list` does.  This runs as
+         * the SSH user, with the user's own rights, so a URI of the user's
+         * choosing is no escalation and the table's URI rule (for the
+         * agent, which runs as root) does not apply. */
         g_autoptr(AgentInventory) inv = NULL;
         AgentInventoryFlags flags = all ? AGENT_INVENTORY_ALL : AGENT_INVENTORY_DEFAULT;
 
@@ -324,14 +333,21 @@ rpc_on_signal(GDBusObjectManagerClient *objects, GDBusObjectProxy *object, GDBus
     RpcServer *srv = data;
     g_autoptr(JsonBuilder) b = NULL;
     g_autoptr(JsonNode) params = NULL;
+    g_autoptr(GVariant) details = NULL;
     gboolean success;
-    const char *message;
+    const char *error_name, *message = "";
 
     if (!FERRY_IS_JOB(iface) || !g_str_equal(signal, "Completed") ||
         !g_variant_is_of_type(args, G_VARIANT_TYPE("(bs)")) ||
         !rpc_watching(srv, FERRY_JOB(iface)))
         return;
-    g_variant_get(args, "(b&s)", &success, &message);
+    g_variant_get(args, "(b&s)", &success, &error_name);
+    /* The signal carries the error's name; its message is the owner's. */
+    if (!success) {
+        details = agent_client_job_get_details(FERRY_JOB(iface), NULL);
+        if (!details || !g_variant_lookup(details, "error", "&s", &message))
+            message = error_name;
+    }
     b = json_builder_new();
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "job");
@@ -401,6 +417,7 @@ rpc_handle_line(const char *line, gsize len, gboolean too_long, gpointer data)
     g_autoptr(JsonNode) id = NULL;
     g_autoptr(JsonNode) result = NULL;
     g_autoptr(GError) error = NULL;
+    AgentMethod method;
     int code;
     gsize i;
 
@@ -419,24 +436,36 @@ rpc_handle_line(const char *line, gsize len, gboolean too_long, gpointer data)
         rpc_send(srv, agent_rpc_error_line(id, code, error->message, NULL));
         return;
     }
-    if (g_str_equal(req->method, "list"))
-        result = rpc_list(srv, req->params, &error);
-    else if (g_str_equal(req->method, "export"))
-        result = rpc_export(srv, req->params, &error);
-    else if (g_str_equal(req->method, "jobs"))
-        result = rpc_jobs(srv, req->params, &error);
-    else if (g_str_equal(req->method, "cancel"))
-        result = rpc_cancel_or_resume(srv, req->params, TRUE, &error);
-    else if (g_str_equal(req->method, "resume"))
-        result = rpc_cancel_or_resume(srv, req->params, FALSE, &error);
-    else if (g_str_equal(req->method, "watch"))
-        result = rpc_watch(srv, req->params, &error);
-    else {
+    if (!agent_method_from_stdio(req->method, &method)) {
         g_autofree char *msg = g_strdup_printf("method '%s' does not exist", req->method);
 
         if (req->id)
             rpc_send(srv, agent_rpc_error_line(req->id, AGENT_RPC_METHOD_NOT_FOUND, msg, NULL));
         return;
+    }
+    switch (method) {
+    case AGENT_METHOD_LIST_VMS:
+        result = rpc_list(srv, req->params, &error);
+        break;
+    case AGENT_METHOD_EXPORT:
+        result = rpc_export(srv, req->params, &error);
+        break;
+    case AGENT_METHOD_LIST_JOBS:
+        result = rpc_jobs(srv, req->params, &error);
+        break;
+    case AGENT_METHOD_CANCEL:
+        result = rpc_cancel_or_resume(srv, req->params, TRUE, &error);
+        break;
+    case AGENT_METHOD_RESUME:
+        result = rpc_cancel_or_resume(srv, req->params, FALSE, &error);
+        break;
+    case AGENT_METHOD_WATCH:
+        result = rpc_watch(srv, req->params, &error);
+        break;
+    case AGENT_METHOD_GET_DETAILS:
+    case AGENT_METHOD_LAST:
+    default:
+        g_assert_not_reached();   /* no stdio name in the table */
     }
     if (!req->id)
         return;                    /* a notification: no answer, as the spec says */

@@ -366,14 +366,18 @@ start_private_bus() {
 # start_agent [ARG...]: starts $FERRY_AGENT_TEST (ferry-agent with the test
 # job kinds; $agent_program instead when set, e.g. the stock $FERRY_AGENT)
 # on the private bus (start it first) with its state in $tmpdir/state, its
-# settings in $tmpdir/ferry.conf (empty unless the test wrote it), the test
-# kinds' log in $tmpdir/agent-test.log, and waits until it owns
-# org.ferry.Agent1.  Sets agent_pid; stopped at exit.  stop_agent sends
-# SIGTERM and waits.
+# settings in $tmpdir/ferry.conf (what the test wrote, plus [agent]
+# allow-test-driver=true unless the test set that key: the suite's domains
+# live on libvirt's test driver), the test kinds' log in
+# $tmpdir/agent-test.log, and waits until it owns org.ferry.Agent1.  Sets
+# agent_pid; stopped at exit.  stop_agent sends SIGTERM and waits.
 start_agent() {
     : "${FERRY_AGENT_TEST:?FERRY_AGENT_TEST must point at ferry-agent-test (make check sets it)}"
     requires gdbus
     [ -e "$tmpdir/ferry.conf" ] || : >"$tmpdir/ferry.conf"
+    # A repeated [agent] group adds to the first one (GKeyFile).
+    grep -q '^allow-test-driver' "$tmpdir/ferry.conf" ||
+        printf '\n[agent]\nallow-test-driver=true\n' >>"$tmpdir/ferry.conf"
     FERRY_AGENT_TEST_LOG=$tmpdir/agent-test.log \
         "${agent_program:-$FERRY_AGENT_TEST}" --bus-address "$bus_address" --state-dir "$tmpdir/state" \
         --config "$tmpdir/ferry.conf" "$@" >>"$tmpdir/agent.log" 2>&1 &

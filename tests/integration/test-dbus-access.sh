@@ -5,8 +5,9 @@
 # (nobody, via setpriv) with org.ferry.Error.Auth, lets it list, and lets
 # root; so it does for the real export kind (a slow export of a libvirt
 # test-driver domain into a file:// pool).  With [agent] group set to
-# nobody's group, nobody may, but only root may name files for the agent
-# to read (identity, password-file, known-hosts).  On a bus
+# nobody's group, nobody may, into [agent] pools from [agent] connect, but
+# only root may name files for the agent to read (identity, password-file,
+# known-hosts).  On a bus
 # with the system bus's default-deny rules and data/org.ferry.Agent1.conf,
 # the bus refuses nobody's Export before the agent sees it, while
 # introspection and ListJobs stay open.
@@ -88,11 +89,12 @@ gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/jobs/2 \
     -m org.ferry.Agent1.Job.Cancel "{}" >/dev/null || fail "root's Cancel of the real export failed"
 stop_agent
 
-# The configured group may.
-printf '[agent]\ngroup=%s\n' "$nobody_group" >"$tmpdir/ferry.conf"
+# The configured group may, into its pools, from the configured libvirt URI.
+printf '[agent]\ngroup=%s\npools=%s\nconnect=%s\n' "$nobody_group" "$tmpdir/pool" \
+    "$test_host_uri" >"$tmpdir/ferry.conf"
 start_agent
-as_nobody -o /org/ferry/Agent1/Manager -m org.ferry.Agent1.Manager.Export vm1 file:///dev/null "$opts" \
-    >/dev/null || fail "Export by a member of the configured group failed"
+as_nobody -o /org/ferry/Agent1/Manager -m org.ferry.Agent1.Manager.Export vm1 "file://$tmpdir/pool" \
+    "$opts" >/dev/null || fail "Export by a member of the configured group failed"
 as_nobody -o /org/ferry/Agent1/jobs/3 -m org.ferry.Agent1.Job.Cancel "{}" \
     >/dev/null || fail "Cancel by a member of the configured group failed"
 # A member may export for real, but not name a file the agent would read
@@ -104,7 +106,8 @@ assert_contains "$(cat "$tmpdir/err")" \
     "org.ferry.Error.Auth: Export: option 'identity': only root may name files for the agent to read" \
     "a group member's identity option"
 as_nobody -o /org/ferry/Agent1/Manager -m org.ferry.Agent1.Manager.Export slow \
-    "file://$tmpdir/pool" "$real" >/dev/null || fail "a group member's real Export failed"
+    "file://$tmpdir/pool" "{'bwlimit': <uint64 1048576>}" >/dev/null ||
+    fail "a group member's real Export failed"
 as_nobody -o /org/ferry/Agent1/jobs/4 -m org.ferry.Agent1.Job.Cancel "{}" \
     >/dev/null || fail "a group member's Cancel of a real export failed"
 stop_agent

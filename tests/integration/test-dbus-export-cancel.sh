@@ -55,14 +55,15 @@ done
 [ ! -e "$pool/$name.ferry.json" ] || fail "a manifest after Cancel"
 assert_eq "$(ls -A "$pool")" "" "pool after Cancel"
 assert_eq "$(prop ErrorName)" "(<'org.ferry.Error.Cancelled'>,)" "ErrorName"
-assert_eq "$(prop Error)" "(<'job 1 was cancelled'>,)" "Error"
-assert_eq "$(prop Result)" "(<@a{sv} {}>,)" "Result of a cancelled job"
+details=$(job org.ferry.Agent1.Job.GetDetails "{}") || fail "GetDetails failed"
+assert_contains "$details" "'error': <'job 1 was cancelled'>" "error"
+assert_contains "$details" "'result': <@a{sv} {}>" "result of a cancelled job"
 i=0
 until grep -q "Completed" "$tmpdir/monitor"; do
     i=$((i + 1)); [ $i -lt 50 ] || fail "no Completed signal"; sleep 0.1
 done
 assert_contains "$(grep Completed "$tmpdir/monitor")" \
-    "org.ferry.Agent1.Job.Completed (false, 'job 1 was cancelled')" "Completed signal"
+    "org.ferry.Agent1.Job.Completed (false, 'org.ferry.Error.Cancelled')" "Completed signal"
 
 job org.ferry.Agent1.Job.Cancel "{}" >/dev/null 2>"$tmpdir/err" && fail "a second Cancel succeeded"
 assert_contains "$(cat "$tmpdir/err")" "org.ferry.Error.Invalid: job 1 has already finished (cancelled)" \

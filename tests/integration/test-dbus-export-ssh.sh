@@ -76,9 +76,9 @@ PY
 assert_eq "$(wc -l <"$tmpdir/sums")" 2 "disks in the manifest"
 (cd "$pool" && sha256sum -c --quiet "$tmpdir/sums") || fail "manifest hashes do not match sha256sum"
 
-# The Result property names the manifest and carries the same hashes.
+# The result (GetDetails) names the manifest and carries the same hashes.
 result=$(gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/jobs/1 \
-    -m org.freedesktop.DBus.Properties.Get org.ferry.Agent1.Job Result)
+    -m org.ferry.Agent1.Job.GetDetails "{}")
 assert_contains "$result" "'manifest': <'$pool/$name.ferry.json'>" "Result's manifest"
 while read -r sum file; do
     assert_contains "$result" "'file': <'$file'>, 'sha256': <'$sum'>" "Result's hash of $file"

@@ -48,7 +48,9 @@ i=0
 until [ "$(job_prop 1 State)" = cancelled ]; do
     i=$((i + 1)); [ $i -lt 50 ] || fail "job not cancelled within 5 s"; sleep 0.1
 done
-assert_eq "$(job_prop 1 Error)" "job 1 was cancelled" "Error of a cancelled job"
+details=$(gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/jobs/1 \
+    -m org.ferry.Agent1.Job.GetDetails "{}") || fail "GetDetails failed"
+assert_contains "$details" "'error': <'job 1 was cancelled'>" "error of a cancelled job"
 assert_eq "$(job_prop 1 ErrorName)" "org.ferry.Error.Cancelled" "ErrorName"
 assert_eq "$(job_prop 1 Rate)" 0 "Rate once stopped"
 gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/jobs/1 \
@@ -63,7 +65,7 @@ until [ "$(job_prop "$id" State)" = completed ]; do
 done
 sleep 0.3
 kill "$monitor_pid"
-grep -q "/org/ferry/Agent1/jobs/1: org.ferry.Agent1.Job.Completed (false, 'job 1 was cancelled')" \
+grep -q "/org/ferry/Agent1/jobs/1: org.ferry.Agent1.Job.Completed (false, 'org.ferry.Error.Cancelled')" \
     "$tmpdir/monitor" || fail "no Completed(false) for job 1: $(grep Completed "$tmpdir/monitor")"
 assert_eq "$(grep -c 'jobs/1: org.ferry.Agent1.Job.Completed' "$tmpdir/monitor")" 1 \
     "Completed signals of job 1"

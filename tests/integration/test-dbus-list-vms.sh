@@ -3,8 +3,8 @@
 # Manager.ListImportableVms over the bus (busctl as the client) returns the
 # same JSON as `ferry list --json` for libvirt's test driver (its default
 # host, and a host file with a shut-off domain), with and without the "all"
-# option, and a bad URI comes back as
-# org.ferry.Error.Invalid naming the URI.
+# option; a URI libvirt cannot reach comes back naming the URI, and one
+# that is not a URI at all as exactly org.ferry.Error.Invalid.
 . "$top_srcdir/tests/integration/functions.sh"
 requires busctl python3
 make_tmpdir
@@ -62,6 +62,8 @@ set -e
 [ "$status" != 0 ] || fail "ListImportableVms of a bad URI succeeded"
 assert_contains "$err" "frob://nowhere/" "bad URI error"
 gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \
-    -m org.ferry.Agent1.Manager.ListImportableVms "{'uri': <'frob://nowhere/'>}" \
+    -m org.ferry.Agent1.Manager.ListImportableVms "{'uri': <'qemu://[bad/'>}" \
     >/dev/null 2>"$tmpdir/err" && fail "gdbus: bad URI succeeded"
-assert_contains "$(cat "$tmpdir/err")" "org.ferry.Error." "bad URI error name"
+name=$(sed -n 's/.*GDBus\.Error:\([A-Za-z.]*\): .*/\1/p' "$tmpdir/err")
+assert_eq "$name" "org.ferry.Error.Invalid" "bad URI error name ($(cat "$tmpdir/err"))"
+assert_contains "$(cat "$tmpdir/err")" "'qemu://[bad/' is not a libvirt URI" "bad URI message"
