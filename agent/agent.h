@@ -343,6 +343,11 @@ typedef struct {
     /* [agent] allow-test-driver: callers may name libvirt's test driver
      * (test:///...), which parses any file as root; for test suites. */
     gboolean allow_test_driver;
+    /* [export] file-mode (octal, 0 = the target's default, 0600) and
+     * file-group (a group name or number, or NULL) of finished files in a
+     * file:// pool. */
+    guint file_mode;
+    char *file_group;
 } AgentConfig;
 
 #define AGENT_CONFIG_MAX_BYTES (64 * 1024)

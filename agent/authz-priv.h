@@ -55,6 +55,9 @@ const char *agent_method_name(AgentMethod method);
 gboolean agent_method_from_stdio(const char *name, AgentMethod *method);
 /* The row of @method's @option (NULL: of the method); NULL when none. */
 const AgentAuthzRule *agent_authz_lookup(AgentMethod method, const char *option);
+/* Option rows for a test build's job kinds (agent/jobs-test.c), looked up
+ * after the table's own; methods cannot be added.  Call once at startup. */
+void agent_authz_set_extra_rules(const AgentAuthzRule *rules, gsize n_rules);
 
 /**
  * agent_authz_check_libvirt_uri:

@@ -65,11 +65,6 @@ static const AgentAuthzRule agent_authz_rules[] = {
       FILES "; set [export] identity in ferry.conf instead" },
     { AGENT_METHOD_EXPORT, "password-file", MANAGE, NULL, TRUE, AGENT_AUTHZ_VALUE_ANY,
       FILES "; set [export] password-file in ferry.conf instead" },
-    /* The test-sleep kind's (it exists with FERRY_AGENT_TEST_JOBS=1 only). */
-    { AGENT_METHOD_EXPORT, "bytes", MANAGE, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
-    { AGENT_METHOD_EXPORT, "step", MANAGE, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
-    { AGENT_METHOD_EXPORT, "delay-ms", MANAGE, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
-    { AGENT_METHOD_EXPORT, "fail-at", MANAGE, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
 
     { AGENT_METHOD_LIST_JOBS, NULL, NULL, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
 
@@ -107,18 +102,43 @@ agent_method_from_stdio(const char *name, AgentMethod *method)
     return FALSE;
 }
 
-const AgentAuthzRule *
-agent_authz_lookup(AgentMethod method, const char *option)
+/* Rows a test build adds for its job kinds' options (tests/tools'
+ * ferry-agent-test): set once at startup, read-only after.  The installed
+ * agent has none, so the test kinds' options do not exist there. */
+static const AgentAuthzRule *agent_authz_extra_rules;
+static gsize agent_authz_n_extra_rules;
+
+void
+agent_authz_set_extra_rules(const AgentAuthzRule *rules, gsize n_rules)
+{
+    agent_authz_extra_rules = rules;
+    agent_authz_n_extra_rules = n_rules;
+}
+
+static const AgentAuthzRule *
+agent_authz_find(const AgentAuthzRule *rules, gsize n_rules, AgentMethod method,
+                 const char *option)
 {
     gsize i;
 
-    for (i = 0; i < G_N_ELEMENTS(agent_authz_rules); i++) {
-        const AgentAuthzRule *r = &agent_authz_rules[i];
-
-        if (r->method == method && g_strcmp0(r->option, option) == 0)
-            return r;
+    for (i = 0; i < n_rules; i++) {
+        if (rules[i].method == method && g_strcmp0(rules[i].option, option) == 0)
+            return &rules[i];
     }
     return NULL;
+}
+
+const AgentAuthzRule *
+agent_authz_lookup(AgentMethod method, const char *option)
+{
+    const AgentAuthzRule *r = agent_authz_find(agent_authz_rules,
+                                               G_N_ELEMENTS(agent_authz_rules),
+                                               method, option);
+
+    if (!r && option)
+        r = agent_authz_find(agent_authz_extra_rules, agent_authz_n_extra_rules,
+                             method, option);
+    return r;
 }
 
 /* ---- values -------------------------------------------------------------- */

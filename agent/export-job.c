@@ -42,6 +42,10 @@ typedef struct {
     const char **identities;       /* NULL-terminated; the array is owned */
     gboolean accept_new;
     guint64 bwlimit;
+    /* From ferry.conf only: the authorization table has no row for them,
+     * so a caller cannot set them. */
+    guint64 file_mode;
+    const char *file_group;
 } ExportJobParams;
 
 static void
@@ -141,7 +145,9 @@ export_job_params(GVariant *options, ExportJobParams *p, GError **error)
         !export_job_path(options, "known-hosts", &p->known_hosts, error) ||
         !export_job_path(options, "password-file", &p->password_file, error) ||
         !export_job_identities(options, p, error) ||
-        !agent_options_get_uint64(options, "bwlimit", 0, G_MAXUINT64, &p->bwlimit, error))
+        !agent_options_get_uint64(options, "bwlimit", 0, G_MAXUINT64, &p->bwlimit, error) ||
+        !agent_options_get_uint64(options, "file-mode", 0, 0777, &p->file_mode, error) ||
+        !export_job_string(options, "file-group", &p->file_group, error))
         return FALSE;
     if (accept_new) {
         if (!g_variant_is_of_type(accept_new, G_VARIANT_TYPE_BOOLEAN))
@@ -174,6 +180,8 @@ export_job_target_options(const ExportJobParams *p, TargetOptions *topts)
     topts->identity_files = p->identities;
     topts->password_file = p->password_file;
     topts->bandwidth_limit = p->bwlimit;
+    topts->file_mode = (guint)p->file_mode;
+    topts->file_group = p->file_group;
 }
 
 static gboolean
@@ -464,5 +472,10 @@ agent_export_job_options(GVariant *options, const AgentConfig *config)
     export_job_default_string(&dict, "password-file", config->password_file);
     if (config->bandwidth_limit && !g_variant_dict_contains(&dict, "bwlimit"))
         g_variant_dict_insert(&dict, "bwlimit", "t", config->bandwidth_limit);
+    /* Kept with the job, so that a resume after a restart finishes with the
+     * mode and group the job started with. */
+    if (config->file_mode)
+        g_variant_dict_insert(&dict, "file-mode", "t", (guint64)config->file_mode);
+    export_job_default_string(&dict, "file-group", config->file_group);
     return g_variant_dict_end(&dict);
 }

@@ -782,6 +782,12 @@ agent_export_run(Target *target, const AgentExportOptions *opts,
                                         opts->events_data);
     }
     manifest = export_manifest(&ex);
+    /* A run stopped between the domain XML and the manifest left the XML
+     * under its name, and the target never replaces a file: a resume
+     * removes its own earlier one (a symlink there is removed, not
+     * followed). */
+    if (opts->resume)
+        target_remove(target, xml_name);
     if (!target_write_file(target, xml_name, ex.xml, strlen(ex.xml), error) ||
         !target_write_file(target, manifest_name, manifest, strlen(manifest),
                            error))

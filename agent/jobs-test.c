@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "agent/authz-priv.h"
 #include "agent/jobs-priv.h"
 
 #define TEST_SLEEP_MAX_BYTES (G_GUINT64_CONSTANT(1) << 40)
@@ -141,8 +142,21 @@ static const struct agent_job_kind *const test_kinds[] = {
     NULL,
 };
 
+/* test-sleep's options, for the authorization table (agent/authz.c). */
+static const AgentAuthzRule test_sleep_rules[] = {
+    { AGENT_METHOD_EXPORT, "bytes", AGENT_POLKIT_ACTION_MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_EXPORT, "step", AGENT_POLKIT_ACTION_MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_EXPORT, "delay-ms", AGENT_POLKIT_ACTION_MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_EXPORT, "fail-at", AGENT_POLKIT_ACTION_MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
+};
+
 void
 agent_job_kinds_enable_tests(void)
 {
     agent_job_kinds_set_extra(test_kinds);
+    agent_authz_set_extra_rules(test_sleep_rules, G_N_ELEMENTS(test_sleep_rules));
 }

@@ -45,6 +45,7 @@ agent_config_free(AgentConfig *config)
     g_free(config->identity);
     g_free(config->password_file);
     g_strfreev(config->pools);
+    g_free(config->file_group);
     g_free(config);
 }
 
@@ -91,6 +92,28 @@ agent_config_uint(GKeyFile *kf, const char *path, const char *group, const char 
         return FALSE;
     }
     *value = n;
+    return TRUE;
+}
+
+/* A file mode, in octal as chmod takes it ("0640"). */
+static gboolean
+agent_config_mode(GKeyFile *kf, const char *path, const char *group, const char *key,
+                  guint *value, GError **error)
+{
+    g_autofree char *s = NULL;
+    guint64 n;
+
+    if (!agent_config_string(kf, path, group, key, &s, error))
+        return FALSE;
+    if (!s)
+        return TRUE;
+    if (!g_ascii_string_to_unsigned(g_strstrip(s), 8, 1, 0777, &n, NULL)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "%s: [%s] %s: '%s' is not a file mode in octal within 1..0777",
+                    path, group, key, s);
+        return FALSE;
+    }
+    *value = (guint)n;
     return TRUE;
 }
 
@@ -206,7 +229,9 @@ agent_config_load(const char *path, gboolean optional, GError **error)
                            &config->bandwidth_limit, error) ||
         !agent_config_string(kf, path, "export", "identity", &config->identity, error) ||
         !agent_config_string(kf, path, "export", "password-file", &config->password_file,
-                             error))
+                             error) ||
+        !agent_config_mode(kf, path, "export", "file-mode", &config->file_mode, error) ||
+        !agent_config_string(kf, path, "export", "file-group", &config->file_group, error))
         return NULL;
     config->concurrency = (guint)concurrency;
     return g_steal_pointer(&config);

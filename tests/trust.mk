@@ -3,4 +3,5 @@
 # secrets stay in their files.
 INTEGRATION_TESTS += \
 	tests/integration/test-export-source-unchanged.sh \
-	tests/integration/test-agent-secrets.sh
+	tests/integration/test-agent-secrets.sh \
+	tests/integration/test-dbus-export-file-mode.sh

@@ -72,6 +72,8 @@ mkdir "$tmpdir/pool2"
 cp "$pool/$name-vda.qcow2" "$tmpdir/full.qcow2"
 head -c 3000000 "$tmpdir/full.qcow2" >"$tmpdir/pool2/$name-vda.qcow2.part"
 head -c 1500000 /dev/urandom >"$tmpdir/pool2/$name-sdb.qcow2.part"
+# A run stopped between the domain XML and the manifest: its XML is there.
+echo "<domain>stale</domain>" >"$tmpdir/pool2/$name.xml"
 $FERRY export "$name" --connect "$uri" --to "file://$tmpdir/pool2" --resume --json \
     >"$tmpdir/events" 2>"$tmpdir/err" || fail "--resume: $(cat "$tmpdir/err")"
 grep -q '"event":"disk-start","dev":"vda".*"resume-offset":2097152' "$tmpdir/events" ||
@@ -82,6 +84,7 @@ grep -q '"event":"disk-done","dev":"sdb".*"resumed-at":0' "$tmpdir/events" ||
     fail "sdb's garbage .part was not replaced"
 cmp "$tmpdir/full.qcow2" "$tmpdir/pool2/$name-vda.qcow2" || fail "resumed vda differs from a straight export"
 qemu-img compare -q "$img/data.vmdk" "$tmpdir/pool2/$name-sdb.qcow2" || fail "sdb differs after a restart"
+assert_contains "$(cat "$tmpdir/pool2/$name.xml")" "<name>$name</name>" "the domain XML a resume wrote over the stale one"
 assert_no_part "$tmpdir/pool2"
 
 # Any output format: a fixed VHD for each disk, named .vhd.
