@@ -170,10 +170,16 @@ export_job_params(GVariant *options, ExportJobParams *p, GError **error)
     return TRUE;
 }
 
+/* @job: NULL before the job exists (a check at Export). */
 static void
-export_job_target_options(const ExportJobParams *p, TargetOptions *topts)
+export_job_target_options(const AgentJob *job, const ExportJobParams *p,
+                          TargetOptions *topts)
 {
     memset(topts, 0, sizeof(*topts));
+    /* A file:// path of a caller other than root was canonicalized and
+     * checked against [agent] pools at Export (agent/authz.c); a directory
+     * on it swapped for a symbolic link since must not be followed. */
+    topts->pool_no_symlinks = job && agent_job_get_owner(job) != 0;
     topts->known_hosts_file = p->known_hosts;
     topts->accept_new = p->accept_new;
     topts->pinned_fingerprint = p->host_key;
@@ -203,7 +209,7 @@ export_job_check_target(const char *vm, const char *target, GVariant *options,
 
     if (!export_job_params(options, &p, error))
         return FALSE;
-    export_job_target_options(&p, &topts);
+    export_job_target_options(NULL, &p, &topts);
     t = target_new(target, &topts, NULL, error);
     if (!t)
         return FALSE;
@@ -350,7 +356,7 @@ export_job_run(AgentJob *job, GCancellable *cancellable, AgentJobProgressFunc pr
 
     if (!export_job_params(agent_job_get_options(job), &p, error))
         return FALSE;
-    export_job_target_options(&p, &topts);
+    export_job_target_options(job, &p, &topts);
     target = target_new(agent_job_get_target(job), &topts, cancellable, error);
     if (!target)
         return FALSE;
@@ -406,7 +412,7 @@ export_job_discard(AgentJob *job)
                   agent_job_get_id(job), error->message);
         return;
     }
-    export_job_target_options(&p, &topts);
+    export_job_target_options(job, &p, &topts);
     opts.vm = agent_job_get_vm(job);
     opts.connect_uri = p.connect;
     opts.format = p.format ? p.format : "qcow2";

@@ -49,6 +49,11 @@ typedef struct {
     /* The group (a name or a number) of a finished file, or NULL for the
      * creator's.  file:// only: ssh:// refuses it (FERRY_ERROR_UNSUPPORTED). */
     const char *file_group;
+    /* file:// only: no component of the pool path may be a symbolic link.
+     * For a path that was canonicalized and checked against the allowed
+     * pools earlier (an agent job of a caller other than root), so that a
+     * directory swapped for a link since is not followed. */
+    gboolean pool_no_symlinks;
 } TargetOptions;
 
 /* TargetOptions.file_mode when it is 0. */

@@ -92,15 +92,58 @@ target_file_disconnect(Target *t)
     g_free(tf);
 }
 
+/* Opens the absolute directory @path one component at a time with
+ * O_NOFOLLOW, so that no symbolic link on the way is followed; sets errno
+ * (ELOOP or ENOTDIR for a link), @failed to the component it stopped at
+ * (owned) and returns -1 on failure. */
+static int
+target_file_open_dir_nofollow(const char *path, char **failed)
+{
+    g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+    int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    guint i;
+
+    *failed = g_strdup("/");
+    for (i = 0; fd >= 0 && parts[i]; i++) {
+        int next;
+
+        if (!*parts[i] || g_str_equal(parts[i], "."))
+            continue;
+        g_free(*failed);
+        *failed = g_strdup(parts[i]);
+        if (g_str_equal(parts[i], "..")) {
+            close(fd);
+            errno = EINVAL;
+            return -1;
+        }
+        next = openat(fd, parts[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        close(fd);
+        fd = next;
+    }
+    return fd;
+}
+
 static gboolean
 target_file_connect(Target *t, GError **error)
 {
     TargetFile *tf;
+    g_autofree char *failed = NULL;
     int dfd;
 
-    /* Following symbolic links here is deliberate: the pool path is the
-     * admin's, and /srv/pool -> /data/pool is common. */
-    dfd = open(t->pool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    /* Following symbolic links here is deliberate unless the caller says
+     * otherwise: the pool path is the admin's, and /srv/pool -> /data/pool
+     * is common. */
+    if (t->opts->pool_no_symlinks) {
+        dfd = target_file_open_dir_nofollow(t->pool, &failed);
+        if (dfd < 0 && (errno == ELOOP || errno == ENOTDIR || errno == EINVAL)) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_AUTH,
+                        "%s: pool '%s': '%s' is not a plain directory (a symbolic "
+                        "link is not followed here)", t->name, t->pool, failed);
+            return FALSE;
+        }
+    } else {
+        dfd = open(t->pool, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    }
     if (dfd < 0 && errno == ENOTDIR) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
                     "%s: pool '%s' is not a directory", t->name, t->pool);

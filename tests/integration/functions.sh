@@ -57,8 +57,14 @@ requires_root() {
     [ "$(id -u)" = 0 ] || skip "requires root"
 }
 
+# The agent's log ends up in the test's log on a failure: CI keeps only
+# that, and $tmpdir is removed.
 fail() {
     echo "$ferry_test_name: FAIL: $*" >&2
+    if [ -n "${tmpdir:-}" ] && [ -s "$tmpdir/agent.log" ]; then
+        echo "---- the end of $tmpdir/agent.log" >&2
+        tail -20 "$tmpdir/agent.log" >&2
+    fi
     exit 1
 }
 

@@ -70,7 +70,7 @@ set +e
 status=$?
 set -e
 assert_eq "$status" 3 "exit status of watching a job whose pool is missing"
-assert_contains "$(cat "$tmpdir/err")" "ferry: stat: $tmpdir/missing: No such file or directory" \
+assert_contains "$(cat "$tmpdir/err")" "ferry: open: $tmpdir/missing: No such file or directory" \
     "watch's message"
 assert_eq "$(wc -l <"$tmpdir/err")" 1 "lines of watch's message"
 
@@ -86,7 +86,7 @@ set +e
 status=$?
 set -e
 assert_eq "$status" 3 "exit status of watching a job whose pool is missing"
-assert_eq "$(cat "$tmpdir/err")" "ferry: stat: $tmpdir/pool3: No such file or directory" \
+assert_eq "$(cat "$tmpdir/err")" "ferry: open: $tmpdir/pool3: No such file or directory" \
     "watch's message"
 [ ! -e "$tmpdir/pool3" ] || fail "the failed job made the pool: $(ls -la "$tmpdir/pool3")"
 

@@ -118,3 +118,33 @@ export_as nobody web1 "ssh://u@127.0.0.1:1/pool" "{'accept-new': <true>}" >/dev/
 out=$(as_nobody -o /org/ferry/Agent1/jobs/5 -m org.ferry.Agent1.Job.GetDetails "{}") ||
     fail "nobody's GetDetails of job 5 failed"
 assert_contains "$out" "'known-hosts': <'$tmpdir/state/known_hosts'>" "known-hosts of nobody's accept-new"
+
+# A directory of a pool swapped for a symlink between Export and the run:
+# the job does not follow it.  Two long test jobs of root's hold both
+# places of the queue (concurrency 2) while nobody's job waits.
+as_root -o /org/ferry/Agent1/jobs/5 -m org.ferry.Agent1.Job.Cancel "{}" >/dev/null 2>&1 || true
+mkdir "$tmpdir/pool/swap"
+chmod 755 "$tmpdir/pool/swap"
+for j in 6 7; do
+    export_as root "sleep$j" "file://$tmpdir/pool" \
+        "{'kind': <'test-sleep'>, 'bytes': <uint64 1000>, 'step': <uint64 1>, 'delay-ms': <uint64 100>}" \
+        >/dev/null || fail "test job $j"
+    await_state $j running
+done
+export_as nobody web1 "file://$tmpdir/pool/swap" "{'format': <'raw'>}" >/dev/null ||
+    fail "nobody's Export into pool/swap failed"
+await_state 8 queued
+rmdir "$tmpdir/pool/swap"
+ln -s "$tmpdir/outside" "$tmpdir/pool/swap"
+rm -f "$tmpdir/outside"/*
+for j in 6 7; do
+    as_root -o "/org/ferry/Agent1/jobs/$j" -m org.ferry.Agent1.Job.Cancel "{}" >/dev/null ||
+        fail "cancel of test job $j"
+done
+await_state 8 failed
+out=$(as_nobody -o /org/ferry/Agent1/jobs/8 -m org.ferry.Agent1.Job.GetDetails "{}") ||
+    fail "nobody's GetDetails of job 8"
+assert_contains "$out" \
+    "file://$tmpdir/pool/swap: pool '$tmpdir/pool/swap': 'swap' is not a plain directory (a symbolic link is not followed here)" \
+    "the swapped pool's error"
+[ -z "$(ls -A "$tmpdir/outside")" ] || fail "nobody's job wrote through the link: $(ls -A "$tmpdir/outside")"
