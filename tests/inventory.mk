@@ -15,4 +15,7 @@ INTEGRATION_TESTS += \
 	tests/integration/test-list-connect-errors.sh \
 	tests/integration/test-list-qemu-fields.sh \
 	tests/integration/test-list-qemu-skipped.sh \
-	tests/integration/test-list-qemu-images.sh
+	tests/integration/test-list-qemu-images.sh \
+	tests/integration/test-inventory-fixtures-oracle.sh
+# The oracle those scripts check ferry's fields with (python3, xml.etree).
+EXTRA_DIST += tests/integration/domain_oracle.py

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Manager.ListImportableVms over the bus (busctl as the client) returns the
+# Manager.ListImportableVms over the bus (busctl as the client) returns
+# fields that agree with the domain XML (domain_oracle.py), and the
 # same JSON as `ferry list --json` for libvirt's test driver (its default
 # host, and a host file with a shut-off domain), with and without the "all"
 # option; a URI libvirt cannot reach comes back naming the URI, and one
@@ -36,6 +37,11 @@ call 'a{sv}' 1 uri s "test://$tmpdir/node.xml" >"$tmpdir/bus-node.json" ||
 "$FERRY" list --json --connect test:///default >"$tmpdir/cli.json"
 "$FERRY" list --json --all --connect test:///default >"$tmpdir/cli-all.json"
 "$FERRY" list --json --connect "test://$tmpdir/node.xml" >"$tmpdir/cli-node.json"
+# The host file's domain against its XML, as Python's parser reads it.
+python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["data"][0])' \
+    "$tmpdir/bus-node.json" >"$tmpdir/bus-node-reply.json"
+python3 "$top_srcdir/tests/integration/domain_oracle.py" list "$tmpdir/node.xml" \
+    "$tmpdir/bus-node-reply.json" || fail "ListImportableVms against the host XML (above)"
 python3 - "$tmpdir" <<'X' || fail "ListImportableVms differs from ferry list --json"
 import json, sys
 d = sys.argv[1]

@@ -99,6 +99,9 @@ $V nodeinfo >"$tmpdir/nodeinfo"
 $V hostname >"$tmpdir/hostname"
 
 "$FERRY" list --json >"$tmpdir/out.json" || fail "ferry list --json failed"
+# libvirt's own dumpxml of the defined domain, read by Python's parser.
+python3 "$top_srcdir/tests/integration/domain_oracle.py" list "$tmpdir/defined.xml" \
+    "$tmpdir/out.json" || fail "ferry list --json against virsh dumpxml (above)"
 python3 - "$tmpdir" "$name" "$loop" "$pool" "$net" <<'X' || fail "JSON does not match (see above)"
 import json, re, sys
 import xml.etree.ElementTree as ET

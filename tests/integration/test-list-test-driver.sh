@@ -42,6 +42,8 @@ LIBVIRT_DEFAULT_URI=$uri "$FERRY" list --json >"$tmpdir/default.json" ||
     fail "ferry list --json failed"
 LIBVIRT_DEFAULT_URI=$uri "$FERRY" list --all --json >"$tmpdir/all.json" ||
     fail "ferry list --all --json failed"
+python3 "$top_srcdir/tests/integration/domain_oracle.py" list "$tmpdir/node.xml" \
+    "$tmpdir/default.json" || fail "ferry list --json against the host XML (above)"
 python3 - "$tmpdir" <<'X' || fail "JSON does not match (see above)"
 import json, sys
 d = sys.argv[1]
