@@ -37,15 +37,12 @@
 #include <config.h>
 
 #include <json-glib/json-glib.h>
-#include <libvirt/libvirt.h>
-#include <libvirt/virterror.h>
 #include <string.h>
 
 #include "agent/inventory-priv.h"
+#include "agent/libvirt-priv.h"
 #include "providers/providers.h"
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(virConnect, virConnectClose)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
 
 #define EXPORT_DEFAULT_NAME "{vm}-{dev}.{ext}"
 /* Room kept for the manifest and the XML. */
@@ -205,12 +202,6 @@ export_check_stopped(Export *ex, const char *when, GError **error)
     return TRUE;
 }
 
-/* libvirt's errors are read with virGetLastErrorMessage(), not printed. */
-static void
-export_silence_libvirt(void *data, virErrorPtr err)
-{
-}
-
 gboolean
 agent_export_check_domain(const char *connect_uri, const char *vm, GError **error)
 {
@@ -219,13 +210,9 @@ agent_export_check_domain(const char *connect_uri, const char *vm, GError **erro
     g_autoptr(virDomain) dom = NULL;
     int state = VIR_DOMAIN_NOSTATE, reason = 0;
 
-    virSetErrorFunc(NULL, export_silence_libvirt);
-    conn = virConnectOpenReadOnly(uri);
-    if (!conn) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_NETWORK,
-                    "%s: cannot connect: %s", uri, virGetLastErrorMessage());
+    conn = agent_libvirt_open(uri, error);
+    if (!conn)
         return FALSE;
-    }
     dom = virDomainLookupByName(conn, vm);
     if (!dom) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
@@ -256,13 +243,9 @@ export_load_domain(Export *ex, GError **error)
     GPtrArray *lists[2];
     guint i, l;
 
-    virSetErrorFunc(NULL, export_silence_libvirt);
-    ex->conn = virConnectOpenReadOnly(uri);
-    if (!ex->conn) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_NETWORK,
-                    "%s: cannot connect: %s", uri, virGetLastErrorMessage());
+    ex->conn = agent_libvirt_open(uri, error);
+    if (!ex->conn)
         return FALSE;
-    }
     dom = virDomainLookupByName(ex->conn, ex->opts->vm);
     if (!dom) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
@@ -579,7 +562,6 @@ agent_export_plan_parts(const AgentExportOptions *opts, GError **error)
     const AgentDomain *dom;
     guint i;
 
-    virSetErrorFunc(NULL, export_silence_libvirt);
     /* _ALL: the domain may have been started since; its disks are the same. */
     inv = agent_inventory_collect(uri, AGENT_INVENTORY_ALL, error);
     if (!inv)

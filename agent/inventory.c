@@ -33,9 +33,8 @@
 #include <libxml/xmlerror.h>
 
 #include "agent/inventory-priv.h"
+#include "agent/libvirt-priv.h"
 
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(virConnect, virConnectClose)
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virStoragePool, virStoragePoolFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virStorageVol, virStorageVolFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virNetwork, virNetworkFree)
@@ -406,6 +405,27 @@ inventory_compare_names(gconstpointer a, gconstpointer b)
     return g_strcmp0(da->name, db->name);
 }
 
+virConnectPtr
+agent_libvirt_open(const char *uri, GError **error)
+{
+    virConnectPtr conn;
+
+    if (!uri)
+        uri = agent_inventory_default_uri();
+    /* libvirt calls an unparsable URI an internal error; it is the
+     * caller's.  (Names without a colon may be libvirt.conf aliases.) */
+    if (strchr(uri, ':') && !g_uri_is_valid(uri, G_URI_FLAGS_NONE, NULL)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "%s: cannot connect: not a valid URI", uri);
+        return NULL;
+    }
+    virSetErrorFunc(NULL, inventory_silence_libvirt);
+    conn = virConnectOpenReadOnly(uri);
+    if (!conn)
+        inventory_connect_error(uri, error);
+    return conn;
+}
+
 AgentInventory *
 agent_inventory_collect(const char *uri, AgentInventoryFlags flags, GError **error)
 {
@@ -419,20 +439,10 @@ agent_inventory_collect(const char *uri, AgentInventoryFlags flags, GError **err
 
     if (!uri)
         uri = agent_inventory_default_uri();
-    /* libvirt calls an unparsable URI an internal error; it is the
-     * caller's.  (Names without a colon may be libvirt.conf aliases.) */
-    if (strchr(uri, ':') && !g_uri_is_valid(uri, G_URI_FLAGS_NONE, NULL)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "%s: cannot connect: not a valid URI", uri);
-        return NULL;
-    }
-    virSetErrorFunc(NULL, inventory_silence_libvirt);
     xmlSetGenericErrorFunc(NULL, inventory_silence_libxml);
-    conn = virConnectOpenReadOnly(uri);
-    if (!conn) {
-        inventory_connect_error(uri, error);
+    conn = agent_libvirt_open(uri, error);
+    if (!conn)
         return NULL;
-    }
     inv->uri = g_strdup(uri);
     inv->listed = g_ptr_array_new_with_free_func((GDestroyNotify)agent_domain_free);
     inv->skipped = g_ptr_array_new_with_free_func((GDestroyNotify)agent_domain_free);

@@ -2,6 +2,7 @@
 # inventory (libvirt) and `ferry list`
 agent_libagent_a_SOURCES += \
 	agent/inventory-priv.h \
+	agent/libvirt-priv.h \
 	agent/inventory.c \
 	agent/inventory-xml.c \
 	agent/inventory-disk.c \

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # A connection that fails is one line on stderr naming the URI, and an exit
 # status that tells why: 2 for a URI that is not one, 9 for a daemon that
-# does not answer (saying what to start), 8 for a socket the user may not
-# open.
+# does not answer (saying what to start, from ferry list as from ferry
+# export), 8 for a socket the user may not open.
 . "$top_srcdir/tests/integration/functions.sh"
 requires python3 setpriv
 make_tmpdir
@@ -30,6 +30,9 @@ expect_fail 9 "ferry: qemu+unix:///system?socket=$sock: cannot connect: libvirt 
     "$FERRY" list --connect "qemu+unix:///system?socket=$sock"
 expect_fail 9 "ferry: qemu+unix:///system?socket=$sock: cannot connect: " \
     env LIBVIRT_DEFAULT_URI="qemu+unix:///system?socket=$sock" "$FERRY" list --json
+# ferry export connects the same way, and says the same.
+expect_fail 9 "ferry: qemu+unix:///system?socket=$sock: cannot connect: libvirt is not running here (start it: systemctl start libvirtd): Failed to connect socket to '$sock': No such file or directory" \
+    "$FERRY" export web1 --connect "qemu+unix:///system?socket=$sock" --to "file://$tmpdir"
 expect_fail 2 "ferry: list: Unknown option --frobnicate (see 'ferry list --help')" \
     "$FERRY" list --frobnicate
 expect_fail 2 "ferry: list: takes no arguments (see 'ferry list --help')" "$FERRY" list extra
