@@ -43,7 +43,8 @@ enum {
 int agent_exit_status(const GError *error);
 /* Prints "ferry: <message>" on one line of stderr; returns the exit status. */
 int agent_fail(const GError *error);
-/* For option-parsing failures: prints the message and returns AGENT_EXIT_USAGE. */
+/* For option-parsing failures: prints the message and returns
+ * AGENT_EXIT_USAGE. */
 int agent_usage_error(const char *verb, const char *message);
 
 /* Prints @node (or @b's root) as JSON and a newline on @stream, flushed
@@ -145,14 +146,16 @@ typedef enum {
  *
  * Connects read-only and sorts every domain into listed or skipped.
  */
-AgentInventory *agent_inventory_collect(const char *uri, AgentInventoryFlags flags,
+AgentInventory *agent_inventory_collect(const char *uri,
+                                        AgentInventoryFlags flags,
                                         GError **error);
 
 /* The default URI: $LIBVIRT_DEFAULT_URI, else qemu:///system. */
 const char *agent_inventory_default_uri(void);
 
 /* {"listvmsforimportresponse": {...}} as pretty-printed JSON (owned). */
-char *agent_inventory_to_json(const AgentInventory *inv, AgentInventoryFlags flags);
+char *agent_inventory_to_json(const AgentInventory *inv,
+                              AgentInventoryFlags flags);
 
 /* ---- jobs (agent/jobs*.c, agent/state*.c) -------------------------------
  * The agent's work queue: each export (or other job kind) is an AgentJob
@@ -224,7 +227,8 @@ gboolean agent_job_get_cancel_requested(const AgentJob *job);
 
 /* Called by a runner, from its worker thread, whenever work got done:
  * @done of @total bytes (@total 0 while unknown). */
-typedef void (*AgentJobProgressFunc)(AgentJob *job, guint64 done, guint64 total);
+typedef void (*AgentJobProgressFunc)(AgentJob *job, guint64 done,
+                                     guint64 total);
 
 /* A job kind (nbdkit-plugin style: new fields only ever go at the end). */
 struct agent_job_kind {
@@ -237,8 +241,8 @@ struct agent_job_kind {
                     AgentJobProgressFunc progress, GError **error);
     /* Main thread, at Export, after check: refuse a VM name or target the
      * kind cannot use, without I/O (parse the URI only).  May be NULL. */
-    gboolean (*check_target)(const char *vm, const char *target, GVariant *options,
-                             GError **error);
+    gboolean (*check_target)(const char *vm, const char *target,
+                             GVariant *options, GError **error);
     /* Worker thread, at a Cancel of a job whose last run did not end by
      * itself (interrupted: the agent stopped or died under it): remove
      * what that run left, as run() does when cancelled.  Failures are
@@ -254,7 +258,8 @@ struct agent_job_kind {
  *
  * Test kinds ("test-sleep") exist only in test builds (ferry-agent-test).
  */
-const struct agent_job_kind *agent_job_kind_find(const char *name, GError **error);
+const struct agent_job_kind *agent_job_kind_find(const char *name,
+                                                 GError **error);
 
 /* Hooks the D-Bus service sets; all called in the queue's thread. */
 typedef struct {
@@ -282,14 +287,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AgentJobQueue, agent_job_queue_free)
 
 #define AGENT_JOBS_MAX_CONCURRENCY 64
 
-void agent_job_queue_set_hooks(AgentJobQueue *queue, const AgentJobQueueHooks *hooks,
-                               gpointer data);
+void agent_job_queue_set_hooks(AgentJobQueue *queue,
+                               const AgentJobQueueHooks *hooks, gpointer data);
 void agent_job_queue_start(AgentJobQueue *queue);
 guint agent_job_queue_get_concurrency(const AgentJobQueue *queue);
 /* Every job, oldest first (a new array of new references). */
 GPtrArray *agent_job_queue_list(AgentJobQueue *queue);
 /* @id: "17"; NULL with FERRY_ERROR_NOT_FOUND or FERRY_ERROR_INVALID. */
-AgentJob *agent_job_queue_lookup(AgentJobQueue *queue, const char *id, GError **error);
+AgentJob *agent_job_queue_lookup(AgentJobQueue *queue, const char *id,
+                                 GError **error);
 
 /**
  * agent_job_queue_add:
@@ -298,19 +304,22 @@ AgentJob *agent_job_queue_lookup(AgentJobQueue *queue, const char *id, GError **
  *
  * Returns: (transfer full): the new, queued and persisted job.
  */
-AgentJob *agent_job_queue_add(AgentJobQueue *queue, const char *vm, const char *target,
-                              const char *const *disks, GVariant *options,
-                              GError **error);
+AgentJob *agent_job_queue_add(AgentJobQueue *queue, const char *vm,
+                              const char *target, const char *const *disks,
+                              GVariant *options, GError **error);
 /* The same, for a job queued by uid @owner (agent_job_queue_add(): root). */
-AgentJob *agent_job_queue_add_owned(AgentJobQueue *queue, guint32 owner, const char *vm,
-                                    const char *target, const char *const *disks,
-                                    GVariant *options, GError **error);
+AgentJob *agent_job_queue_add_owned(AgentJobQueue *queue, guint32 owner,
+                                    const char *vm, const char *target,
+                                    const char *const *disks, GVariant *options,
+                                    GError **error);
 /* FERRY_ERROR_BUSY when already being cancelled, FERRY_ERROR_INVALID when
  * finished. */
-gboolean agent_job_queue_cancel(AgentJobQueue *queue, AgentJob *job, GError **error);
+gboolean agent_job_queue_cancel(AgentJobQueue *queue, AgentJob *job,
+                                GError **error);
 /* FERRY_ERROR_BUSY when queued or running, FERRY_ERROR_INVALID when
  * completed, FERRY_ERROR_UNSUPPORTED when its kind is gone. */
-gboolean agent_job_queue_resume(AgentJobQueue *queue, AgentJob *job, GError **error);
+gboolean agent_job_queue_resume(AgentJobQueue *queue, AgentJob *job,
+                                GError **error);
 /* The timer: recomputes each running job's rate from its counters over
  * @elapsed_us and persists progress now and then. */
 void agent_job_queue_tick(AgentJobQueue *queue, gint64 elapsed_us);
@@ -321,8 +330,9 @@ gboolean agent_options_wrong_type(const char *key, const char *expected,
                                   GVariant *v, GError **error);
 /* Reading an a{sv} option as a number: accepts t, x, u, i (JSON gives x);
  * FERRY_ERROR_INVALID names the option when out of 0..@max. */
-gboolean agent_options_get_uint64(GVariant *options, const char *key, guint64 fallback,
-                                  guint64 max, guint64 *value, GError **error);
+gboolean agent_options_get_uint64(GVariant *options, const char *key,
+                                  guint64 fallback, guint64 max, guint64 *value,
+                                  GError **error);
 
 /* ---- settings (agent/state-config.c) -----------------------------------
  * /etc/ferry/ferry.conf, a GKeyFile; see data/ferry.conf.example. */
@@ -333,7 +343,7 @@ typedef struct {
     char *state_dir;              /* [agent] state-dir, or NULL for default */
     char *format;                 /* [export] format, default "qcow2" */
     char *known_hosts;            /* [export] known-hosts, or NULL */
-    guint64 bandwidth_limit;      /* [export] bandwidth-limit, bytes/s, 0 none */
+    guint64 bandwidth_limit; /* [export] bandwidth-limit, bytes/s, 0 none */
     char *connect;                /* [agent] connect: libvirt URI, or NULL */
     char *identity;               /* [export] identity, or NULL */
     char *password_file;          /* [export] password-file, or NULL */
@@ -354,7 +364,8 @@ typedef struct {
 
 AgentConfig *agent_config_new_default(void);
 /* A missing file is not an error when @optional. */
-AgentConfig *agent_config_load(const char *path, gboolean optional, GError **error);
+AgentConfig *agent_config_load(const char *path, gboolean optional,
+                               GError **error);
 void agent_config_free(AgentConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AgentConfig, agent_config_free)
 
@@ -477,11 +488,13 @@ gboolean agent_export_check_domain(const char *connect_uri, const char *vm,
  * "<file>.part" of each disk it would export, of "<vm>.xml" and of the
  * manifest.  Reads the domain's disks from libvirt, whatever its state;
  * opens no image.  For a Cancel after the run that made them is gone. */
-GPtrArray *agent_export_plan_parts(const AgentExportOptions *opts, GError **error);
+GPtrArray *agent_export_plan_parts(const AgentExportOptions *opts,
+                                   GError **error);
 
 /* Runs the export into @target (not yet connected); @result (nullable)
  * must be zeroed and is filled in even when the export fails. */
-gboolean agent_export_run(struct _Target *target, const AgentExportOptions *opts,
+gboolean agent_export_run(struct _Target *target,
+                          const AgentExportOptions *opts,
                           AgentExportResult *result, GError **error);
 
 /* ---- the "export" job kind (agent/export-job.c) -------------------------
@@ -494,7 +507,8 @@ extern const struct agent_job_kind agent_job_kind_export;
 
 /* @options with the defaults of @config added where absent (a new a{sv},
  * floating). */
-GVariant *agent_export_job_options(GVariant *options, const AgentConfig *config);
+GVariant *agent_export_job_options(GVariant *options,
+                                   const AgentConfig *config);
 /* The options that name files the agent reads or writes as itself:
  * "identity", "password-file", "known-hosts". */
 gboolean agent_export_job_names_files(GVariant *options, const char **key);

@@ -13,13 +13,13 @@
 #include "agent/agent.h"
 
 typedef enum {
-    AGENT_METHOD_LIST_VMS,         /* Manager.ListImportableVms, "list" */
-    AGENT_METHOD_EXPORT,           /* Manager.Export, "export" */
-    AGENT_METHOD_LIST_JOBS,        /* Manager.ListJobs, "jobs" */
-    AGENT_METHOD_CANCEL,           /* Job.Cancel, "cancel" */
-    AGENT_METHOD_RESUME,           /* Job.Resume, "resume" */
-    AGENT_METHOD_GET_DETAILS,      /* Job.GetDetails (used by "jobs", "watch") */
-    AGENT_METHOD_WATCH,            /* stdio "watch": properties and signals only */
+    AGENT_METHOD_LIST_VMS, /* Manager.ListImportableVms, "list" */
+    AGENT_METHOD_EXPORT, /* Manager.Export, "export" */
+    AGENT_METHOD_LIST_JOBS, /* Manager.ListJobs, "jobs" */
+    AGENT_METHOD_CANCEL, /* Job.Cancel, "cancel" */
+    AGENT_METHOD_RESUME, /* Job.Resume, "resume" */
+    AGENT_METHOD_GET_DETAILS, /* Job.GetDetails (used by "jobs", "watch") */
+    AGENT_METHOD_WATCH, /* stdio "watch": properties and signals only */
     AGENT_METHOD_LAST
 } AgentMethod;
 
@@ -54,7 +54,8 @@ const char *agent_method_name(AgentMethod method);
 /* The stdio method @name ("list"); FALSE when it does not exist. */
 gboolean agent_method_from_stdio(const char *name, AgentMethod *method);
 /* The row of @method's @option (NULL: of the method); NULL when none. */
-const AgentAuthzRule *agent_authz_lookup(AgentMethod method, const char *option);
+const AgentAuthzRule *agent_authz_lookup(AgentMethod method,
+                                         const char *option);
 /* Option rows for a test build's job kinds (agent/jobs-test.c), looked up
  * after the table's own; methods cannot be added.  Call once at startup. */
 void agent_authz_set_extra_rules(const AgentAuthzRule *rules, gsize n_rules);

@@ -40,41 +40,61 @@ G_STATIC_ASSERT(G_N_ELEMENTS(agent_methods) == AGENT_METHOD_LAST);
 
 /* Rows of one method stay together, the method's own row first. */
 static const AgentAuthzRule agent_authz_rules[] = {
-    { AGENT_METHOD_LIST_VMS, NULL, NULL, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
-    { AGENT_METHOD_LIST_VMS, "uri", NULL, NULL, FALSE, AGENT_AUTHZ_VALUE_LIBVIRT_URI, NULL },
-    { AGENT_METHOD_LIST_VMS, "all", NULL, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_LIST_VMS, NULL, NULL, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY,
+      NULL },
+    { AGENT_METHOD_LIST_VMS, "uri", NULL, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_LIBVIRT_URI, NULL },
+    { AGENT_METHOD_LIST_VMS, "all", NULL, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY,
+      NULL },
 
-    { AGENT_METHOD_EXPORT, NULL, MANAGE, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
-    { AGENT_METHOD_EXPORT, "kind", MANAGE, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
-    { AGENT_METHOD_EXPORT, "disks", MANAGE, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_EXPORT, NULL, MANAGE, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY,
+      NULL },
+    { AGENT_METHOD_EXPORT, "kind", MANAGE, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY,
+      NULL },
+    { AGENT_METHOD_EXPORT, "disks", MANAGE, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY,
+      NULL },
     { AGENT_METHOD_EXPORT, "connect", MANAGE, NULL, FALSE,
       AGENT_AUTHZ_VALUE_LIBVIRT_URI, NULL },
-    { AGENT_METHOD_EXPORT, "format", MANAGE, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
-    { AGENT_METHOD_EXPORT, "options", MANAGE, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
-    { AGENT_METHOD_EXPORT, "name", MANAGE, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
-    { AGENT_METHOD_EXPORT, "bwlimit", MANAGE, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_EXPORT, "format", MANAGE, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY,
+      NULL },
+    { AGENT_METHOD_EXPORT, "options", MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_EXPORT, "name", MANAGE, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY,
+      NULL },
+    { AGENT_METHOD_EXPORT, "bwlimit", MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
     /* A caller other than root records keys in the agent's own known_hosts
      * (<state dir>/known_hosts), never in root's: see agent/dbus.c. */
-    { AGENT_METHOD_EXPORT, "accept-new", MANAGE, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
-    { AGENT_METHOD_EXPORT, "host-key", MANAGE, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_EXPORT, "accept-new", MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_EXPORT, "host-key", MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
     /* Read (known-hosts also written) by the agent as root: a key or a
      * password sent to a host of the caller's choosing otherwise. */
-    { AGENT_METHOD_EXPORT, "known-hosts", MANAGE, NULL, TRUE, AGENT_AUTHZ_VALUE_ANY,
+    { AGENT_METHOD_EXPORT, "known-hosts", MANAGE, NULL, TRUE,
+      AGENT_AUTHZ_VALUE_ANY,
       FILES "; set [export] known-hosts in ferry.conf instead" },
-    { AGENT_METHOD_EXPORT, "identity", MANAGE, NULL, TRUE, AGENT_AUTHZ_VALUE_ANY,
+    { AGENT_METHOD_EXPORT, "identity", MANAGE, NULL, TRUE,
+      AGENT_AUTHZ_VALUE_ANY,
       FILES "; set [export] identity in ferry.conf instead" },
-    { AGENT_METHOD_EXPORT, "password-file", MANAGE, NULL, TRUE, AGENT_AUTHZ_VALUE_ANY,
+    { AGENT_METHOD_EXPORT, "password-file", MANAGE, NULL, TRUE,
+      AGENT_AUTHZ_VALUE_ANY,
       FILES "; set [export] password-file in ferry.conf instead" },
 
-    { AGENT_METHOD_LIST_JOBS, NULL, NULL, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_LIST_JOBS, NULL, NULL, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY,
+      NULL },
 
     /* udisks' cancel-job-other-user: someone else's job is another action. */
-    { AGENT_METHOD_CANCEL, NULL, MANAGE, OTHER, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
-    { AGENT_METHOD_RESUME, NULL, MANAGE, OTHER, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_CANCEL, NULL, MANAGE, OTHER, FALSE, AGENT_AUTHZ_VALUE_ANY,
+      NULL },
+    { AGENT_METHOD_RESUME, NULL, MANAGE, OTHER, FALSE, AGENT_AUTHZ_VALUE_ANY,
+      NULL },
     /* Targets, paths and errors: the owner's, root's, or with the action. */
-    { AGENT_METHOD_GET_DETAILS, NULL, NULL, OTHER, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_GET_DETAILS, NULL, NULL, OTHER, FALSE, AGENT_AUTHZ_VALUE_ANY,
+      NULL },
 
-    { AGENT_METHOD_WATCH, NULL, NULL, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_WATCH, NULL, NULL, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY,
+      NULL },
 };
 
 #undef MANAGE
@@ -94,7 +114,8 @@ agent_method_from_stdio(const char *name, AgentMethod *method)
     guint i;
 
     for (i = 0; i < AGENT_METHOD_LAST; i++) {
-        if (agent_methods[i].stdio && g_str_equal(name, agent_methods[i].stdio)) {
+        if (agent_methods[i].stdio &&
+            g_str_equal(name, agent_methods[i].stdio)) {
             *method = i;
             return TRUE;
         }
@@ -122,7 +143,8 @@ agent_authz_find(const AgentAuthzRule *rules, gsize n_rules, AgentMethod method,
     gsize i;
 
     for (i = 0; i < n_rules; i++) {
-        if (rules[i].method == method && g_strcmp0(rules[i].option, option) == 0)
+        if (rules[i].method == method &&
+            g_strcmp0(rules[i].option, option) == 0)
             return &rules[i];
     }
     return NULL;
@@ -150,8 +172,8 @@ agent_authz_lookup(AgentMethod method, const char *option)
 static const char *const agent_authz_uri_params[] = { "command", "socket" };
 
 gboolean
-agent_authz_check_libvirt_uri(const char *what, const char *uri, gboolean allow_test,
-                              GError **error)
+agent_authz_check_libvirt_uri(const char *what, const char *uri,
+                              gboolean allow_test, GError **error)
 {
     g_autoptr(GUri) u = NULL;
     g_autoptr(GHashTable) params = NULL;
@@ -166,7 +188,8 @@ agent_authz_check_libvirt_uri(const char *what, const char *uri, gboolean allow_
     u = g_uri_parse(uri, G_URI_FLAGS_ENCODED_QUERY | G_URI_FLAGS_NON_DNS, NULL);
     if (!u || !strstr(uri, "://")) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "%s: '%s' is not a libvirt URI (driver[+transport]://...)", what, uri);
+                    "%s: '%s' is not a libvirt URI (driver[+transport]://...)",
+                    what, uri);
         return FALSE;
     }
     scheme = g_uri_get_scheme(u);
@@ -198,8 +221,8 @@ agent_authz_check_libvirt_uri(const char *what, const char *uri, gboolean allow_
         for (i = 0; i < G_N_ELEMENTS(agent_authz_uri_params); i++) {
             if (g_ascii_strcasecmp(key, agent_authz_uri_params[i]) == 0) {
                 g_set_error(error, FERRY_ERROR, FERRY_ERROR_AUTH,
-                            "%s: '%s': the parameter '%s' is refused", what, uri,
-                            agent_authz_uri_params[i]);
+                            "%s: '%s': the parameter '%s' is refused", what,
+                            uri, agent_authz_uri_params[i]);
                 return FALSE;
             }
         }
@@ -219,7 +242,8 @@ agent_authz_path_in(const char *path, const char *pool)
 }
 
 char *
-agent_authz_check_pool(const char *target, const char *const *pools, GError **error)
+agent_authz_check_pool(const char *target, const char *const *pools,
+                       GError **error)
 {
     g_autoptr(GUri) u = NULL;
     g_autofree char *real = NULL;
@@ -248,7 +272,8 @@ agent_authz_check_pool(const char *target, const char *const *pools, GError **er
         int err = errno;
 
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_AUTH,
-                    "target '%s': realpath: %s: %s", target, path, g_strerror(err));
+                    "target '%s': realpath: %s: %s", target, path,
+                    g_strerror(err));
         return NULL;
     }
     for (i = 0; pools && pools[i]; i++) {
@@ -259,8 +284,10 @@ agent_authz_check_pool(const char *target, const char *const *pools, GError **er
             return g_strdup_printf("file://%s", escaped);
         }
     }
-    g_set_error(error, FERRY_ERROR, FERRY_ERROR_AUTH,
-                "target '%s': '%s' is not in a pool of [agent] pools; only root "
-                "may export elsewhere", target, real);
+    g_set_error(
+        error, FERRY_ERROR, FERRY_ERROR_AUTH,
+        "target '%s': '%s' is not in a pool of [agent] pools; only root "
+        "may export elsewhere",
+        target, real);
     return NULL;
 }

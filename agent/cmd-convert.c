@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cmd-convert.c: `ferry convert [-f FMT] -O raw|qcow2 [-o k=v,...] [-c] [-p]
- * [-t CACHE] [-m THREADS] [--checksum] [--json] SRC DST`, with qemu-img convert's option
- * names.
+ * [-t CACHE] [-m THREADS] [--checksum] [--json] SRC DST`, with qemu-img
+ * convert's option names.
  *
  * The order matters for safety: the source is opened and the output
  * planned (every -o option checked) before DST's temporary is created, so
@@ -150,16 +150,27 @@ cmd_convert(int argc, char **argv)
     ConvConvertOptions opts = { 0 };
     gboolean ok;
     GOptionEntry entries[] = {
-        { "format", 'f', 0, G_OPTION_ARG_STRING, &in_format, "Read SRC as FMT (no probing)", "FMT" },
-        { "output-format", 'O', 0, G_OPTION_ARG_STRING, &out_format, "Write DST as FMT (raw, qcow2, vmdk, vpc)", "FMT" },
-        { "options", 'o', 0, G_OPTION_ARG_STRING, &options, "Output format options (qemu-img's names)", "K=V,..." },
-        { "compress", 'c', 0, G_OPTION_ARG_NONE, &compress, "Compress the output (qcow2; vmdk streamOptimized always is)", NULL },
-        { "progress", 'p', 0, G_OPTION_ARG_NONE, &progress, "Show progress (on a terminal)", NULL },
-        { "cache", 't', 0, G_OPTION_ARG_STRING, &cache, "writeback (default: fsync DST before it gets its name) or unsafe (no fsync, as qemu-img convert)", "MODE" },
-        { "threads", 'm', 0, G_OPTION_ARG_INT, &threads, "Reader/compressor threads (default: one per CPU, at most 8)", "N" },
-        { "checksum", 0, 0, G_OPTION_ARG_NONE, &sha256, "Compute the output's SHA-256 on the way and print it", NULL },
-        { "sha256", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &sha256, "Same as --checksum", NULL },
-        { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as JSON", NULL },
+        { "format", 'f', 0, G_OPTION_ARG_STRING, &in_format,
+          "Read SRC as FMT (no probing)", "FMT" },
+        { "output-format", 'O', 0, G_OPTION_ARG_STRING, &out_format,
+          "Write DST as FMT (raw, qcow2, vmdk, vpc)", "FMT" },
+        { "options", 'o', 0, G_OPTION_ARG_STRING, &options,
+          "Output format options (qemu-img's names)", "K=V,..." },
+        { "compress", 'c', 0, G_OPTION_ARG_NONE, &compress,
+          "Compress the output (qcow2; vmdk streamOptimized always is)", NULL },
+        { "progress", 'p', 0, G_OPTION_ARG_NONE, &progress,
+          "Show progress (on a terminal)", NULL },
+        { "cache", 't', 0, G_OPTION_ARG_STRING, &cache,
+          "writeback (default: fsync DST before it gets its name) or unsafe (no fsync, as qemu-img convert)",
+          "MODE" },
+        { "threads", 'm', 0, G_OPTION_ARG_INT, &threads,
+          "Reader/compressor threads (default: one per CPU, at most 8)", "N" },
+        { "checksum", 0, 0, G_OPTION_ARG_NONE, &sha256,
+          "Compute the output's SHA-256 on the way and print it", NULL },
+        { "sha256", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_NONE, &sha256,
+          "Same as --checksum", NULL },
+        { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print the result as JSON",
+          NULL },
         { NULL }
     };
 
@@ -171,7 +182,8 @@ cmd_convert(int argc, char **argv)
         return agent_usage_error("convert", "expected SRC and DST");
     if (!out_format)
         out_format = g_strdup("raw");       /* qemu-img's default too */
-    if (cache && !g_str_equal(cache, "writeback") && !g_str_equal(cache, "unsafe"))
+    if (cache && !g_str_equal(cache, "writeback") &&
+        !g_str_equal(cache, "unsafe"))
         return agent_usage_error("convert", "-t: expected writeback or unsafe");
     if (threads < 0 || threads > 64)
         return agent_usage_error("convert", "-m: expected 1 to 64 threads");

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cmd-export.c: `ferry export VM --to TARGET [--connect URI] [--format
- * qcow2|raw|vmdk|vpc] [-o K=V,...] [-p] [--json] [--name TEMPLATE] [--known-hosts
- * FILE] [--accept-new] [--host-key SHA256:...] [--identity FILE]
+ * qcow2|raw|vmdk|vpc] [-o K=V,...] [-p] [--json] [--name TEMPLATE]
+ * [--known-hosts FILE] [--accept-new] [--host-key SHA256:...] [--identity FILE]
  * [--password-file FILE] [--bwlimit RATE] [--resume] [--background
  * [--session | --bus-address ADDRESS]]`.
  *
@@ -152,8 +152,8 @@ cmd_export_end_bar(CmdExportView *view)
 }
 
 static void
-cmd_export_on_disk_started(const AgentExportDiskRef *disk, guint64 resume_offset,
-                           gpointer data)
+cmd_export_on_disk_started(const AgentExportDiskRef *disk,
+                           guint64 resume_offset, gpointer data)
 {
     CmdExportView *view = data;
 
@@ -178,7 +178,8 @@ cmd_export_on_progress(const AgentExportProgress *p, gpointer data)
 
     if (!p->disk)
         return;                  /* totals: a job's business, not a line */
-    permille = p->total ? (int)(MIN(p->done, p->total) * 1000 / p->total) : 1000;
+    permille =
+        p->total ? (int)(MIN(p->done, p->total) * 1000 / p->total) : 1000;
     if (permille == view->last_permille)
         return;
     view->last_permille = permille;
@@ -192,8 +193,8 @@ cmd_export_on_progress(const AgentExportProgress *p, gpointer data)
     if (!view->progress)
         return;
     if (view->tty) {
-        fprintf(stderr, "\r    %s -> %s (%d.%d/100%%)", p->disk->dev, p->disk->file,
-                permille / 10, permille % 10);
+        fprintf(stderr, "\r    %s -> %s (%d.%d/100%%)", p->disk->dev,
+                p->disk->file, permille / 10, permille % 10);
         fflush(stderr);
         view->bar_drawn = TRUE;
         return;
@@ -217,8 +218,8 @@ cmd_export_on_retry(const AgentExportDiskRef *disk, const char *target,
     view->last_permille = -1;
     if (view->progress || !view->json) {
         cmd_export_end_bar(view);
-        fprintf(stderr, "ferry: %s: connection lost; retry %u in %u s\n", target,
-                attempt, wait);
+        fprintf(stderr, "ferry: %s: connection lost; retry %u in %u s\n",
+                target, attempt, wait);
     }
     if (view->json) {
         g_autoptr(JsonBuilder) b = cmd_export_event_new("retry", disk);
@@ -289,10 +290,12 @@ cmd_export_parse_rate(const char *text, guint64 *rate, GError **error)
                 g_ascii_tolower(digits[len - 1]) == 'm' ? 20 : 30;
         digits[--len] = '\0';
     }
-    if (!g_ascii_string_to_unsigned(digits, 10, 1, G_MAXUINT64 >> shift, &n, NULL)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "--bwlimit: '%s' is not a rate in bytes per second (N, NK, NM or NG)",
-                    text);
+    if (!g_ascii_string_to_unsigned(digits, 10, 1, G_MAXUINT64 >> shift, &n,
+                                    NULL)) {
+        g_set_error(
+            error, FERRY_ERROR, FERRY_ERROR_INVALID,
+            "--bwlimit: '%s' is not a rate in bytes per second (N, NK, NM or NG)",
+            text);
         return FALSE;
     }
     *rate = n << shift;
@@ -364,7 +367,8 @@ cmd_export_background(const char *vm, const char *to, const CmdExportJobArgs *a,
         !(objects = agent_client_objects_new(conn, &error)) ||
         !(manager = agent_client_get_manager(objects, &error)))
         return agent_fail(error);
-    if (!ferry_manager_call_export_sync(manager, vm, to, options, &path, NULL, &error)) {
+    if (!ferry_manager_call_export_sync(manager, vm, to, options, &path, NULL,
+                                        &error)) {
         agent_client_fix_error(error);
         return agent_fail(error);
     }
@@ -405,27 +409,50 @@ cmd_export(int argc, char **argv)
     TargetOptions topts = { 0 };
     CmdExportSignals sig = { 0 };
     GOptionEntry entries[] = {
-        { "to", 0, 0, G_OPTION_ARG_STRING, &to, "Target pool: file:///DIR or ssh://[USER@]HOST[:PORT]/DIR", "URI" },
-        { "connect", 'c', 0, G_OPTION_ARG_STRING, &connect, "libvirt URI (default: $LIBVIRT_DEFAULT_URI, else qemu:///system)", "URI" },
-        { "format", 'O', 0, G_OPTION_ARG_STRING, &format, "Output format: qcow2 (default) or raw", "FMT" },
-        { "options", 'o', 0, G_OPTION_ARG_STRING, &options, "Output format options (qemu-img's names)", "K=V,..." },
-        { "progress", 'p', 0, G_OPTION_ARG_NONE, &progress, "Show each disk's progress (on a terminal)", NULL },
-        { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON events on stdout, one per line", NULL },
-        { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Disk file names: {vm} {dev} {index} {ext} (default {vm}-{dev}.{ext})", "TEMPLATE" },
-        { "known-hosts", 0, 0, G_OPTION_ARG_FILENAME, &known_hosts, "ssh: known_hosts file to use instead of the user's", "FILE" },
-        { "accept-new", 0, 0, G_OPTION_ARG_NONE, &accept_new, "ssh: record an unknown host's key (a changed key is still refused)", NULL },
-        { "host-key", 0, 0, G_OPTION_ARG_STRING, &host_key, "ssh: the host key's fingerprint must be this", "SHA256:..." },
-        { "identity", 'i', 0, G_OPTION_ARG_FILENAME_ARRAY, &identities, "ssh: private key file (repeatable)", "FILE" },
-        { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &password_file, "ssh: read the password from FILE", "FILE" },
-        { "resume", 0, 0, G_OPTION_ARG_NONE, &resume, "Continue a stopped export: keep finished disks, resume .part files", NULL },
-        { "bwlimit", 0, 0, G_OPTION_ARG_STRING, &bwlimit_text, "Send at most RATE bytes per second (suffixes K, M, G)", "RATE" },
-        { "background", 0, 0, G_OPTION_ARG_NONE, &background, "Hand the export to ferry-agent and print its job id", NULL },
-        { "session", 0, 0, G_OPTION_ARG_NONE, &session, "--background: reach ferry-agent on the session bus", NULL },
-        { "bus-address", 0, 0, G_OPTION_ARG_STRING, &bus_address, "--background: reach ferry-agent on the bus at ADDRESS (default $FERRY_BUS_ADDRESS, else the system bus)", "ADDRESS" },
+        { "to", 0, 0, G_OPTION_ARG_STRING, &to,
+          "Target pool: file:///DIR or ssh://[USER@]HOST[:PORT]/DIR", "URI" },
+        { "connect", 'c', 0, G_OPTION_ARG_STRING, &connect,
+          "libvirt URI (default: $LIBVIRT_DEFAULT_URI, else qemu:///system)",
+          "URI" },
+        { "format", 'O', 0, G_OPTION_ARG_STRING, &format,
+          "Output format: qcow2 (default) or raw", "FMT" },
+        { "options", 'o', 0, G_OPTION_ARG_STRING, &options,
+          "Output format options (qemu-img's names)", "K=V,..." },
+        { "progress", 'p', 0, G_OPTION_ARG_NONE, &progress,
+          "Show each disk's progress (on a terminal)", NULL },
+        { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+          "Print JSON events on stdout, one per line", NULL },
+        { "name", 0, 0, G_OPTION_ARG_STRING, &name,
+          "Disk file names: {vm} {dev} {index} {ext} (default {vm}-{dev}.{ext})",
+          "TEMPLATE" },
+        { "known-hosts", 0, 0, G_OPTION_ARG_FILENAME, &known_hosts,
+          "ssh: known_hosts file to use instead of the user's", "FILE" },
+        { "accept-new", 0, 0, G_OPTION_ARG_NONE, &accept_new,
+          "ssh: record an unknown host's key (a changed key is still refused)",
+          NULL },
+        { "host-key", 0, 0, G_OPTION_ARG_STRING, &host_key,
+          "ssh: the host key's fingerprint must be this", "SHA256:..." },
+        { "identity", 'i', 0, G_OPTION_ARG_FILENAME_ARRAY, &identities,
+          "ssh: private key file (repeatable)", "FILE" },
+        { "password-file", 0, 0, G_OPTION_ARG_FILENAME, &password_file,
+          "ssh: read the password from FILE", "FILE" },
+        { "resume", 0, 0, G_OPTION_ARG_NONE, &resume,
+          "Continue a stopped export: keep finished disks, resume .part files",
+          NULL },
+        { "bwlimit", 0, 0, G_OPTION_ARG_STRING, &bwlimit_text,
+          "Send at most RATE bytes per second (suffixes K, M, G)", "RATE" },
+        { "background", 0, 0, G_OPTION_ARG_NONE, &background,
+          "Hand the export to ferry-agent and print its job id", NULL },
+        { "session", 0, 0, G_OPTION_ARG_NONE, &session,
+          "--background: reach ferry-agent on the session bus", NULL },
+        { "bus-address", 0, 0, G_OPTION_ARG_STRING, &bus_address,
+          "--background: reach ferry-agent on the bus at ADDRESS (default $FERRY_BUS_ADDRESS, else the system bus)",
+          "ADDRESS" },
         { NULL }
     };
 
-    ctx = g_option_context_new("VM - export a stopped domain's disks to a pool");
+    ctx =
+        g_option_context_new("VM - export a stopped domain's disks to a pool");
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &error))
         return agent_usage_error("export", error->message);
@@ -441,28 +468,38 @@ cmd_export(int argc, char **argv)
         return agent_usage_error("export", msg);
     }
     if (host_key && !g_str_has_prefix(host_key, "SHA256:"))
-        return agent_usage_error("export", "--host-key: expected SHA256:<base64>");
+        return agent_usage_error("export",
+                                 "--host-key: expected SHA256:<base64>");
     if (bwlimit_text && !cmd_export_parse_rate(bwlimit_text, &bwlimit, &error))
         return agent_usage_error("export", error->message);
     if (background) {
         CmdExportJobArgs a = {
-            .connect = connect, .format = format, .options = options, .name = name,
-            .known_hosts = known_hosts, .host_key = host_key,
+            .connect = connect,
+            .format = format,
+            .options = options,
+            .name = name,
+            .known_hosts = known_hosts,
+            .host_key = host_key,
             .password_file = password_file,
             .identities = (const char *const *)identities,
-            .accept_new = accept_new, .bwlimit = bwlimit,
+            .accept_new = accept_new,
+            .bwlimit = bwlimit,
         };
 
         if (resume)
-            return agent_usage_error("export", "--resume: with --background, use "
+            return agent_usage_error("export",
+                                     "--resume: with --background, use "
                                      "`ferry resume JOB` on the agent's job");
         if (progress)
-            return agent_usage_error("export", "--progress: with --background, use "
+            return agent_usage_error("export",
+                                     "--progress: with --background, use "
                                      "`ferry watch JOB`");
-        return cmd_export_background(argv[1], to, &a, session, bus_address, json);
+        return cmd_export_background(argv[1], to, &a, session, bus_address,
+                                     json);
     }
     if (session || bus_address)
-        return agent_usage_error("export", "--session and --bus-address go with --background");
+        return agent_usage_error(
+            "export", "--session and --bus-address go with --background");
     if (!format)
         format = g_strdup("qcow2");
 

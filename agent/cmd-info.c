@@ -61,7 +61,8 @@ cmd_info_json_one(JsonBuilder *b, ConvImage *img)
     json_builder_set_member_name(b, "virtual-size");
     json_builder_add_int_value(b, (gint64)conv_image_get_size(img));
     json_builder_set_member_name(b, "actual-size");
-    json_builder_add_int_value(b, (gint64)cmd_info_allocated(conv_image_get_path(img)));
+    json_builder_add_int_value(
+        b, (gint64)cmd_info_allocated(conv_image_get_path(img)));
     json_builder_set_member_name(b, "file-size");
     json_builder_add_int_value(b, (gint64)conv_image_get_file_size(img));
     if (conv_image_get_backing_name(img)) {
@@ -103,13 +104,15 @@ cmd_info_print_text(ConvImage *img, gboolean chain)
     for (; img; img = chain ? conv_image_get_backing(img) : NULL) {
         g_autofree char *vsize = g_format_size_full(conv_image_get_size(img),
                                                     G_FORMAT_SIZE_IEC_UNITS);
-        g_autofree char *dsize = g_format_size_full(
-            cmd_info_allocated(conv_image_get_path(img)), G_FORMAT_SIZE_IEC_UNITS);
+        g_autofree char *dsize =
+            g_format_size_full(cmd_info_allocated(conv_image_get_path(img)),
+                               G_FORMAT_SIZE_IEC_UNITS);
 
         printf("image: %s\n", cmd_info_path(img));
         printf("file format: %s\n", conv_image_get_format(img));
         if (conv_image_get_format_source(img) == CONV_FORMAT_SOURCE_ASSUMED_RAW)
-            printf("format source: assumed-raw (not recorded: read as raw, never probed)\n");
+            printf(
+                "format source: assumed-raw (not recorded: read as raw, never probed)\n");
         printf("virtual size: %s (%" G_GUINT64_FORMAT " bytes)\n", vsize,
                conv_image_get_size(img));
         printf("disk size: %s\n", dsize);
@@ -132,13 +135,17 @@ cmd_info(int argc, char **argv)
     gboolean json = FALSE;
     gboolean chain = FALSE;
     GOptionEntry entries[] = {
-        { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON (qemu-img info's keys)", NULL },
-        { "backing-chain", 0, 0, G_OPTION_ARG_NONE, &chain, "Show every layer of the backing chain", NULL },
-        { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "Read the image as FMT (no probing)", "FMT" },
+        { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+          "Print JSON (qemu-img info's keys)", NULL },
+        { "backing-chain", 0, 0, G_OPTION_ARG_NONE, &chain,
+          "Show every layer of the backing chain", NULL },
+        { "format", 'f', 0, G_OPTION_ARG_STRING, &format,
+          "Read the image as FMT (no probing)", "FMT" },
         { NULL }
     };
 
-    ctx = g_option_context_new("IMAGE - show an image's format, size and backing chain");
+    ctx = g_option_context_new(
+        "IMAGE - show an image's format, size and backing chain");
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &error))
         return agent_usage_error("info", error->message);

@@ -41,7 +41,8 @@ jobs_option_entries(JobsOptions *o, gboolean with_json)
           "Reach ferry-agent on the session bus", NULL },
         { "bus-address", 0, 0, G_OPTION_ARG_STRING, &o->address,
           "Reach ferry-agent on the bus at ADDRESS (default $FERRY_BUS_ADDRESS, "
-          "else the system bus)", "ADDRESS" },
+          "else the system bus)",
+          "ADDRESS" },
         { "json", 0, 0, G_OPTION_ARG_NONE, &o->json, "Print JSON", NULL },
         { NULL }
     };
@@ -64,14 +65,16 @@ jobs_parse(const char *verb, const char *usage, gboolean with_json, int nargs,
     if (!g_option_context_parse(ctx, argc, argv, &error))
         return agent_usage_error(verb, error->message);
     if (*argc - 1 != nargs)
-        return agent_usage_error(verb, nargs ? "expected one JOB id" : "unexpected argument");
+        return agent_usage_error(verb, nargs ? "expected one JOB id"
+                                             : "unexpected argument");
     return -1;
 }
 
 static GDBusObjectManager *
 jobs_connect(JobsOptions *o, GError **error)
 {
-    g_autoptr(GDBusConnection) conn = agent_client_bus_open(o->session, o->address, error);
+    g_autoptr(GDBusConnection) conn =
+        agent_client_bus_open(o->session, o->address, error);
 
     if (!conn)
         return NULL;
@@ -102,7 +105,8 @@ cmd_jobs(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     g_autoptr(GDBusObjectManager) objects = NULL;
     g_autoptr(GPtrArray) jobs = NULL;
-    int status = jobs_parse("jobs", "- list ferry-agent's jobs", TRUE, 0, &argc, &argv, &o);
+    int status = jobs_parse("jobs", "- list ferry-agent's jobs", TRUE, 0, &argc,
+                            &argv, &o);
     guint i;
 
     if (status >= 0)
@@ -116,26 +120,32 @@ cmd_jobs(int argc, char **argv)
         JsonArray *array = json_array_new();
 
         for (i = 0; i < jobs->len; i++)
-            json_array_add_element(array, agent_client_job_to_json(jobs->pdata[i]));
+            json_array_add_element(array,
+                                   agent_client_job_to_json(jobs->pdata[i]));
         json_node_take_array(root, array);
         agent_print_json(stdout, root, TRUE);
     } else {
-        printf("%-6s %-10s %-20s %-12s %-8s %-12s %s\n", "ID", "KIND", "VM", "STATE",
-               "PROGRESS", "RATE", "TARGET");
+        printf("%-6s %-10s %-20s %-12s %-8s %-12s %s\n", "ID", "KIND", "VM",
+               "STATE", "PROGRESS", "RATE", "TARGET");
         for (i = 0; i < jobs->len; i++) {
             FerryJob *job = jobs->pdata[i];
-            g_autofree char *progress = ferry_job_get_progress_valid(job) ?
-                g_strdup_printf("%.0f%%", ferry_job_get_progress(job) * 100) : g_strdup("-");
+            g_autofree char *progress =
+                ferry_job_get_progress_valid(job)
+                    ? g_strdup_printf("%.0f%%",
+                                      ferry_job_get_progress(job) * 100)
+                    : g_strdup("-");
             g_autofree char *rate = jobs_rate_cell(ferry_job_get_rate(job));
             /* Someone else's job has no target to show: "-". */
-            g_autoptr(GVariant) details = agent_client_job_get_details(job, NULL);
+            g_autoptr(GVariant) details =
+                agent_client_job_get_details(job, NULL);
             const char *target = "-";
 
             if (details)
                 g_variant_lookup(details, "target", "&s", &target);
-            printf("%-6s %-10s %-20s %-12s %-8s %-12s %s\n", ferry_job_get_id(job),
-                   ferry_job_get_kind(job), ferry_job_get_vm(job), ferry_job_get_state(job),
-                   progress, rate, target);
+            printf("%-6s %-10s %-20s %-12s %-8s %-12s %s\n",
+                   ferry_job_get_id(job), ferry_job_get_kind(job),
+                   ferry_job_get_vm(job), ferry_job_get_state(job), progress,
+                   rate, target);
         }
     }
     return 0;
@@ -155,7 +165,8 @@ typedef struct {
 static gboolean
 watch_is_final(const char *state)
 {
-    return g_strcmp0(state, "completed") == 0 || g_strcmp0(state, "failed") == 0 ||
+    return g_strcmp0(state, "completed") == 0 ||
+           g_strcmp0(state, "failed") == 0 ||
            g_strcmp0(state, "cancelled") == 0;
 }
 
@@ -169,7 +180,9 @@ watch_print(Watch *w)
 
         agent_print_json(stdout, node, FALSE);
     } else if (w->tty) {
-        double p = ferry_job_get_progress_valid(w->job) ? ferry_job_get_progress(w->job) : 0;
+        double p = ferry_job_get_progress_valid(w->job)
+                       ? ferry_job_get_progress(w->job)
+                       : 0;
         g_autofree char *rate = jobs_rate_cell(ferry_job_get_rate(w->job));
         char bar[31];
         int fill = (int)(p * 30), i;
@@ -177,8 +190,8 @@ watch_print(Watch *w)
         for (i = 0; i < 30; i++)
             bar[i] = i < fill ? '#' : '-';
         bar[30] = '\0';
-        printf("\rjob %s [%s] %3.0f%% %-12s %-11s", ferry_job_get_id(w->job), bar,
-               p * 100, rate, state);
+        printf("\rjob %s [%s] %3.0f%% %-12s %-11s", ferry_job_get_id(w->job),
+               bar, p * 100, rate, state);
     } else if (g_strcmp0(state, w->last_state) != 0) {
         printf("job %s: %s\n", ferry_job_get_id(w->job), state);
     }
@@ -192,8 +205,8 @@ watch_print(Watch *w)
 }
 
 static void
-watch_on_properties(GDBusProxy *proxy, GVariant *changed, const char *const *invalidated,
-                    gpointer data)
+watch_on_properties(GDBusProxy *proxy, GVariant *changed,
+                    const char *const *invalidated, gpointer data)
 {
     watch_print(data);
 }
@@ -221,8 +234,8 @@ watch_result(FerryJob *job)
     if (g_strcmp0(state, "completed") == 0)
         return 0;
     if (g_strcmp0(state, "cancelled") == 0) {
-        error = g_error_new(G_IO_ERROR, G_IO_ERROR_CANCELLED, "job %s was cancelled",
-                            ferry_job_get_id(job));
+        error = g_error_new(G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                            "job %s was cancelled", ferry_job_get_id(job));
     } else if (g_strcmp0(state, "failed") == 0) {
         const char *name = ferry_job_get_error_name(job);
         g_autoptr(GVariant) details = agent_client_job_get_details(job, NULL);
@@ -231,8 +244,8 @@ watch_result(FerryJob *job)
         /* The message is the owner's (and root's) to read. */
         if (!details || !g_variant_lookup(details, "error", "&s", &message))
             message = "the job failed";
-        error = g_dbus_error_new_for_dbus_error(name && *name ? name : "org.ferry.Error.Failed",
-                                                message);
+        error = g_dbus_error_new_for_dbus_error(
+            name && *name ? name : "org.ferry.Error.Failed", message);
         g_dbus_error_strip_remote_error(error);
     } else {
         error = g_error_new(FERRY_ERROR, FERRY_ERROR_FAILED, "job %s is %s",
@@ -262,8 +275,10 @@ cmd_watch(int argc, char **argv)
     w.json = o.json;
     w.tty = !o.json && isatty(STDOUT_FILENO);
     w.loop = g_main_loop_new(NULL, FALSE);
-    g_signal_connect(job, "g-properties-changed", G_CALLBACK(watch_on_properties), &w);
-    g_signal_connect(objects, "notify::name-owner", G_CALLBACK(watch_on_owner), &w);
+    g_signal_connect(job, "g-properties-changed",
+                     G_CALLBACK(watch_on_properties), &w);
+    g_signal_connect(objects, "notify::name-owner", G_CALLBACK(watch_on_owner),
+                     &w);
     watch_print(&w);
     if (!w.done)
         g_main_loop_run(w.loop);
@@ -294,8 +309,9 @@ jobs_call(const char *verb, int argc, char **argv, gboolean cancel)
     g_autoptr(FerryJob) job = NULL;
     g_autoptr(GVariant) none = g_variant_ref_sink(
         g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0));
-    int status = jobs_parse(verb, cancel ? "JOB - cancel a job" : "JOB - resume a job",
-                            FALSE, 1, &argc, &argv, &o);
+    int status =
+        jobs_parse(verb, cancel ? "JOB - cancel a job" : "JOB - resume a job",
+                   FALSE, 1, &argc, &argv, &o);
     gboolean ok;
 
     if (status >= 0)

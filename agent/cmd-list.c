@@ -66,7 +66,8 @@ list_disk_cell(const AgentDisk *disk)
 
         /* GLib puts a no-break space before the unit; scripts that cut
          * the table on spaces expect a plain one. */
-        size = g_format_size_full((guint64)disk->capacity, G_FORMAT_SIZE_IEC_UNITS);
+        size = g_format_size_full((guint64)disk->capacity,
+                                  G_FORMAT_SIZE_IEC_UNITS);
         parts = g_strsplit(size, "\u00a0", -1);
         g_free(size);
         size = g_strjoinv(" ", parts);
@@ -82,7 +83,8 @@ list_nic_cell(const AgentNic *nic)
 {
     GString *s = g_string_new(nic->mac ? nic->mac : "(no mac)");
 
-    g_string_append_printf(s, " %s", nic->model ? nic->model : "(default model)");
+    g_string_append_printf(s, " %s",
+                           nic->model ? nic->model : "(default model)");
     if (nic->source)
         g_string_append_printf(s, " %s", nic->source);
     if (nic->vlan >= 0)
@@ -104,9 +106,10 @@ list_add_domain_rows(GArray *rows, const AgentDomain *domain)
                 g_strdup_printf("%s (not exportable)", domain->state) :
                 g_strdup(domain->state);
             row.cells[2] = list_cpu_cell(domain);
-            row.cells[3] = domain->memory_mib >= 0 ?
-                g_strdup_printf("%" G_GINT64_FORMAT " MiB", domain->memory_mib) :
-                g_strdup("-");
+            row.cells[3] = domain->memory_mib >= 0
+                               ? g_strdup_printf("%" G_GINT64_FORMAT " MiB",
+                                                 domain->memory_mib)
+                               : g_strdup("-");
         }
         row.cells[4] = i < domain->disks->len ?
             list_disk_cell(g_ptr_array_index(domain->disks, i)) :
@@ -263,8 +266,9 @@ list_print_table(const AgentInventory *inv)
             list_fit(rows, width, list_terminal_columns());
         list_print_row((const char *const *)heads, width);
         for (i = 0; i < rows->len; i++)
-            list_print_row((const char *const *)g_array_index(rows, ListRow, i).cells,
-                           width);
+            list_print_row(
+                (const char *const *)g_array_index(rows, ListRow, i).cells,
+                width);
     }
     if (inv->skipped->len > 0) {
         int name_width = 0;
@@ -290,7 +294,8 @@ cmd_list(int argc, char **argv)
     gboolean json = FALSE, all = FALSE;
     const GOptionEntry entries[] = {
         { "connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
-          "libvirt URI (default: $LIBVIRT_DEFAULT_URI, else qemu:///system)", "URI" },
+          "libvirt URI (default: $LIBVIRT_DEFAULT_URI, else qemu:///system)",
+          "URI" },
         { "json", 0, 0, G_OPTION_ARG_NONE, &json,
           "print CloudStack's listVmsForImport response as JSON", NULL },
         { "all", 0, 0, G_OPTION_ARG_NONE, &all,
@@ -298,14 +303,16 @@ cmd_list(int argc, char **argv)
           NULL },
         { NULL }
     };
-    g_autoptr(GOptionContext) ctx = g_option_context_new("- list the stopped "
-                                                          "domains that can be exported");
+    g_autoptr(GOptionContext) ctx =
+        g_option_context_new("- list the stopped "
+                             "domains that can be exported");
     g_autoptr(GError) error = NULL;
     g_autoptr(AgentInventory) inv = NULL;
     AgentInventoryFlags flags;
 
     g_option_context_add_main_entries(ctx, entries, NULL);
-    g_option_context_set_description(ctx,
+    g_option_context_set_description(
+        ctx,
         "Lists the persistent, shut-off domains whose every disk ferry can read\n"
         "(file, block and storage-volume disks in raw, qcow2, vmdk, vpc, vhdx),\n"
         "with each disk's virtual size read from its image header. Other domains\n"

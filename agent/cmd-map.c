@@ -67,11 +67,12 @@ cmd_map(int argc, char **argv)
     gboolean json = FALSE;
     CmdMap m = { 0 };
     guint64 pos, size;
-    GOptionEntry entries[] = {
-        { "json", 0, 0, G_OPTION_ARG_NONE, &json, "Print JSON like qemu-img map --output=json", NULL },
-        { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "Read the image as FMT (no probing)", "FMT" },
-        { NULL }
-    };
+    GOptionEntry entries[] = { { "json", 0, 0, G_OPTION_ARG_NONE, &json,
+                                 "Print JSON like qemu-img map --output=json",
+                                 NULL },
+                               { "format", 'f', 0, G_OPTION_ARG_STRING, &format,
+                                 "Read the image as FMT (no probing)", "FMT" },
+                               { NULL } };
 
     ctx = g_option_context_new("IMAGE - show an image's data and zero extents");
     g_option_context_add_main_entries(ctx, entries, NULL);

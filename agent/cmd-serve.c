@@ -20,12 +20,14 @@ cmd_serve(int argc, char **argv)
     gboolean use_stdio = FALSE, session = FALSE;
     GOptionEntry entries[] = {
         { "stdio", 0, 0, G_OPTION_ARG_NONE, &use_stdio,
-          "JSON-RPC 2.0 requests on stdin, one per line; answers on stdout", NULL },
+          "JSON-RPC 2.0 requests on stdin, one per line; answers on stdout",
+          NULL },
         { "session", 0, 0, G_OPTION_ARG_NONE, &session,
           "Reach ferry-agent on the session bus", NULL },
         { "bus-address", 0, 0, G_OPTION_ARG_STRING, &address,
           "Reach ferry-agent on the bus at ADDRESS (default $FERRY_BUS_ADDRESS, "
-          "else the system bus)", "ADDRESS" },
+          "else the system bus)",
+          "ADDRESS" },
         { NULL }
     };
 

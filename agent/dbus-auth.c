@@ -56,7 +56,8 @@ agent_auth_caller_uid(GDBusConnection *conn, const char *sender, uid_t *uid,
 
     if (!sender) {
         GCredentials *creds = g_dbus_connection_get_peer_credentials(conn);
-        uid_t peer = creds ? g_credentials_get_unix_user(creds, NULL) : (uid_t)-1;
+        uid_t peer =
+            creds ? g_credentials_get_unix_user(creds, NULL) : (uid_t)-1;
 
         if (peer == (uid_t)-1) {
             g_set_error(error, FERRY_ERROR, FERRY_ERROR_AUTH,
@@ -66,11 +67,11 @@ agent_auth_caller_uid(GDBusConnection *conn, const char *sender, uid_t *uid,
         *uid = peer;
         return TRUE;
     }
-    reply = g_dbus_connection_call_sync(conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                        "org.freedesktop.DBus", "GetConnectionUnixUser",
-                                        g_variant_new("(s)", sender), G_VARIANT_TYPE("(u)"),
-                                        G_DBUS_CALL_FLAGS_NONE, AGENT_AUTH_TIMEOUT_MS,
-                                        NULL, error);
+    reply = g_dbus_connection_call_sync(
+        conn, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+        "org.freedesktop.DBus", "GetConnectionUnixUser",
+        g_variant_new("(s)", sender), G_VARIANT_TYPE("(u)"),
+        G_DBUS_CALL_FLAGS_NONE, AGENT_AUTH_TIMEOUT_MS, NULL, error);
     if (!reply)
         return agent_auth_fix_error(error, sender);
     g_variant_get(reply, "(u)", &u);
@@ -101,7 +102,8 @@ agent_auth_getpwuid(uid_t uid, struct passwd *pw, char **buf)
         size *= 2;
     }
     if (rc != 0 || !result) {
-        g_debug("getpwuid_r(%u): %s", (guint)uid, rc ? g_strerror(rc) : "no such user");
+        g_debug("getpwuid_r(%u): %s", (guint)uid,
+                rc ? g_strerror(rc) : "no such user");
         return FALSE;
     }
     return TRUE;
@@ -122,7 +124,8 @@ agent_auth_getgrnam(const char *name, struct group *gr, char **buf)
         size *= 2;
     }
     if (rc != 0 || !result) {
-        g_debug("getgrnam_r(%s): %s", name, rc ? g_strerror(rc) : "no such group");
+        g_debug("getgrnam_r(%s): %s", name,
+                rc ? g_strerror(rc) : "no such group");
         return FALSE;
     }
     return TRUE;
@@ -180,15 +183,17 @@ agent_auth_polkit(AgentService *svc, const char *sender, const char *action)
     if (!svc->system_bus || !sender || !action)
         return FALSE;
     g_variant_builder_init(&subject, G_VARIANT_TYPE_VARDICT);
-    g_variant_builder_add(&subject, "{sv}", "name", g_variant_new_string(sender));
+    g_variant_builder_add(&subject, "{sv}", "name",
+                          g_variant_new_string(sender));
     g_variant_builder_init(&details, G_VARIANT_TYPE("a{ss}"));
-    reply = g_dbus_connection_call_sync(svc->conn, "org.freedesktop.PolicyKit1",
-                "/org/freedesktop/PolicyKit1/Authority",
-                "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization",
-                g_variant_new("((sa{sv})sa{ss}us)", "system-bus-name", &subject, action,
-                              &details, 0u, ""),
-                G_VARIANT_TYPE("((bba{ss}))"), G_DBUS_CALL_FLAGS_NONE,
-                AGENT_AUTH_TIMEOUT_MS, NULL, &error);
+    reply = g_dbus_connection_call_sync(
+        svc->conn, "org.freedesktop.PolicyKit1",
+        "/org/freedesktop/PolicyKit1/Authority",
+        "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization",
+        g_variant_new("((sa{sv})sa{ss}us)", "system-bus-name", &subject, action,
+                      &details, 0u, ""),
+        G_VARIANT_TYPE("((bba{ss}))"), G_DBUS_CALL_FLAGS_NONE,
+        AGENT_AUTH_TIMEOUT_MS, NULL, &error);
     if (!reply) {
         g_debug("polkit: %s", error->message);
         return FALSE;
@@ -222,7 +227,8 @@ auth_call_free(gpointer data)
 
 /* Whether the caller holds @action: root, the group, or polkit. */
 static gboolean
-auth_holds(AuthCall *call, const char *action, gboolean *group_checked, gboolean *in_group)
+auth_holds(AuthCall *call, const char *action, gboolean *group_checked,
+           gboolean *in_group)
 {
     if (call->uid == 0 || !action)
         return TRUE;
@@ -240,10 +246,11 @@ auth_refuse(AuthCall *call, const char *action, GError **error)
 
     g_info("%s refused to uid %u (%s)", verb, (guint)call->uid,
            call->sender ? call->sender : "peer");
-    g_set_error(error, FERRY_ERROR, FERRY_ERROR_AUTH,
-                "%s: caller uid %u is not allowed: not root, not in group '%s', "
-                "and polkit did not authorize %s", verb, (guint)call->uid,
-                call->svc->config->group, action);
+    g_set_error(
+        error, FERRY_ERROR, FERRY_ERROR_AUTH,
+        "%s: caller uid %u is not allowed: not root, not in group '%s', "
+        "and polkit did not authorize %s",
+        verb, (guint)call->uid, call->svc->config->group, action);
     return FALSE;
 }
 
@@ -251,7 +258,8 @@ auth_refuse(AuthCall *call, const char *action, GError **error)
 static const char *
 auth_configured_uri(AgentService *svc)
 {
-    return svc->config->connect ? svc->config->connect : agent_inventory_default_uri();
+    return svc->config->connect ? svc->config->connect
+                                : agent_inventory_default_uri();
 }
 
 static gboolean
@@ -267,11 +275,12 @@ auth_check_option(AuthCall *call, const char *key, GVariant *value,
         return FALSE;
     }
     if (rule->root_only && call->uid != 0) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_AUTH, "%s: option '%s': %s", verb,
-                    key, rule->why ? rule->why : "only root may use it");
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_AUTH, "%s: option '%s': %s",
+                    verb, key, rule->why ? rule->why : "only root may use it");
         return FALSE;
     }
-    if (rule->action && !auth_holds(call, rule->action, group_checked, in_group)) {
+    if (rule->action &&
+        !auth_holds(call, rule->action, group_checked, in_group)) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_AUTH,
                     "%s: option '%s': caller uid %u is not allowed", verb, key,
                     (guint)call->uid);
@@ -286,13 +295,15 @@ auth_check_option(AuthCall *call, const char *key, GVariant *value,
         if (!*uri || g_str_equal(uri, auth_configured_uri(call->svc)))
             return TRUE;
         if (call->uid != 0) {
-            g_set_error(error, FERRY_ERROR, FERRY_ERROR_AUTH,
-                        "%s: only root may name a libvirt URI other than [agent] "
-                        "connect ('%s')", what, auth_configured_uri(call->svc));
+            g_set_error(
+                error, FERRY_ERROR, FERRY_ERROR_AUTH,
+                "%s: only root may name a libvirt URI other than [agent] "
+                "connect ('%s')",
+                what, auth_configured_uri(call->svc));
             return FALSE;
         }
-        return agent_authz_check_libvirt_uri(what, uri, call->svc->config->allow_test_driver,
-                                             error);
+        return agent_authz_check_libvirt_uri(
+            what, uri, call->svc->config->allow_test_driver, error);
     }
     return TRUE;
 }
@@ -313,13 +324,16 @@ auth_decide(AuthCall *call, GError **error)
     /* Someone else's job: root or the other-jobs action; the group does
      * not count (udisks' cancel-job-other-user). */
     if (call->owner >= 0 && (uid_t)call->owner != call->uid && call->uid != 0 &&
-        rule->other_action && !agent_auth_polkit(call->svc, call->sender, rule->other_action)) {
+        rule->other_action &&
+        !agent_auth_polkit(call->svc, call->sender, rule->other_action)) {
         g_info("%s of a job of uid %" G_GINT64_FORMAT " refused to uid %u",
                agent_method_name(call->method), call->owner, (guint)call->uid);
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_AUTH,
-                    "%s: the job belongs to uid %" G_GINT64_FORMAT ", and polkit did not "
-                    "authorize %s for caller uid %u", agent_method_name(call->method),
-                    call->owner, rule->other_action, (guint)call->uid);
+                    "%s: the job belongs to uid %" G_GINT64_FORMAT
+                    ", and polkit did not "
+                    "authorize %s for caller uid %u",
+                    agent_method_name(call->method), call->owner,
+                    rule->other_action, (guint)call->uid);
         return FALSE;
     }
     if (call->options) {
@@ -331,7 +345,8 @@ auth_decide(AuthCall *call, GError **error)
         while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
             g_autoptr(GVariant) owned = value;
 
-            if (!auth_check_option(call, key, value, &group_checked, &in_group, error))
+            if (!auth_check_option(call, key, value, &group_checked, &in_group,
+                                   error))
                 return FALSE;
         }
     }
@@ -339,7 +354,8 @@ auth_decide(AuthCall *call, GError **error)
 }
 
 static void
-auth_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+auth_thread(GTask *task, gpointer source, gpointer data,
+            GCancellable *cancellable)
 {
     AuthCall *call = data;
     GError *error = NULL;
@@ -359,7 +375,8 @@ agent_dbus_authorize_async(AgentService *svc, GDBusMethodInvocation *invocation,
     AuthCall *call = g_new0(AuthCall, 1);
 
     call->svc = svc;
-    call->conn = g_object_ref(g_dbus_method_invocation_get_connection(invocation));
+    call->conn =
+        g_object_ref(g_dbus_method_invocation_get_connection(invocation));
     call->sender = g_strdup(g_dbus_method_invocation_get_sender(invocation));
     call->method = method;
     call->options = options ? g_variant_ref(options) : NULL;

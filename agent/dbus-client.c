@@ -91,20 +91,22 @@ agent_client_objects_new(GDBusConnection *conn, GError **error)
 FerryManager *
 agent_client_get_manager(GDBusObjectManager *objects, GError **error)
 {
-    g_autoptr(GDBusInterface) iface = g_dbus_object_manager_get_interface(objects,
-        AGENT_DBUS_MANAGER_PATH, "org.ferry.Agent1.Manager");
+    g_autoptr(GDBusInterface) iface = g_dbus_object_manager_get_interface(
+        objects, AGENT_DBUS_MANAGER_PATH, "org.ferry.Agent1.Manager");
 
     if (!iface) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
                     "ferry-agent has no %s object", AGENT_DBUS_MANAGER_PATH);
         return NULL;
     }
-    g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(iface), AGENT_CLIENT_TIMEOUT_MS);
+    g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(iface),
+                                     AGENT_CLIENT_TIMEOUT_MS);
     return FERRY_MANAGER(g_steal_pointer(&iface));
 }
 
 FerryJob *
-agent_client_get_job(GDBusObjectManager *objects, const char *id, GError **error)
+agent_client_get_job(GDBusObjectManager *objects, const char *id,
+                     GError **error)
 {
     g_autoptr(GDBusInterface) iface = NULL;
     g_autofree char *path = NULL;
@@ -116,26 +118,29 @@ agent_client_get_job(GDBusObjectManager *objects, const char *id, GError **error
         return NULL;
     }
     path = g_strdup_printf("%s/%s", AGENT_DBUS_JOBS_PATH, id);
-    iface = g_dbus_object_manager_get_interface(objects, path, "org.ferry.Agent1.Job");
+    iface = g_dbus_object_manager_get_interface(objects, path,
+                                                "org.ferry.Agent1.Job");
     if (!iface) {
         /* The object manager learns of a new job from InterfacesAdded, which
          * is dispatched in the main loop; a caller that watches a job right
          * after Export returned can get here first.  Ask the agent itself:
          * a proxy whose Id property is set names a job that exists. */
-        GDBusObjectManagerClient *client = G_DBUS_OBJECT_MANAGER_CLIENT(objects);
-        g_autoptr(FerryJob) direct =
-            ferry_job_proxy_new_sync(g_dbus_object_manager_client_get_connection(client),
-                                     G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
-                                     g_dbus_object_manager_client_get_name(client),
-                                     path, NULL, NULL);
+        GDBusObjectManagerClient *client =
+            G_DBUS_OBJECT_MANAGER_CLIENT(objects);
+        g_autoptr(FerryJob) direct = ferry_job_proxy_new_sync(
+            g_dbus_object_manager_client_get_connection(client),
+            G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
+            g_dbus_object_manager_client_get_name(client), path, NULL, NULL);
 
         if (!direct || !ferry_job_get_id(direct)) {
-            g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND, "no job '%s'", id);
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
+                        "no job '%s'", id);
             return NULL;
         }
         iface = G_DBUS_INTERFACE(g_steal_pointer(&direct));
     }
-    g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(iface), AGENT_CLIENT_TIMEOUT_MS);
+    g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(iface),
+                                     AGENT_CLIENT_TIMEOUT_MS);
     return FERRY_JOB(g_steal_pointer(&iface));
 }
 
@@ -143,8 +148,10 @@ static gint
 agent_client_compare_jobs(gconstpointer a, gconstpointer b)
 {
     FerryJob *ja = *(FerryJob *const *)a, *jb = *(FerryJob *const *)b;
-    guint64 na = g_ascii_strtoull(ferry_job_get_id(ja) ? ferry_job_get_id(ja) : "0", NULL, 10);
-    guint64 nb = g_ascii_strtoull(ferry_job_get_id(jb) ? ferry_job_get_id(jb) : "0", NULL, 10);
+    guint64 na = g_ascii_strtoull(
+        ferry_job_get_id(ja) ? ferry_job_get_id(ja) : "0", NULL, 10);
+    guint64 nb = g_ascii_strtoull(
+        ferry_job_get_id(jb) ? ferry_job_get_id(jb) : "0", NULL, 10);
 
     return na < nb ? -1 : na > nb;
 }
@@ -185,9 +192,9 @@ agent_client_job_get_details(FerryJob *job, GError **error)
 {
     g_autoptr(GVariant) details = NULL;
 
-    if (!ferry_job_call_get_details_sync(job, g_variant_new_array(G_VARIANT_TYPE("{sv}"),
-                                                                  NULL, 0),
-                                         &details, NULL, error)) {
+    if (!ferry_job_call_get_details_sync(
+            job, g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0), &details,
+            NULL, error)) {
         agent_client_fix_error(error ? *error : NULL);
         return NULL;
     }
@@ -241,7 +248,8 @@ agent_client_job_to_json(FerryJob *job)
         /* What the job made (an export's manifest and checksums): {} until
          * it completes.  Integers become JSON numbers, as everywhere here. */
         json_builder_set_member_name(b, "result");
-        result = g_variant_lookup_value(details, "result", G_VARIANT_TYPE_VARDICT);
+        result =
+            g_variant_lookup_value(details, "result", G_VARIANT_TYPE_VARDICT);
         if (result)
             json_builder_add_value(b, json_gvariant_serialize(result));
         else {
@@ -249,7 +257,8 @@ agent_client_job_to_json(FerryJob *job)
             json_builder_end_object(b);
         }
     } else {
-        g_debug("job %s: no details: %s", ferry_job_get_id(job), error->message);
+        g_debug("job %s: no details: %s", ferry_job_get_id(job),
+                error->message);
     }
     json_builder_end_object(b);
     return json_builder_get_root(b);

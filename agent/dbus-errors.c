@@ -40,7 +40,8 @@ agent_dbus_errors_register(void)
         return;
     for (i = 0; i < FERRY_ERROR_LAST; i++)
         g_dbus_error_register_error(FERRY_ERROR, i, agent_dbus_error_names[i]);
-    g_dbus_error_register_error(G_IO_ERROR, G_IO_ERROR_CANCELLED, AGENT_DBUS_ERROR_CANCELLED);
+    g_dbus_error_register_error(G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                AGENT_DBUS_ERROR_CANCELLED);
     g_once_init_leave(&once, 1);
 }
 

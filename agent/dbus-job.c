@@ -7,9 +7,9 @@
  * PropertiesChanged per flush), Cancel, Resume and GetDetails handlers,
  * and the Completed signal.  Properties are readable by every local user,
  * so they name no host, path or error message: those are GetDetails',
- * for the job's owner and root (agent/authz.c).  Before Completed goes out the pending property changes
- * are flushed, so a client that sees Completed has already seen the final
- * State.
+ * for the job's owner and root (agent/authz.c).  Before Completed goes
+ * out the pending property changes are flushed, so a client that sees
+ * Completed has already seen the final State.
  */
 #include <config.h>
 
@@ -37,8 +37,8 @@ typedef struct {
 } JobCall;
 
 static void
-job_call_start(AgentDbusJob *djob, GDBusMethodInvocation *invocation, AgentMethod method,
-               GVariant *options, GAsyncReadyCallback done)
+job_call_start(AgentDbusJob *djob, GDBusMethodInvocation *invocation,
+               AgentMethod method, GVariant *options, GAsyncReadyCallback done)
 {
     JobCall *call = g_new0(JobCall, 1);
 
@@ -69,18 +69,20 @@ cancel_authorized(GObject *source, GAsyncResult *result, gpointer data)
         !agent_job_queue_cancel(call->svc->queue, call->job, &error)) {
         g_dbus_method_invocation_return_gerror(call->invocation, error);
     } else {
-        g_info("job %s: cancel asked by %s (uid %u)", agent_job_get_id(call->job),
-               g_dbus_method_invocation_get_sender(call->invocation), (guint)uid);
+        g_info(
+            "job %s: cancel asked by %s (uid %u)", agent_job_get_id(call->job),
+            g_dbus_method_invocation_get_sender(call->invocation), (guint)uid);
         ferry_job_complete_cancel(call->iface, call->invocation);
     }
     job_call_free(call);
 }
 
 static gboolean
-handle_cancel(FerryJob *iface, GDBusMethodInvocation *invocation, GVariant *options,
-              gpointer data)
+handle_cancel(FerryJob *iface, GDBusMethodInvocation *invocation,
+              GVariant *options, gpointer data)
 {
-    job_call_start(data, invocation, AGENT_METHOD_CANCEL, options, cancel_authorized);
+    job_call_start(data, invocation, AGENT_METHOD_CANCEL, options,
+                   cancel_authorized);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -96,17 +98,19 @@ resume_authorized(GObject *source, GAsyncResult *result, gpointer data)
         g_dbus_method_invocation_return_gerror(call->invocation, error);
     } else {
         g_info("job %s: resumed by %s (uid %u)", agent_job_get_id(call->job),
-               g_dbus_method_invocation_get_sender(call->invocation), (guint)uid);
+               g_dbus_method_invocation_get_sender(call->invocation),
+               (guint)uid);
         ferry_job_complete_resume(call->iface, call->invocation);
     }
     job_call_free(call);
 }
 
 static gboolean
-handle_resume(FerryJob *iface, GDBusMethodInvocation *invocation, GVariant *options,
-              gpointer data)
+handle_resume(FerryJob *iface, GDBusMethodInvocation *invocation,
+              GVariant *options, gpointer data)
 {
-    job_call_start(data, invocation, AGENT_METHOD_RESUME, options, resume_authorized);
+    job_call_start(data, invocation, AGENT_METHOD_RESUME, options,
+                   resume_authorized);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -146,8 +150,8 @@ get_details_authorized(GObject *source, GAsyncResult *result, gpointer data)
 }
 
 static gboolean
-handle_get_details(FerryJob *iface, GDBusMethodInvocation *invocation, GVariant *options,
-                   gpointer data)
+handle_get_details(FerryJob *iface, GDBusMethodInvocation *invocation,
+                   GVariant *options, gpointer data)
 {
     job_call_start(data, invocation, AGENT_METHOD_GET_DETAILS, options,
                    get_details_authorized);
@@ -169,12 +173,15 @@ agent_dbus_job_new(AgentService *svc, AgentJob *job)
     ferry_job_set_vm(djob->iface, agent_job_get_vm(job));
     ferry_job_set_owner(djob->iface, agent_job_get_owner(job));
     agent_dbus_job_sync(djob);
-    g_signal_connect(djob->iface, "handle-cancel", G_CALLBACK(handle_cancel), djob);
-    g_signal_connect(djob->iface, "handle-resume", G_CALLBACK(handle_resume), djob);
-    g_signal_connect(djob->iface, "handle-get-details", G_CALLBACK(handle_get_details),
+    g_signal_connect(djob->iface, "handle-cancel", G_CALLBACK(handle_cancel),
                      djob);
+    g_signal_connect(djob->iface, "handle-resume", G_CALLBACK(handle_resume),
+                     djob);
+    g_signal_connect(djob->iface, "handle-get-details",
+                     G_CALLBACK(handle_get_details), djob);
     ferry_object_skeleton_set_job(djob->object, djob->iface);
-    g_dbus_object_manager_server_export(svc->objects, G_DBUS_OBJECT_SKELETON(djob->object));
+    g_dbus_object_manager_server_export(svc->objects,
+                                        G_DBUS_OBJECT_SKELETON(djob->object));
     return djob;
 }
 
@@ -198,18 +205,24 @@ agent_dbus_job_sync(AgentDbusJob *djob)
 {
     AgentJob *job = djob->job;
     const GError *error = agent_job_get_error(job);
-    guint64 bytes = agent_job_get_bytes(job), total = agent_job_get_bytes_total(job);
+    guint64 bytes = agent_job_get_bytes(job),
+            total = agent_job_get_bytes_total(job);
 
-    ferry_job_set_state(djob->iface, agent_job_state_name(agent_job_get_state(job)));
+    ferry_job_set_state(djob->iface,
+                        agent_job_state_name(agent_job_get_state(job)));
     ferry_job_set_bytes(djob->iface, bytes);
     ferry_job_set_bytes_total(djob->iface, total);
     ferry_job_set_progress_valid(djob->iface, total > 0);
-    ferry_job_set_progress(djob->iface, total > 0 ? MIN(1.0, (double)bytes / total) : 0.0);
+    ferry_job_set_progress(djob->iface,
+                           total > 0 ? MIN(1.0, (double)bytes / total) : 0.0);
     ferry_job_set_rate(djob->iface, agent_job_get_rate(job));
     ferry_job_set_error_name(djob->iface, agent_dbus_error_name_for(error));
-    ferry_job_set_create_time(djob->iface, (guint64)agent_job_get_create_time(job));
-    ferry_job_set_start_time(djob->iface, (guint64)agent_job_get_start_time(job));
-    ferry_job_set_finish_time(djob->iface, (guint64)agent_job_get_finish_time(job));
+    ferry_job_set_create_time(djob->iface,
+                              (guint64)agent_job_get_create_time(job));
+    ferry_job_set_start_time(djob->iface,
+                             (guint64)agent_job_get_start_time(job));
+    ferry_job_set_finish_time(djob->iface,
+                              (guint64)agent_job_get_finish_time(job));
 }
 
 void
@@ -220,7 +233,7 @@ agent_dbus_job_emit_completed(AgentDbusJob *djob)
     agent_dbus_job_sync(djob);
     g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(djob->iface));
     /* Every caller on the bus receives it: the name, not the message. */
-    ferry_job_emit_completed(djob->iface,
-                             agent_job_get_state(djob->job) == AGENT_JOB_COMPLETED,
-                             agent_dbus_error_name_for(error));
+    ferry_job_emit_completed(
+        djob->iface, agent_job_get_state(djob->job) == AGENT_JOB_COMPLETED,
+        agent_dbus_error_name_for(error));
 }

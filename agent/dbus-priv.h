@@ -69,12 +69,15 @@ char *agent_dbus_job_path(const char *id);
  * manage-other-jobs), then every option (unknown: FERRY_ERROR_INVALID;
  * root's only, another libvirt URI: FERRY_ERROR_AUTH).
  */
-void agent_dbus_authorize_async(AgentService *svc, GDBusMethodInvocation *invocation,
-                                AgentMethod method, GVariant *options, gint64 owner,
-                                GAsyncReadyCallback callback, gpointer data);
+void agent_dbus_authorize_async(AgentService *svc,
+                                GDBusMethodInvocation *invocation,
+                                AgentMethod method, GVariant *options,
+                                gint64 owner, GAsyncReadyCallback callback,
+                                gpointer data);
 /* @uid: the caller's, when allowed.  FERRY_ERROR_AUTH or _INVALID naming
  * the method (and the option) otherwise. */
-gboolean agent_dbus_authorize_finish(GAsyncResult *result, uid_t *uid, GError **error);
+gboolean agent_dbus_authorize_finish(GAsyncResult *result, uid_t *uid,
+                                     GError **error);
 
 /* ---- clients (agent/dbus-client.c) --------------------------------------- */
 
@@ -88,10 +91,13 @@ gboolean agent_dbus_authorize_finish(GAsyncResult *result, uid_t *uid, GError **
 GDBusConnection *agent_client_bus_open(gboolean session, const char *address,
                                        GError **error);
 /* The agent's objects; FERRY_ERROR_NOT_FOUND when no agent runs. */
-GDBusObjectManager *agent_client_objects_new(GDBusConnection *conn, GError **error);
-FerryManager *agent_client_get_manager(GDBusObjectManager *objects, GError **error);
+GDBusObjectManager *agent_client_objects_new(GDBusConnection *conn,
+                                             GError **error);
+FerryManager *agent_client_get_manager(GDBusObjectManager *objects,
+                                       GError **error);
 /* FERRY_ERROR_INVALID for a bad id, FERRY_ERROR_NOT_FOUND for no such job. */
-FerryJob *agent_client_get_job(GDBusObjectManager *objects, const char *id, GError **error);
+FerryJob *agent_client_get_job(GDBusObjectManager *objects, const char *id,
+                               GError **error);
 /* Every job, oldest first (new references). */
 GPtrArray *agent_client_list_jobs(GDBusObjectManager *objects);
 /* Job.GetDetails: an a{sv} of target, disks, options, error and result;

@@ -93,7 +93,8 @@ list_vms_args_free(gpointer data)
 }
 
 static void
-list_vms_thread(GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+list_vms_thread(GTask *task, gpointer source, gpointer data,
+                GCancellable *cancellable)
 {
     ListVmsArgs *args = data;
     g_autoptr(AgentInventory) inv = NULL;
@@ -104,7 +105,8 @@ list_vms_thread(GTask *task, gpointer source, gpointer data, GCancellable *cance
         g_task_return_error(task, error);
         return;
     }
-    g_task_return_pointer(task, agent_inventory_to_json(inv, args->flags), g_free);
+    g_task_return_pointer(task, agent_inventory_to_json(inv, args->flags),
+                          g_free);
 }
 
 static void
@@ -118,7 +120,8 @@ list_vms_done(GObject *source, GAsyncResult *result, gpointer data)
         g_dbus_method_invocation_return_gerror(invocation, error);
         return;
     }
-    ferry_manager_complete_list_importable_vms(FERRY_MANAGER(source), invocation, json);
+    ferry_manager_complete_list_importable_vms(FERRY_MANAGER(source),
+                                               invocation, json);
 }
 
 /* A call being authorized: what it needs once allowed. */
@@ -129,7 +132,8 @@ typedef struct {
 } ManagerCall;
 
 static ManagerCall *
-manager_call_new(AgentService *svc, GDBusMethodInvocation *invocation, GVariant *options)
+manager_call_new(AgentService *svc, GDBusMethodInvocation *invocation,
+                 GVariant *options)
 {
     ManagerCall *call = g_new0(ManagerCall, 1);
 
@@ -177,13 +181,15 @@ list_vms_authorized(GObject *source, GAsyncResult *result, gpointer data)
 }
 
 static gboolean
-handle_list_importable_vms(FerryManager *manager, GDBusMethodInvocation *invocation,
-                           GVariant *options, gpointer data)
+handle_list_importable_vms(FerryManager *manager,
+                           GDBusMethodInvocation *invocation, GVariant *options,
+                           gpointer data)
 {
     AgentService *svc = data;
 
-    agent_dbus_authorize_async(svc, invocation, AGENT_METHOD_LIST_VMS, options, -1,
-                               list_vms_authorized, manager_call_new(svc, invocation, options));
+    agent_dbus_authorize_async(svc, invocation, AGENT_METHOD_LIST_VMS, options,
+                               -1, list_vms_authorized,
+                               manager_call_new(svc, invocation, options));
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -205,13 +211,15 @@ service_export_options(AgentService *svc, uid_t uid, GVariant *options)
     if (!g_str_equal(kind, "export"))
         return g_variant_ref(options);
     g_variant_dict_init(&dict, options);
-    if (uid != 0 && g_variant_lookup(options, "accept-new", "b", &accept_new) && accept_new) {
-        g_autofree char *known = g_build_filename(svc->state_dir, "known_hosts", NULL);
+    if (uid != 0 && g_variant_lookup(options, "accept-new", "b", &accept_new) &&
+        accept_new) {
+        g_autofree char *known =
+            g_build_filename(svc->state_dir, "known_hosts", NULL);
 
         g_variant_dict_insert(&dict, "known-hosts", "s", known);
     }
-    return g_variant_ref_sink(agent_export_job_options(g_variant_dict_end(&dict),
-                                                       svc->config));
+    return g_variant_ref_sink(
+        agent_export_job_options(g_variant_dict_end(&dict), svc->config));
 }
 
 /* An Export being handled: what the job will be made of. */
@@ -246,16 +254,17 @@ service_export_queue(ExportCall *call)
     g_autoptr(AgentJob) job = NULL;
     g_autofree char *path = NULL;
 
-    job = agent_job_queue_add_owned(call->svc->queue, call->owner, call->vm, call->target,
-                                    (const char *const *)call->disks, call->options,
-                                    &error);
+    job = agent_job_queue_add_owned(
+        call->svc->queue, call->owner, call->vm, call->target,
+        (const char *const *)call->disks, call->options, &error);
     if (!job) {
         g_dbus_method_invocation_return_gerror(call->invocation, error);
         return;
     }
-    g_info("job %s: %s of '%s' to %s queued by %s (uid %u)", agent_job_get_id(job),
-           agent_job_get_kind(job), call->vm, call->target,
-           g_dbus_method_invocation_get_sender(call->invocation), (guint)call->owner);
+    g_info("job %s: %s of '%s' to %s queued by %s (uid %u)",
+           agent_job_get_id(job), agent_job_get_kind(job), call->vm,
+           call->target, g_dbus_method_invocation_get_sender(call->invocation),
+           (guint)call->owner);
     path = agent_dbus_job_path(agent_job_get_id(job));
     ferry_manager_complete_export(call->manager, call->invocation, path);
 }
@@ -325,7 +334,8 @@ export_authorized(GObject *source, GAsyncResult *result, gpointer data)
     if (!agent_dbus_authorize_finish(result, &call->owner, &error))
         goto refused;
     disks_v = g_variant_lookup_value(options, "disks", NULL);
-    if (disks_v && !g_variant_is_of_type(disks_v, G_VARIANT_TYPE_STRING_ARRAY)) {
+    if (disks_v &&
+        !g_variant_is_of_type(disks_v, G_VARIANT_TYPE_STRING_ARRAY)) {
         agent_options_wrong_type("disks", "as", disks_v, &error);
         goto refused;
     }
@@ -333,9 +343,9 @@ export_authorized(GObject *source, GAsyncResult *result, gpointer data)
     /* A caller other than root writes into [agent] pools or over SSH only;
      * the job keeps the canonical path that was checked. */
     if (call->owner != 0) {
-        char *target = agent_authz_check_pool(call->target,
-                                              (const char *const *)call->svc->config->pools,
-                                              &error);
+        char *target = agent_authz_check_pool(
+            call->target, (const char *const *)call->svc->config->pools,
+            &error);
         if (!target) {
             g_prefix_error(&error, "Export: ");
             goto refused;
@@ -361,8 +371,9 @@ refused:
 }
 
 static gboolean
-handle_export(FerryManager *manager, GDBusMethodInvocation *invocation, const char *vm,
-              const char *target, GVariant *options, gpointer data)
+handle_export(FerryManager *manager, GDBusMethodInvocation *invocation,
+              const char *vm, const char *target, GVariant *options,
+              gpointer data)
 {
     AgentService *svc = data;
     ExportCall *call = g_new0(ExportCall, 1);
@@ -373,8 +384,8 @@ handle_export(FerryManager *manager, GDBusMethodInvocation *invocation, const ch
     call->vm = g_strdup(vm);
     call->target = g_strdup(target);
     call->options = g_variant_ref(options);
-    agent_dbus_authorize_async(svc, invocation, AGENT_METHOD_EXPORT, options, -1,
-                               export_authorized, call);
+    agent_dbus_authorize_async(svc, invocation, AGENT_METHOD_EXPORT, options,
+                               -1, export_authorized, call);
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -395,7 +406,8 @@ list_jobs_authorized(GObject *source, GAsyncResult *result, gpointer data)
     jobs = agent_job_queue_list(call->svc->queue);
     paths = g_ptr_array_new_with_free_func(g_free);
     for (i = 0; i < jobs->len; i++)
-        g_ptr_array_add(paths, agent_dbus_job_path(agent_job_get_id(jobs->pdata[i])));
+        g_ptr_array_add(paths,
+                        agent_dbus_job_path(agent_job_get_id(jobs->pdata[i])));
     g_ptr_array_add(paths, NULL);
     ferry_manager_complete_list_jobs(call->svc->manager, call->invocation,
                                      (const char *const *)paths->pdata);
@@ -408,8 +420,9 @@ handle_list_jobs(FerryManager *manager, GDBusMethodInvocation *invocation,
 {
     AgentService *svc = data;
 
-    agent_dbus_authorize_async(svc, invocation, AGENT_METHOD_LIST_JOBS, options, -1,
-                               list_jobs_authorized, manager_call_new(svc, invocation, options));
+    agent_dbus_authorize_async(svc, invocation, AGENT_METHOD_LIST_JOBS, options,
+                               -1, list_jobs_authorized,
+                               manager_call_new(svc, invocation, options));
     return G_DBUS_METHOD_INVOCATION_HANDLED;
 }
 
@@ -420,8 +433,10 @@ service_name_lost(GDBusConnection *conn, const char *name, gpointer data)
 {
     AgentService *svc = data;
 
-    g_printerr("ferry-agent: cannot own %s on the bus (another agent runs, or the "
-               "bus policy does not allow it)\n", name);
+    g_printerr(
+        "ferry-agent: cannot own %s on the bus (another agent runs, or the "
+        "bus policy does not allow it)\n",
+        name);
     svc->exit_status = 1;
     g_main_loop_quit(svc->loop);
 }
@@ -445,13 +460,17 @@ agent_service_start(AgentService *svc, GError **error)
     object = ferry_object_skeleton_new(AGENT_DBUS_MANAGER_PATH);
     svc->manager = ferry_manager_skeleton_new();
     ferry_manager_set_version(svc->manager, PACKAGE_VERSION);
-    ferry_manager_set_concurrency(svc->manager, agent_job_queue_get_concurrency(svc->queue));
+    ferry_manager_set_concurrency(svc->manager,
+                                  agent_job_queue_get_concurrency(svc->queue));
     g_signal_connect(svc->manager, "handle-list-importable-vms",
                      G_CALLBACK(handle_list_importable_vms), svc);
-    g_signal_connect(svc->manager, "handle-export", G_CALLBACK(handle_export), svc);
-    g_signal_connect(svc->manager, "handle-list-jobs", G_CALLBACK(handle_list_jobs), svc);
+    g_signal_connect(svc->manager, "handle-export", G_CALLBACK(handle_export),
+                     svc);
+    g_signal_connect(svc->manager, "handle-list-jobs",
+                     G_CALLBACK(handle_list_jobs), svc);
     ferry_object_skeleton_set_manager(object, svc->manager);
-    g_dbus_object_manager_server_export(svc->objects, G_DBUS_OBJECT_SKELETON(object));
+    g_dbus_object_manager_server_export(svc->objects,
+                                        G_DBUS_OBJECT_SKELETON(object));
 
     jobs = agent_job_queue_list(svc->queue);
     for (i = 0; i < jobs->len; i++)
@@ -461,10 +480,9 @@ agent_service_start(AgentService *svc, GError **error)
     g_dbus_object_manager_server_set_connection(svc->objects, svc->conn);
     svc->last_tick = g_get_monotonic_time();
     svc->timer_id = g_timeout_add(AGENT_DBUS_TICK_MS, service_tick, svc);
-    svc->name_id = g_bus_own_name_on_connection(svc->conn, AGENT_DBUS_NAME,
-                                                G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
-                                                service_name_acquired, service_name_lost,
-                                                svc, NULL);
+    svc->name_id = g_bus_own_name_on_connection(
+        svc->conn, AGENT_DBUS_NAME, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,
+        service_name_acquired, service_name_lost, svc, NULL);
     return TRUE;
 }
 

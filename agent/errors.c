@@ -56,6 +56,7 @@ int
 agent_usage_error(const char *verb, const char *message)
 {
     /* "ferry: " as every other error (README), the verb after it. */
-    fprintf(stderr, "ferry: %s: %s (see 'ferry %s --help')\n", verb, message, verb);
+    fprintf(stderr, "ferry: %s: %s (see 'ferry %s --help')\n", verb, message,
+            verb);
     return AGENT_EXIT_USAGE;
 }

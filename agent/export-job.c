@@ -65,7 +65,8 @@ export_job_check_text(const char *key, const char *s, GError **error)
 }
 
 static gboolean
-export_job_string(GVariant *options, const char *key, const char **value, GError **error)
+export_job_string(GVariant *options, const char *key, const char **value,
+                  GError **error)
 {
     g_autoptr(GVariant) v = g_variant_lookup_value(options, key, NULL);
 
@@ -92,7 +93,8 @@ export_job_check_absolute(const char *key, const char *path, GError **error)
 }
 
 static gboolean
-export_job_path(GVariant *options, const char *key, const char **value, GError **error)
+export_job_path(GVariant *options, const char *key, const char **value,
+                GError **error)
 {
     if (!export_job_string(options, key, value, error))
         return FALSE;
@@ -135,7 +137,8 @@ export_job_identities(GVariant *options, ExportJobParams *p, GError **error)
 static gboolean
 export_job_params(GVariant *options, ExportJobParams *p, GError **error)
 {
-    g_autoptr(GVariant) accept_new = g_variant_lookup_value(options, "accept-new", NULL);
+    g_autoptr(GVariant) accept_new =
+        g_variant_lookup_value(options, "accept-new", NULL);
 
     if (!export_job_string(options, "connect", &p->connect, error) ||
         !export_job_string(options, "format", &p->format, error) ||
@@ -145,26 +148,30 @@ export_job_params(GVariant *options, ExportJobParams *p, GError **error)
         !export_job_path(options, "known-hosts", &p->known_hosts, error) ||
         !export_job_path(options, "password-file", &p->password_file, error) ||
         !export_job_identities(options, p, error) ||
-        !agent_options_get_uint64(options, "bwlimit", 0, G_MAXUINT64, &p->bwlimit, error) ||
-        !agent_options_get_uint64(options, "file-mode", 0, 0777, &p->file_mode, error) ||
+        !agent_options_get_uint64(options, "bwlimit", 0, G_MAXUINT64,
+                                  &p->bwlimit, error) ||
+        !agent_options_get_uint64(options, "file-mode", 0, 0777, &p->file_mode,
+                                  error) ||
         !export_job_string(options, "file-group", &p->file_group, error))
         return FALSE;
     if (accept_new) {
         if (!g_variant_is_of_type(accept_new, G_VARIANT_TYPE_BOOLEAN))
-            return agent_options_wrong_type("accept-new", "b", accept_new, error);
+            return agent_options_wrong_type("accept-new", "b", accept_new,
+                                            error);
         p->accept_new = g_variant_get_boolean(accept_new);
     }
     if (p->format && !g_strv_contains(conv_writer_names(), p->format)) {
         g_autofree char *known = g_strjoinv(", ", (char **)conv_writer_names());
 
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "option 'format': '%s' is not an output format (%s)", p->format,
-                    known);
+                    "option 'format': '%s' is not an output format (%s)",
+                    p->format, known);
         return FALSE;
     }
     if (p->host_key && !g_str_has_prefix(p->host_key, "SHA256:")) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "option 'host-key': expected SHA256:<base64>, got '%s'", p->host_key);
+                    "option 'host-key': expected SHA256:<base64>, got '%s'",
+                    p->host_key);
         return FALSE;
     }
     return TRUE;
@@ -214,8 +221,8 @@ export_job_check_target(const char *vm, const char *target, GVariant *options,
     if (!t)
         return FALSE;
     /* A template that cannot name a disk fails now, not in the worker. */
-    name = target_expand_name(p.name ? p.name : "{vm}-{dev}.{ext}", vm, "vda", 0,
-                              p.format ? p.format : "qcow2", error);
+    name = target_expand_name(p.name ? p.name : "{vm}-{dev}.{ext}", vm, "vda",
+                              0, p.format ? p.format : "qcow2", error);
     return name != NULL;
 }
 
@@ -293,13 +300,15 @@ export_job_add_string(GVariantBuilder *b, const char *key, const char *value)
 static GVariant *
 export_job_result(const AgentExportResult *res)
 {
-    g_autofree char *manifest = g_build_filename(res->pool, res->manifest, NULL);
+    g_autofree char *manifest =
+        g_build_filename(res->pool, res->manifest, NULL);
     GVariantBuilder b, disks;
     guint i;
 
     g_variant_builder_init(&disks, G_VARIANT_TYPE("aa{sv}"));
     for (i = 0; i < res->disks->len; i++) {
-        const AgentExportDisk *d = &g_array_index(res->disks, AgentExportDisk, i);
+        const AgentExportDisk *d =
+            &g_array_index(res->disks, AgentExportDisk, i);
 
         g_variant_builder_open(&disks, G_VARIANT_TYPE_VARDICT);
         export_job_add_string(&disks, "dev", d->dev);
@@ -321,7 +330,8 @@ export_job_result(const AgentExportResult *res)
  * left.  The job's own target is cancelled and would refuse to talk, so
  * this one is new (the transport's timeouts bound it). */
 static void
-export_job_remove_parts(AgentJob *job, const TargetOptions *topts, GPtrArray *parts)
+export_job_remove_parts(AgentJob *job, const TargetOptions *topts,
+                        GPtrArray *parts)
 {
     g_autoptr(Target) target = NULL;
     g_autoptr(GError) error = NULL;
@@ -342,8 +352,8 @@ export_job_remove_parts(AgentJob *job, const TargetOptions *topts, GPtrArray *pa
 }
 
 static gboolean
-export_job_run(AgentJob *job, GCancellable *cancellable, AgentJobProgressFunc progress,
-               GError **error)
+export_job_run(AgentJob *job, GCancellable *cancellable,
+               AgentJobProgressFunc progress, GError **error)
 {
     g_auto(ExportJobParams) p = { 0 };
     g_auto(AgentExportResult) res = { 0 };
@@ -381,9 +391,11 @@ export_job_run(AgentJob *job, GCancellable *cancellable, AgentJobProgressFunc pr
      * broke because of it: the job was cancelled, not failed. */
     if (g_cancellable_is_cancelled(cancellable) &&
         !g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
-        g_debug("job %s: after cancellation: %s", agent_job_get_id(job), local->message);
+        g_debug("job %s: after cancellation: %s", agent_job_get_id(job),
+                local->message);
         g_clear_error(&local);
-        g_set_error(&local, G_IO_ERROR, G_IO_ERROR_CANCELLED, "the export was cancelled");
+        g_set_error(&local, G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                    "the export was cancelled");
     }
     if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CANCELLED) &&
         agent_job_get_cancel_requested(job)) {
@@ -447,8 +459,8 @@ agent_export_job_names_files(GVariant *options, const char **key)
     gsize i;
 
     for (i = 0; i < G_N_ELEMENTS(export_job_file_keys); i++) {
-        g_autoptr(GVariant) v = g_variant_lookup_value(options, export_job_file_keys[i],
-                                                       NULL);
+        g_autoptr(GVariant) v =
+            g_variant_lookup_value(options, export_job_file_keys[i], NULL);
 
         if (v) {
             *key = export_job_file_keys[i];
@@ -459,7 +471,8 @@ agent_export_job_names_files(GVariant *options, const char **key)
 }
 
 static void
-export_job_default_string(GVariantDict *dict, const char *key, const char *value)
+export_job_default_string(GVariantDict *dict, const char *key,
+                          const char *value)
 {
     if (value && !g_variant_dict_contains(dict, key))
         g_variant_dict_insert(dict, key, "s", value);
@@ -481,7 +494,8 @@ agent_export_job_options(GVariant *options, const AgentConfig *config)
     /* Kept with the job, so that a resume after a restart finishes with the
      * mode and group the job started with. */
     if (config->file_mode)
-        g_variant_dict_insert(&dict, "file-mode", "t", (guint64)config->file_mode);
+        g_variant_dict_insert(&dict, "file-mode", "t",
+                              (guint64)config->file_mode);
     export_job_default_string(&dict, "file-group", config->file_group);
     return g_variant_dict_end(&dict);
 }

@@ -203,7 +203,8 @@ export_check_stopped(Export *ex, const char *when, GError **error)
 }
 
 gboolean
-agent_export_check_domain(const char *connect_uri, const char *vm, GError **error)
+agent_export_check_domain(const char *connect_uri, const char *vm,
+                          GError **error)
 {
     const char *uri = connect_uri ? connect_uri : agent_inventory_default_uri();
     g_autoptr(virConnect) conn = NULL;
@@ -227,7 +228,8 @@ agent_export_check_domain(const char *connect_uri, const char *vm, GError **erro
     }
     if (state != VIR_DOMAIN_SHUTOFF) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_BUSY,
-                    "domain '%s' is running: shut it down before exporting", vm);
+                    "domain '%s' is running: shut it down before exporting",
+                    vm);
         return FALSE;
     }
     return TRUE;
@@ -457,8 +459,8 @@ export_reconnect(Export *ex, ExportDisk *d, GError **error)
             AgentExportDiskRef ref;
 
             export_disk_ref(d, &ref);
-            ex->opts->events->retry(&ref, target_get_name(ex->target), d->retries,
-                                    wait, ex->opts->events_data);
+            ex->opts->events->retry(&ref, target_get_name(ex->target),
+                                    d->retries, wait, ex->opts->events_data);
         }
         if (!export_sleep(ex, wait, error))
             return FALSE;
@@ -672,7 +674,8 @@ agent_export_result_clear(AgentExportResult *result)
     g_clear_pointer(&result->manifest, g_free);
     if (result->disks) {
         for (i = 0; i < result->disks->len; i++) {
-            AgentExportDisk *d = &g_array_index(result->disks, AgentExportDisk, i);
+            AgentExportDisk *d =
+                &g_array_index(result->disks, AgentExportDisk, i);
 
             g_free(d->dev);
             g_free(d->file);
@@ -750,7 +753,8 @@ agent_export_run(Target *target, const AgentExportOptions *opts,
         if (d->done ? !export_adopt_done_disk(&ex, d, error)
                     : !export_one_disk(&ex, d, error))
             goto cleanup;
-        if (!export_check_stopped(&ex, "was started during the export", error)) {
+        if (!export_check_stopped(&ex, "was started during the export",
+                                  error)) {
             target_remove(target, d->name);
             g_prefix_error(error, "disk %s: ", d->disk->target);
             goto cleanup;
@@ -759,8 +763,8 @@ agent_export_run(Target *target, const AgentExportOptions *opts,
         ex.guest_before += d->virtual_size;
         export_report_totals(&ex, ex.guest_before);
         if (opts->events && opts->events->disk_verified)
-            opts->events->disk_verified(&ref, target_get_name(target), d->sha256,
-                                        d->bytes_sent, d->resumed_at,
+            opts->events->disk_verified(&ref, target_get_name(target),
+                                        d->sha256, d->bytes_sent, d->resumed_at,
                                         opts->events_data);
     }
     manifest = export_manifest(&ex);

@@ -31,12 +31,13 @@ ferry_agent_on_signal(gpointer loop)
 }
 
 static void
-ferry_agent_on_closed(GDBusConnection *conn, gboolean remote, GError *error, gpointer data)
+ferry_agent_on_closed(GDBusConnection *conn, gboolean remote, GError *error,
+                      gpointer data)
 {
     AgentService *svc = data;
 
-    g_printerr("ferry-agent: the bus connection closed%s%s\n", error ? ": " : "",
-               error ? error->message : "");
+    g_printerr("ferry-agent: the bus connection closed%s%s\n",
+               error ? ": " : "", error ? error->message : "");
     svc->exit_status = 1;
     g_main_loop_quit(svc->loop);
 }
@@ -45,10 +46,13 @@ static GDBusConnection *
 ferry_agent_connect(gboolean session, const char *address, GError **error)
 {
     if (address)
-        return g_dbus_connection_new_for_address_sync(address,
-                   G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                   G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION, NULL, NULL, error);
-    return g_bus_get_sync(session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM, NULL, error);
+        return g_dbus_connection_new_for_address_sync(
+            address,
+            G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
+                G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
+            NULL, NULL, error);
+    return g_bus_get_sync(session ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM,
+                          NULL, error);
 }
 
 int
@@ -67,7 +71,8 @@ main(int argc, char **argv)
     gboolean version = FALSE, once = FALSE, session = FALSE;
     int concurrency = 0;
     GOptionEntry entries[] = {
-        { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+        { "version", 0, 0, G_OPTION_ARG_NONE, &version,
+          "Print the version and exit", NULL },
         { "once", 0, 0, G_OPTION_ARG_NONE, &once,
           "Read the configuration, then exit (a self-test)", NULL },
         { "session", 0, 0, G_OPTION_ARG_NONE, &session,
@@ -75,7 +80,8 @@ main(int argc, char **argv)
         { "bus-address", 0, 0, G_OPTION_ARG_STRING, &address,
           "Connect to the bus at ADDRESS", "ADDRESS" },
         { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
-          "Settings file (default " FERRY_SYSCONFDIR "/ferry/ferry.conf)", "FILE" },
+          "Settings file (default " FERRY_SYSCONFDIR "/ferry/ferry.conf)",
+          "FILE" },
         { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
           "Where jobs are persisted (default /var/lib/ferry)", "DIR" },
         { "concurrency", 0, 0, G_OPTION_ARG_INT, &concurrency,
@@ -101,7 +107,8 @@ main(int argc, char **argv)
     }
     if (concurrency != 0) {
         if (concurrency < 1 || concurrency > AGENT_JOBS_MAX_CONCURRENCY) {
-            fprintf(stderr, "ferry-agent: --concurrency %d is not within 1..%d\n",
+            fprintf(stderr,
+                    "ferry-agent: --concurrency %d is not within 1..%d\n",
                     concurrency, AGENT_JOBS_MAX_CONCURRENCY);
             return AGENT_EXIT_USAGE;
         }
@@ -139,7 +146,9 @@ main(int argc, char **argv)
     conn = ferry_agent_connect(session, address, &error);
     if (!conn) {
         fprintf(stderr, "ferry-agent: cannot connect to %s: %s\n",
-                address ? address : session ? "the session bus" : "the system bus",
+                address   ? address
+                : session ? "the session bus"
+                          : "the system bus",
                 error->message);
         return AGENT_EXIT_NETWORK;
     }

@@ -13,14 +13,18 @@
 
 static const AgentCommand ferry_commands[] = {
     { "list", cmd_list, "list the stopped domains that can be exported" },
-    { "info", cmd_info, "show an image's format, virtual size and backing chain" },
-    { "map", cmd_map, "show an image's allocation map (data and zero extents)" },
+    { "info", cmd_info,
+      "show an image's format, virtual size and backing chain" },
+    { "map", cmd_map,
+      "show an image's allocation map (data and zero extents)" },
     { "convert", cmd_convert, "convert an image to another format" },
-    { "export", cmd_export, "export a stopped domain's disks to a file:// or ssh:// pool" },
+    { "export", cmd_export,
+      "export a stopped domain's disks to a file:// or ssh:// pool" },
     { "jobs", cmd_jobs, "list ferry-agent's jobs" },
     { "watch", cmd_watch, "follow a job's progress to its end" },
     { "cancel", cmd_cancel, "cancel a queued or running job" },
-    { "resume", cmd_resume, "queue an interrupted, failed or cancelled job again" },
+    { "resume", cmd_resume,
+      "queue an interrupted, failed or cancelled job again" },
     { "serve", cmd_serve, "serve JSON-RPC on stdin/stdout (--stdio), for SSH" },
 };
 
@@ -65,6 +69,7 @@ main(int argc, char **argv)
             return ferry_commands[i].run(argc - 1, argv + 1);
         }
     }
-    fprintf(stderr, "ferry: unknown command '%s' (see 'ferry --help')\n", argv[1]);
+    fprintf(stderr, "ferry: unknown command '%s' (see 'ferry --help')\n",
+            argv[1]);
     return AGENT_EXIT_USAGE;
 }

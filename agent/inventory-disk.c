@@ -28,12 +28,14 @@ inventory_disk_reason(const AgentDisk *disk, const GError *error)
     if (g_error_matches(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND) &&
         !g_file_test(disk->path, G_FILE_TEST_EXISTS))
         return g_strdup_printf("disk %s is missing", disk->path);
-    if (strncmp(msg, disk->path, plen) == 0 && msg[plen] == ':' && msg[plen + 1] == ' ')
+    if (strncmp(msg, disk->path, plen) == 0 && msg[plen] == ':' &&
+        msg[plen + 1] == ' ')
         msg += plen + 2;
     if (g_error_matches(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND) ||
         g_error_matches(error, FERRY_ERROR, FERRY_ERROR_IO))
         return g_strdup_printf("disk %s: cannot be read: %s", disk->path, msg);
-    return g_strdup_printf("disk %s: not a supported image: %s", disk->path, msg);
+    return g_strdup_printf("disk %s: not a supported image: %s", disk->path,
+                           msg);
 }
 
 char *
@@ -86,7 +88,8 @@ inventory_disk_set_datastore(AgentDisk *disk, GPtrArray *pools)
         disk->datastore_name = g_strdup(found->name);
         disk->datastore_type = g_strdup(found->type);
         disk->datastore_host = g_strdup(found->host);
-        disk->datastore_path = g_strdup(found->target_path ? found->target_path : dir);
+        disk->datastore_path =
+            g_strdup(found->target_path ? found->target_path : dir);
     } else {
         disk->datastore_type = g_strdup(disk->source_type);
         disk->datastore_path = g_steal_pointer(&dir);

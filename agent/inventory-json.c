@@ -107,7 +107,8 @@ inventory_json_nic(JsonBuilder *b, const AgentNic *nic, guint index)
 }
 
 static void
-inventory_json_add_domain(JsonBuilder *b, const AgentDomain *domain, gboolean all)
+inventory_json_add_domain(JsonBuilder *b, const AgentDomain *domain,
+                          gboolean all)
 {
     guint i;
 

@@ -33,7 +33,8 @@ G_BEGIN_DECLS
  * source, encrypted...) is no parse error: it sets ->skip_reason.  CD-ROM
  * and floppy devices are left out.  Errors (FERRY_ERROR_CORRUPT,
  * FERRY_ERROR_INVALID for oversized input) name the element at fault. */
-AgentDomain *inventory_domain_parse_xml(const char *xml, gsize len, GError **error);
+AgentDomain *inventory_domain_parse_xml(const char *xml, gsize len,
+                                        GError **error);
 
 /* The VLAN an <interface type='network'> gets from its network's XML: the
  * portgroup's (@portgroup, else the default portgroup's), else the
@@ -52,7 +53,8 @@ typedef struct {
 void inventory_pool_free(InventoryPool *pool);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(InventoryPool, inventory_pool_free)
 
-InventoryPool *inventory_pool_parse_xml(const char *xml, gsize len, GError **error);
+InventoryPool *inventory_pool_parse_xml(const char *xml, gsize len,
+                                        GError **error);
 
 /* A volume's <target><path> and <target><format type>. */
 gboolean inventory_volume_parse_xml(const char *xml, gsize len, char **path,

@@ -118,7 +118,8 @@ inventory_xml_read(const char *xml, gsize len, const char *what,
 
     if (len > INVENTORY_MAX_XML_BYTES) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "%s XML is %" G_GSIZE_FORMAT " bytes, more than the limit of %d",
+                    "%s XML is %" G_GSIZE_FORMAT
+                    " bytes, more than the limit of %d",
                     what, len, INVENTORY_MAX_XML_BYTES);
         return NULL;
     }
@@ -233,7 +234,8 @@ inventory_parse_memory(const char *value, const char *unit, guint64 *bytes)
     guint64 n, scale = 1, base = 1024;
     int power, i;
 
-    if (!value || !g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT64, &n, NULL))
+    if (!value ||
+        !g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT64, &n, NULL))
         return FALSE;
     /* libvirt's units: b or bytes; k, KiB (1024) or KB (1000); up to E. */
     if (!unit)
@@ -263,7 +265,9 @@ inventory_parse_memory(const char *value, const char *unit, guint64 *bytes)
 int
 inventory_disk_name_index(const char *name)
 {
-    static const char *const prefixes[] = { "xvd", "ubd", "vd", "sd", "hd", "fd" };
+    static const char *const prefixes[] = {
+        "xvd", "ubd", "vd", "sd", "hd", "fd"
+    };
     const char *p = NULL;
     gint64 index = 0;
     gsize i;
@@ -314,12 +318,14 @@ inventory_parse_disk(xmlXPathContext *ctxt, xmlNode *node, guint index,
                      AgentDomain *domain, GError **error)
 {
     g_autoptr(AgentDisk) disk = g_new0(AgentDisk, 1);
-    g_autofree char *device = inventory_xpath_string(ctxt, node, "string(@device)");
+    g_autofree char *device =
+        inventory_xpath_string(ctxt, node, "string(@device)");
     g_autofree char *what = NULL;
     g_autofree char *encryption = NULL;
     g_autofree char *protocol = NULL;
 
-    if (device && (g_str_equal(device, "cdrom") || g_str_equal(device, "floppy")))
+    if (device &&
+        (g_str_equal(device, "cdrom") || g_str_equal(device, "floppy")))
         return TRUE;
     disk->controller = disk->unit = disk->position = -1;
     disk->capacity = -1;
@@ -330,8 +336,9 @@ inventory_parse_disk(xmlXPathContext *ctxt, xmlNode *node, guint index,
         return TRUE;
     }
     what = g_strdup_printf("disk %s: <address controller>", disk->target);
-    if (!inventory_xpath_int(ctxt, node, "string(address[@type='drive']/@controller)",
-                             what, 0, G_MAXINT32, &disk->controller, error))
+    if (!inventory_xpath_int(ctxt, node,
+                             "string(address[@type='drive']/@controller)", what,
+                             0, G_MAXINT32, &disk->controller, error))
         return FALSE;
     g_free(what);
     what = g_strdup_printf("disk %s: <address unit>", disk->target);
@@ -341,7 +348,8 @@ inventory_parse_disk(xmlXPathContext *ctxt, xmlNode *node, guint index,
     disk->position = disk->unit >= 0 ? disk->unit :
                      inventory_disk_name_index(disk->target);
     disk->bus = inventory_xpath_string(ctxt, node, "string(target/@bus)");
-    disk->declared_format = inventory_xpath_string(ctxt, node, "string(driver/@type)");
+    disk->declared_format =
+        inventory_xpath_string(ctxt, node, "string(driver/@type)");
     disk->source_type = inventory_xpath_string(ctxt, node, "string(@type)");
     if (!disk->source_type)
         disk->source_type = g_strdup("file");   /* libvirt's default */
@@ -352,14 +360,16 @@ inventory_parse_disk(xmlXPathContext *ctxt, xmlNode *node, guint index,
         disk->path = inventory_xpath_string(ctxt, node, "string(source/@dev)");
     } else if (g_str_equal(disk->source_type, "volume")) {
         disk->pool = inventory_xpath_string(ctxt, node, "string(source/@pool)");
-        disk->volume = inventory_xpath_string(ctxt, node, "string(source/@volume)");
+        disk->volume =
+            inventory_xpath_string(ctxt, node, "string(source/@volume)");
         if (!disk->pool || !disk->volume) {
             inventory_domain_skip(domain, g_strdup_printf(
                 "disk %s has no source pool and volume", disk->target));
             return TRUE;
         }
     } else if (g_str_equal(disk->source_type, "network")) {
-        protocol = inventory_xpath_string(ctxt, node, "string(source/@protocol)");
+        protocol =
+            inventory_xpath_string(ctxt, node, "string(source/@protocol)");
         if (!protocol)
             protocol = g_strdup("unknown");
         inventory_domain_skip(domain, g_strdup_printf(
@@ -380,8 +390,9 @@ inventory_parse_disk(xmlXPathContext *ctxt, xmlNode *node, guint index,
     encryption = inventory_xpath_string(ctxt, node,
         "string((encryption|source/encryption)[1]/@format)");
     if (encryption) {
-        inventory_domain_skip(domain, g_strdup_printf(
-            "disk %s is encrypted (%s): not supported", disk->target, encryption));
+        inventory_domain_skip(
+            domain, g_strdup_printf("disk %s is encrypted (%s): not supported",
+                                    disk->target, encryption));
         return TRUE;
     }
     g_ptr_array_add(domain->disks, g_steal_pointer(&disk));
@@ -395,15 +406,17 @@ inventory_scope_vlan(xmlXPathContext *ctxt, xmlNode *scope, const char *what,
                      gboolean *found, int *vlan, GError **error)
 {
     g_autoptr(xmlXPathObject) tags = NULL;
-    g_autofree char *trunk = inventory_xpath_string(ctxt, scope, "string(vlan/@trunk)");
+    g_autofree char *trunk =
+        inventory_xpath_string(ctxt, scope, "string(vlan/@trunk)");
     int n;
 
     tags = inventory_xpath_nodes(ctxt, scope, "vlan/tag", &n);
     *found = n > 0;
     if (n != 1 || (trunk && g_str_equal(trunk, "yes")))
         return TRUE;
-    return inventory_xpath_int(ctxt, tags->nodesetval->nodeTab[0], "string(@id)",
-                               what, 0, INVENTORY_MAX_VLAN, vlan, error);
+    return inventory_xpath_int(ctxt, tags->nodesetval->nodeTab[0],
+                               "string(@id)", what, 0, INVENTORY_MAX_VLAN, vlan,
+                               error);
 }
 
 static gboolean
@@ -418,10 +431,13 @@ inventory_parse_nic(xmlXPathContext *ctxt, xmlNode *node, AgentDomain *domain,
     nic->mac = inventory_xpath_string(ctxt, node, "string(mac/@address)");
     nic->model = inventory_xpath_string(ctxt, node, "string(model/@type)");
     if (nic->source_type && g_str_equal(nic->source_type, "network")) {
-        nic->source = inventory_xpath_string(ctxt, node, "string(source/@network)");
-        nic->portgroup = inventory_xpath_string(ctxt, node, "string(source/@portgroup)");
+        nic->source =
+            inventory_xpath_string(ctxt, node, "string(source/@network)");
+        nic->portgroup =
+            inventory_xpath_string(ctxt, node, "string(source/@portgroup)");
     } else if (nic->source_type && g_str_equal(nic->source_type, "bridge")) {
-        nic->source = inventory_xpath_string(ctxt, node, "string(source/@bridge)");
+        nic->source =
+            inventory_xpath_string(ctxt, node, "string(source/@bridge)");
     } else if (nic->source_type && g_str_equal(nic->source_type, "direct")) {
         nic->source = inventory_xpath_string(ctxt, node, "string(source/@dev)");
     }
@@ -435,7 +451,8 @@ inventory_parse_nic(xmlXPathContext *ctxt, xmlNode *node, AgentDomain *domain,
     g_free(what);
     what = g_strdup_printf("interface %s: <vlan><tag id>",
                            nic->mac ? nic->mac : "without mac");
-    if (!inventory_scope_vlan(ctxt, node, what, &nic->has_vlan, &nic->vlan, error))
+    if (!inventory_scope_vlan(ctxt, node, what, &nic->has_vlan, &nic->vlan,
+                              error))
         return FALSE;
     g_ptr_array_add(domain->nics, g_steal_pointer(&nic));
     return TRUE;
@@ -446,18 +463,20 @@ inventory_parse_cpu(xmlXPathContext *ctxt, AgentDomain *domain, GError **error)
 {
     int vcpu_max = -1, vcpu_current = -1;
 
-    if (!inventory_xpath_int(ctxt, NULL, "string(/domain/vcpu)", "<vcpu>",
-                             1, INVENTORY_MAX_VCPUS, &vcpu_max, error) ||
+    if (!inventory_xpath_int(ctxt, NULL, "string(/domain/vcpu)", "<vcpu>", 1,
+                             INVENTORY_MAX_VCPUS, &vcpu_max, error) ||
         !inventory_xpath_int(ctxt, NULL, "string(/domain/vcpu/@current)",
                              "<vcpu current>", 1, INVENTORY_MAX_VCPUS,
                              &vcpu_current, error) ||
-        !inventory_xpath_int(ctxt, NULL, "string(/domain/cpu/topology/@sockets)",
+        !inventory_xpath_int(ctxt, NULL,
+                             "string(/domain/cpu/topology/@sockets)",
                              "<topology sockets>", 1, INVENTORY_MAX_VCPUS,
                              &domain->sockets, error) ||
         !inventory_xpath_int(ctxt, NULL, "string(/domain/cpu/topology/@cores)",
                              "<topology cores>", 1, INVENTORY_MAX_VCPUS,
                              &domain->cores, error) ||
-        !inventory_xpath_int(ctxt, NULL, "string(/domain/cpu/topology/@threads)",
+        !inventory_xpath_int(ctxt, NULL,
+                             "string(/domain/cpu/topology/@threads)",
                              "<topology threads>", 1, INVENTORY_MAX_VCPUS,
                              &domain->threads, error))
         return FALSE;
@@ -482,8 +501,9 @@ inventory_domain_parse_xml(const char *xml, gsize len, GError **error)
     if (!doc)
         return NULL;
     ctxt = xmlXPathNewContext(doc);
-    if (!ctxt || xmlXPathRegisterNs(ctxt, (const xmlChar *)"osinfo",
-                                    (const xmlChar *)INVENTORY_LIBOSINFO_NS) != 0) {
+    if (!ctxt ||
+        xmlXPathRegisterNs(ctxt, (const xmlChar *)"osinfo",
+                           (const xmlChar *)INVENTORY_LIBOSINFO_NS) != 0) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_FAILED,
                     "domain XML: cannot create an XPath context");
         return NULL;
@@ -491,8 +511,10 @@ inventory_domain_parse_xml(const char *xml, gsize len, GError **error)
     domain = g_new0(AgentDomain, 1);
     domain->memory_mib = -1;
     domain->cpu_speed_mhz = -1;
-    domain->disks = g_ptr_array_new_with_free_func((GDestroyNotify)agent_disk_free);
-    domain->nics = g_ptr_array_new_with_free_func((GDestroyNotify)agent_nic_free);
+    domain->disks =
+        g_ptr_array_new_with_free_func((GDestroyNotify)agent_disk_free);
+    domain->nics =
+        g_ptr_array_new_with_free_func((GDestroyNotify)agent_nic_free);
 
     domain->name = inventory_xpath_string(ctxt, NULL, "string(/domain/name)");
     if (!domain->name) {
@@ -510,7 +532,8 @@ inventory_domain_parse_xml(const char *xml, gsize len, GError **error)
         if (!inventory_parse_memory(memory, unit, &bytes)) {
             g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
                         "domain '%s': <memory> '%s' in unit '%s' is not a size "
-                        "libvirt writes", domain->name, memory, unit ? unit : "KiB");
+                        "libvirt writes",
+                        domain->name, memory, unit ? unit : "KiB");
             return NULL;
         }
         domain->memory_mib = (gint64)(bytes / (1024 * 1024));
@@ -521,7 +544,8 @@ inventory_domain_parse_xml(const char *xml, gsize len, GError **error)
     }
 
     disks = inventory_xpath_nodes(ctxt, NULL, "/domain/devices/disk", &n_disks);
-    nics = inventory_xpath_nodes(ctxt, NULL, "/domain/devices/interface", &n_nics);
+    nics =
+        inventory_xpath_nodes(ctxt, NULL, "/domain/devices/interface", &n_nics);
     if (n_disks > INVENTORY_MAX_DEVICES || n_nics > INVENTORY_MAX_DEVICES) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
                     "domain '%s': %d <disk> and %d <interface> elements, more "
@@ -537,7 +561,8 @@ inventory_domain_parse_xml(const char *xml, gsize len, GError **error)
         }
     }
     for (i = 0; i < n_nics; i++) {
-        if (!inventory_parse_nic(ctxt, nics->nodesetval->nodeTab[i], domain, error)) {
+        if (!inventory_parse_nic(ctxt, nics->nodesetval->nodeTab[i], domain,
+                                 error)) {
             g_prefix_error(error, "domain '%s': ", domain->name);
             return NULL;
         }
@@ -572,22 +597,26 @@ inventory_network_parse_vlan(const char *xml, gsize len, const char *portgroup,
     groups = inventory_xpath_nodes(ctxt, NULL, "/network/portgroup", &n);
     for (i = 0; i < n && !group; i++) {
         xmlNode *node = groups->nodesetval->nodeTab[i];
-        g_autofree char *name = inventory_xpath_string(ctxt, node, "string(@name)");
-        g_autofree char *def = inventory_xpath_string(ctxt, node, "string(@default)");
+        g_autofree char *name =
+            inventory_xpath_string(ctxt, node, "string(@name)");
+        g_autofree char *def =
+            inventory_xpath_string(ctxt, node, "string(@default)");
 
         if (portgroup ? (name && g_str_equal(name, portgroup))
                       : (def && g_str_equal(def, "yes")))
             group = node;
     }
     if (group) {
-        if (!inventory_scope_vlan(ctxt, group, "network XML: <portgroup><vlan><tag id>",
+        if (!inventory_scope_vlan(ctxt, group,
+                                  "network XML: <portgroup><vlan><tag id>",
                                   &found, vlan, error))
             return FALSE;
         if (found)
             return TRUE;
     }
     return inventory_scope_vlan(ctxt, xmlDocGetRootElement(doc),
-                                "network XML: <vlan><tag id>", &found, vlan, error);
+                                "network XML: <vlan><tag id>", &found, vlan,
+                                error);
 }
 
 InventoryPool *
@@ -608,8 +637,10 @@ inventory_pool_parse_xml(const char *xml, gsize len, GError **error)
     }
     pool->name = inventory_xpath_string(ctxt, NULL, "string(/pool/name)");
     pool->type = inventory_xpath_string(ctxt, NULL, "string(/pool/@type)");
-    pool->target_path = inventory_xpath_string(ctxt, NULL, "string(/pool/target/path)");
-    pool->host = inventory_xpath_string(ctxt, NULL, "string(/pool/source/host[1]/@name)");
+    pool->target_path =
+        inventory_xpath_string(ctxt, NULL, "string(/pool/target/path)");
+    pool->host = inventory_xpath_string(ctxt, NULL,
+                                        "string(/pool/source/host[1]/@name)");
     if (!pool->name) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
                     "storage pool XML: <name> is missing");
@@ -635,6 +666,7 @@ inventory_volume_parse_xml(const char *xml, gsize len, char **path,
         return FALSE;
     }
     *path = inventory_xpath_string(ctxt, NULL, "string(/volume/target/path)");
-    *format = inventory_xpath_string(ctxt, NULL, "string(/volume/target/format/@type)");
+    *format = inventory_xpath_string(ctxt, NULL,
+                                     "string(/volume/target/format/@type)");
     return TRUE;
 }

@@ -141,7 +141,8 @@ inventory_connect_error(const char *uri, GError **error)
     virErrorPtr err = virGetLastError();
     FerryError code = inventory_libvirt_code();
     g_autoptr(GUri) parsed = g_uri_parse(uri, G_URI_FLAGS_NONE, NULL);
-    gboolean local = !parsed || !g_uri_get_host(parsed) || !*g_uri_get_host(parsed);
+    gboolean local =
+        !parsed || !g_uri_get_host(parsed) || !*g_uri_get_host(parsed);
 
     if (code == FERRY_ERROR_NETWORK && local && err &&
         err->code == VIR_ERR_SYSTEM_ERROR &&
@@ -196,12 +197,14 @@ inventory_describe_state(int state, const char **powerstate, const char **words,
 static GPtrArray *
 inventory_load_pools(virConnectPtr conn)
 {
-    GPtrArray *pools = g_ptr_array_new_with_free_func((GDestroyNotify)inventory_pool_free);
+    GPtrArray *pools =
+        g_ptr_array_new_with_free_func((GDestroyNotify)inventory_pool_free);
     virStoragePoolPtr *list = NULL;
     int n, i;
 
     /* A host without the storage driver has no pools: not an error. */
-    n = virConnectListAllStoragePools(conn, &list, VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
+    n = virConnectListAllStoragePools(conn, &list,
+                                      VIR_CONNECT_LIST_STORAGE_POOLS_ACTIVE);
     for (i = 0; i < n; i++) {
         g_autoptr(virStoragePool) pool = list[i];
         g_autofree char *xml = virStoragePoolGetXMLDesc(pool, 0);
@@ -265,8 +268,9 @@ inventory_resolve_volume(InventoryWalk *walk, AgentDisk *disk)
                                known->type, disk->pool);
     vol = virStorageVolLookupByName(pool, disk->volume);
     if (!vol)
-        return g_strdup_printf("disk %s: volume '%s' not found in storage pool '%s'",
-                               disk->target, disk->volume, disk->pool);
+        return g_strdup_printf(
+            "disk %s: volume '%s' not found in storage pool '%s'", disk->target,
+            disk->volume, disk->pool);
     xml = virStorageVolGetXMLDesc(vol, 0);
     if (!xml)
         return g_strdup_printf("disk %s: volume '%s': %s", disk->target,
@@ -294,7 +298,8 @@ inventory_resolve_vlan(InventoryWalk *walk, AgentNic *nic)
         !g_str_equal(nic->source_type, "network"))
         return;
     if (!g_hash_table_contains(walk->networks, nic->source)) {
-        g_autoptr(virNetwork) net = virNetworkLookupByName(walk->conn, nic->source);
+        g_autoptr(virNetwork) net =
+            virNetworkLookupByName(walk->conn, nic->source);
 
         g_hash_table_insert(walk->networks, g_strdup(nic->source),
                             net ? virNetworkGetXMLDesc(net, 0) : NULL);
@@ -340,13 +345,15 @@ inventory_examine(InventoryWalk *walk, virDomainPtr dom)
 
     if (virDomainGetState(dom, &state, &state_why, 0) < 0 ||
         (persistent = virDomainIsPersistent(dom)) < 0 ||
-        !(xml = virDomainGetXMLDesc(dom, persistent ? VIR_DOMAIN_XML_INACTIVE : 0))) {
+        !(xml = virDomainGetXMLDesc(dom, persistent ? VIR_DOMAIN_XML_INACTIVE
+                                                    : 0))) {
         virErrorPtr err = virGetLastError();
 
         if (err && err->code == VIR_ERR_NO_DOMAIN)
             return NULL;            /* undefined while we listed */
         domain = g_new0(AgentDomain, 1);
-        domain->skip_reason = g_strdup_printf("libvirt: %s", inventory_libvirt_message());
+        domain->skip_reason =
+            g_strdup_printf("libvirt: %s", inventory_libvirt_message());
         persistent = 1;
     } else {
         domain = inventory_domain_parse_xml(xml, strlen(xml), &error);
@@ -362,8 +369,10 @@ inventory_examine(InventoryWalk *walk, virDomainPtr dom)
         }
     }
     if (!domain->disks) {
-        domain->disks = g_ptr_array_new_with_free_func((GDestroyNotify)agent_disk_free);
-        domain->nics = g_ptr_array_new_with_free_func((GDestroyNotify)agent_nic_free);
+        domain->disks =
+            g_ptr_array_new_with_free_func((GDestroyNotify)agent_disk_free);
+        domain->nics =
+            g_ptr_array_new_with_free_func((GDestroyNotify)agent_nic_free);
         domain->memory_mib = domain->vcpus = domain->cpu_speed_mhz = -1;
         domain->sockets = domain->cores = domain->threads = -1;
     }
@@ -386,8 +395,9 @@ inventory_examine(InventoryWalk *walk, virDomainPtr dom)
         inventory_resolve_devices(walk, domain);
     if (!domain->skip_reason && !state_reason &&
         virDomainHasManagedSaveImage(dom, 0) == 1)
-        domain->skip_reason = g_strdup("has a managed save image (a saved memory "
-                                       "state): start it and shut it down first");
+        domain->skip_reason =
+            g_strdup("has a managed save image (a saved memory "
+                     "state): start it and shut it down first");
     if (!domain->skip_reason && state_reason) {
         domain->listed_anyway = TRUE;
         domain->skip_reason = g_strdup(state_reason);
@@ -427,7 +437,8 @@ agent_libvirt_open(const char *uri, GError **error)
 }
 
 AgentInventory *
-agent_inventory_collect(const char *uri, AgentInventoryFlags flags, GError **error)
+agent_inventory_collect(const char *uri, AgentInventoryFlags flags,
+                        GError **error)
 {
     g_autoptr(AgentInventory) inv = g_new0(AgentInventory, 1);
     g_autoptr(virConnect) conn = NULL;
@@ -444,8 +455,10 @@ agent_inventory_collect(const char *uri, AgentInventoryFlags flags, GError **err
     if (!conn)
         return NULL;
     inv->uri = g_strdup(uri);
-    inv->listed = g_ptr_array_new_with_free_func((GDestroyNotify)agent_domain_free);
-    inv->skipped = g_ptr_array_new_with_free_func((GDestroyNotify)agent_domain_free);
+    inv->listed =
+        g_ptr_array_new_with_free_func((GDestroyNotify)agent_domain_free);
+    inv->skipped =
+        g_ptr_array_new_with_free_func((GDestroyNotify)agent_domain_free);
 
     walk.conn = conn;
     walk.flags = flags;
@@ -453,16 +466,19 @@ agent_inventory_collect(const char *uri, AgentInventoryFlags flags, GError **err
     hostname = virConnectGetHostname(conn);
     walk.hostname = g_strdup(hostname);
     free(hostname);
-    if (virNodeGetInfo(conn, &node) == 0 && node.mhz > 0 && node.mhz <= G_MAXINT)
+    if (virNodeGetInfo(conn, &node) == 0 && node.mhz > 0 &&
+        node.mhz <= G_MAXINT)
         walk.cpu_mhz = (int)node.mhz;
     virResetLastError();
     walk.pools = inventory_load_pools(conn);
-    walk.networks = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free);
+    walk.networks =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, free);
 
     n = virConnectListAllDomains(conn, &doms, 0);
     if (n < 0) {
         g_set_error(error, FERRY_ERROR, inventory_libvirt_code(),
-                    "%s: cannot list domains: %s", uri, inventory_libvirt_message());
+                    "%s: cannot list domains: %s", uri,
+                    inventory_libvirt_message());
         inventory_walk_clear(&walk);
         return NULL;
     }

@@ -88,7 +88,8 @@ void agent_job_set_counters(AgentJob *job, guint64 done, guint64 total);
 /* agent/state.c: one job as JSON, and its file. */
 JsonNode *agent_job_to_json(const AgentJob *job);
 AgentJob *agent_job_from_json(JsonNode *node, const char *what, GError **error);
-gboolean agent_state_save_job(const char *jobs_dir, AgentJob *job, GError **error);
+gboolean agent_state_save_job(const char *jobs_dir, AgentJob *job,
+                              GError **error);
 AgentJob *agent_state_load_job(const char *path, GError **error);
 /* Every job file of @jobs_dir, as jobs sorted by id; unreadable files are
  * logged and skipped (one bad file must not stop the agent). */

@@ -41,18 +41,20 @@ typedef struct {
 static gboolean
 test_sleep_params(GVariant *options, TestSleepParams *p, GError **error)
 {
-    if (!agent_options_get_uint64(options, "bytes", 1024 * 1024, TEST_SLEEP_MAX_BYTES,
-                                  &p->bytes, error) ||
-        !agent_options_get_uint64(options, "step", MIN(p->bytes, 65536), p->bytes,
-                                  &p->step, error) ||
-        !agent_options_get_uint64(options, "delay-ms", 20, TEST_SLEEP_MAX_DELAY_MS,
-                                  &p->delay_ms, error) ||
+    if (!agent_options_get_uint64(options, "bytes", 1024 * 1024,
+                                  TEST_SLEEP_MAX_BYTES, &p->bytes, error) ||
+        !agent_options_get_uint64(options, "step", MIN(p->bytes, 65536),
+                                  p->bytes, &p->step, error) ||
+        !agent_options_get_uint64(options, "delay-ms", 20,
+                                  TEST_SLEEP_MAX_DELAY_MS, &p->delay_ms,
+                                  error) ||
         !agent_options_get_uint64(options, "fail-at", G_MAXUINT64, G_MAXUINT64,
                                   &p->fail_at, error))
         return FALSE;
     if (p->step == 0 && p->bytes > 0) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "option 'step': 0 is not within 1..%" G_GUINT64_FORMAT, p->bytes);
+                    "option 'step': 0 is not within 1..%" G_GUINT64_FORMAT,
+                    p->bytes);
         return FALSE;
     }
     return TRUE;
@@ -80,7 +82,8 @@ test_sleep_log(const char *fmt, ...)
     line = g_strdup_vprintf(fmt, ap);
     va_end(ap);
     /* One write() per line with O_APPEND: lines from workers never mix. */
-    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+    fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+              0644);
     if (fd < 0) {
         g_debug("open: %s: %s", path, g_strerror(errno));
         return;
@@ -91,8 +94,8 @@ test_sleep_log(const char *fmt, ...)
 }
 
 static gboolean
-test_sleep_run(AgentJob *job, GCancellable *cancellable, AgentJobProgressFunc progress,
-               GError **error)
+test_sleep_run(AgentJob *job, GCancellable *cancellable,
+               AgentJobProgressFunc progress, GError **error)
 {
     TestSleepParams p;
     guint64 done = 0;
@@ -101,7 +104,8 @@ test_sleep_run(AgentJob *job, GCancellable *cancellable, AgentJobProgressFunc pr
         return FALSE;
     if (agent_job_get_resume(job))
         done = MIN(agent_job_get_bytes(job), p.bytes);
-    test_sleep_log("start %s %" G_GUINT64_FORMAT "\n", agent_job_get_id(job), done);
+    test_sleep_log("start %s %" G_GUINT64_FORMAT "\n", agent_job_get_id(job),
+                   done);
     progress(job, done, p.bytes);
     while (done < p.bytes) {
         gint64 until = g_get_monotonic_time() + (gint64)p.delay_ms * 1000;
@@ -158,5 +162,6 @@ void
 agent_job_kinds_enable_tests(void)
 {
     agent_job_kinds_set_extra(test_kinds);
-    agent_authz_set_extra_rules(test_sleep_rules, G_N_ELEMENTS(test_sleep_rules));
+    agent_authz_set_extra_rules(test_sleep_rules,
+                                G_N_ELEMENTS(test_sleep_rules));
 }

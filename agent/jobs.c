@@ -39,13 +39,15 @@ G_STATIC_ASSERT(G_N_ELEMENTS(agent_job_state_names) == AGENT_JOB_STATE_LAST);
 /* Row: from; bits: the states a job may go to from there. */
 static const guint agent_job_state_moves[] = {
     [AGENT_JOB_QUEUED] = MOVE(AGENT_JOB_RUNNING) | MOVE(AGENT_JOB_CANCELLED) |
-                         MOVE(AGENT_JOB_FAILED),     /* its kind is gone */
+                         MOVE(AGENT_JOB_FAILED), /* its kind is gone */
     [AGENT_JOB_RUNNING] = MOVE(AGENT_JOB_COMPLETED) | MOVE(AGENT_JOB_FAILED) |
-                          MOVE(AGENT_JOB_CANCELLED) | MOVE(AGENT_JOB_INTERRUPTED),
+                          MOVE(AGENT_JOB_CANCELLED) |
+                          MOVE(AGENT_JOB_INTERRUPTED),
     [AGENT_JOB_COMPLETED] = 0,
     [AGENT_JOB_FAILED] = MOVE(AGENT_JOB_QUEUED),
     [AGENT_JOB_CANCELLED] = MOVE(AGENT_JOB_QUEUED),
-    [AGENT_JOB_INTERRUPTED] = MOVE(AGENT_JOB_QUEUED) | MOVE(AGENT_JOB_CANCELLED),
+    [AGENT_JOB_INTERRUPTED] =
+        MOVE(AGENT_JOB_QUEUED) | MOVE(AGENT_JOB_CANCELLED),
 };
 G_STATIC_ASSERT(G_N_ELEMENTS(agent_job_state_moves) == AGENT_JOB_STATE_LAST);
 
@@ -101,7 +103,8 @@ agent_job_state_is_final(AgentJobState state)
 gboolean
 agent_job_state_can_change(AgentJobState from, AgentJobState to)
 {
-    if ((guint)from >= AGENT_JOB_STATE_LAST || (guint)to >= AGENT_JOB_STATE_LAST)
+    if ((guint)from >= AGENT_JOB_STATE_LAST ||
+        (guint)to >= AGENT_JOB_STATE_LAST)
         return FALSE;
     return (agent_job_state_moves[from] & MOVE(to)) != 0;
 }
@@ -168,7 +171,8 @@ agent_options_get_uint64(GVariant *options, const char *key, guint64 fallback,
         }
         if (n < 0) {
             g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                        "option '%s': %" G_GINT64_FORMAT " is negative", key, n);
+                        "option '%s': %" G_GINT64_FORMAT " is negative", key,
+                        n);
             return FALSE;
         }
         *value = (guint64)n;
@@ -185,8 +189,8 @@ agent_options_get_uint64(GVariant *options, const char *key, guint64 fallback,
 /* ---- AgentJob ----------------------------------------------------------- */
 
 AgentJob *
-agent_job_new(guint32 number, const char *kind, const char *vm, const char *target,
-              const char *const *disks, GVariant *options)
+agent_job_new(guint32 number, const char *kind, const char *vm,
+              const char *target, const char *const *disks, GVariant *options)
 {
     AgentJob *job = g_new0(AgentJob, 1);
     const char *const none[] = { NULL };
@@ -198,8 +202,9 @@ agent_job_new(guint32 number, const char *kind, const char *vm, const char *targ
     job->vm = g_strdup(vm);
     job->target = g_strdup(target);
     job->disks = g_strdupv((char **)(disks ? disks : none));
-    job->options = options ? g_variant_ref_sink(options) :
-        g_variant_ref_sink(g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0));
+    job->options = options ? g_variant_ref_sink(options)
+                           : g_variant_ref_sink(g_variant_new_array(
+                                 G_VARIANT_TYPE("{sv}"), NULL, 0));
     job->state = AGENT_JOB_QUEUED;
     job->create_time = g_get_real_time();
     return job;
@@ -248,9 +253,17 @@ gboolean agent_job_get_resume(const AgentJob *job) { return job->resume; }
 AgentJobState agent_job_get_state(const AgentJob *job) { return job->state; }
 guint64 agent_job_get_rate(const AgentJob *job) { return job->rate; }
 const GError *agent_job_get_error(const AgentJob *job) { return job->error; }
-gint64 agent_job_get_create_time(const AgentJob *job) { return job->create_time; }
+gint64
+agent_job_get_create_time(const AgentJob *job)
+{
+    return job->create_time;
+}
 gint64 agent_job_get_start_time(const AgentJob *job) { return job->start_time; }
-gint64 agent_job_get_finish_time(const AgentJob *job) { return job->finish_time; }
+gint64
+agent_job_get_finish_time(const AgentJob *job)
+{
+    return job->finish_time;
+}
 
 GVariant *agent_job_get_result(const AgentJob *job) { return job->result_data; }
 
@@ -373,7 +386,8 @@ agent_job_worker(gpointer data)
     GError *error = NULL;
     GSource *source;
 
-    if (!job->runner->run(job, job->cancellable, agent_job_set_counters, &error))
+    if (!job->runner->run(job, job->cancellable, agent_job_set_counters,
+                          &error))
         g_assert(error);
     job->result = error;
     /* An idle source, not g_main_context_invoke(): that would run the
@@ -400,7 +414,8 @@ agent_job_queue_run(AgentJobQueue *queue, AgentJob *job)
         agent_job_take_result(job, NULL);
         if (!job->context)
             job->context = g_main_context_ref(queue->context);
-        job->thread = g_thread_try_new(name, agent_job_worker, agent_job_ref(job), &error);
+        job->thread = g_thread_try_new(name, agent_job_worker,
+                                       agent_job_ref(job), &error);
         if (!job->thread)
             agent_job_unref(job);
     }
@@ -509,7 +524,8 @@ agent_job_queue_new(const char *state_dir, guint concurrency, GError **error)
             agent_job_set_state(job, AGENT_JOB_INTERRUPTED);
             agent_job_queue_save(queue, job);
         } else if (job->state == AGENT_JOB_QUEUED) {
-            g_queue_insert_sorted(&queue->waiting, job, agent_job_compare_data, NULL);
+            g_queue_insert_sorted(&queue->waiting, job, agent_job_compare_data,
+                                  NULL);
         }
     }
     return g_steal_pointer(&queue);
@@ -552,7 +568,8 @@ agent_job_queue_free(AgentJobQueue *queue)
              * resumable job; one that ended by itself keeps its result. */
             if (!job->result) {
                 agent_job_set_state(job, AGENT_JOB_COMPLETED);
-            } else if (!g_error_matches(job->result, G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+            } else if (!g_error_matches(job->result, G_IO_ERROR,
+                                        G_IO_ERROR_CANCELLED)) {
                 agent_job_set_state(job, AGENT_JOB_FAILED);
                 g_clear_error(&job->error);
                 job->error = g_steal_pointer(&job->result);
@@ -600,7 +617,8 @@ agent_job_queue_get_concurrency(const AgentJobQueue *queue)
 GPtrArray *
 agent_job_queue_list(AgentJobQueue *queue)
 {
-    GPtrArray *list = g_ptr_array_new_with_free_func((GDestroyNotify)agent_job_unref);
+    GPtrArray *list =
+        g_ptr_array_new_with_free_func((GDestroyNotify)agent_job_unref);
     GHashTableIter iter;
     AgentJob *job;
 
@@ -625,7 +643,8 @@ agent_job_queue_lookup(AgentJobQueue *queue, const char *id, GError **error)
     }
     job = g_hash_table_lookup(queue->jobs, id);
     if (!job) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND, "no job '%s'", id);
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND, "no job '%s'",
+                    id);
         return NULL;
     }
     return agent_job_ref(job);
@@ -635,7 +654,8 @@ AgentJob *
 agent_job_queue_add(AgentJobQueue *queue, const char *vm, const char *target,
                     const char *const *disks, GVariant *options, GError **error)
 {
-    return agent_job_queue_add_owned(queue, 0, vm, target, disks, options, error);
+    return agent_job_queue_add_owned(queue, 0, vm, target, disks, options,
+                                     error);
 }
 
 AgentJob *
@@ -650,7 +670,8 @@ agent_job_queue_add_owned(AgentJobQueue *queue, guint32 owner, const char *vm,
 
     if (!g_variant_is_of_type(options, G_VARIANT_TYPE_VARDICT)) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "options: expected a{sv}, got '%s'", g_variant_get_type_string(options));
+                    "options: expected a{sv}, got '%s'",
+                    g_variant_get_type_string(options));
         return NULL;
     }
     if (!ferry_check_text("vm", vm, AGENT_JOB_MAX_VM_BYTES, error) ||
@@ -680,7 +701,8 @@ agent_job_queue_add_owned(AgentJobQueue *queue, guint32 owner, const char *vm,
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_FAILED, "no job ids left");
         return NULL;
     }
-    job = agent_job_new(queue->next_number, kind_name, vm, target, disks, options);
+    job = agent_job_new(queue->next_number, kind_name, vm, target, disks,
+                        options);
     job->owner = owner;
     if (!agent_state_save_job(queue->jobs_dir, job, error))
         return NULL;
@@ -752,8 +774,8 @@ agent_job_queue_discard(AgentJobQueue *queue, AgentJob *job)
     job->runner = kind;
     if (!job->context)
         job->context = g_main_context_ref(queue->context);
-    job->thread = g_thread_try_new(name, agent_job_discard_worker, agent_job_ref(job),
-                                   &error);
+    job->thread = g_thread_try_new(name, agent_job_discard_worker,
+                                   agent_job_ref(job), &error);
     if (!job->thread) {
         agent_job_unref(job);
         g_warning("job %s: cannot remove its temporary files: %s", job->id,
@@ -820,7 +842,8 @@ agent_job_queue_resume(AgentJobQueue *queue, AgentJob *job, GError **error)
     }
     if (!agent_job_state_can_change(job->state, AGENT_JOB_QUEUED)) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "job %s has completed: there is nothing to resume", job->id);
+                    "job %s has completed: there is nothing to resume",
+                    job->id);
         return FALSE;
     }
     if (!agent_job_kind_find(job->kind, error)) {
@@ -860,8 +883,10 @@ agent_job_queue_tick(AgentJobQueue *queue, gint64 elapsed_us)
             continue;
         bytes = agent_job_get_bytes(job);
         if (elapsed_us > 0) {
-            instant = bytes >= job->rate_last_bytes ?
-                (double)(bytes - job->rate_last_bytes) * G_USEC_PER_SEC / elapsed_us : 0;
+            instant = bytes >= job->rate_last_bytes
+                          ? (double)(bytes - job->rate_last_bytes) *
+                                G_USEC_PER_SEC / elapsed_us
+                          : 0;
             weight = MIN(1.0, (double)elapsed_us / AGENT_JOB_RATE_WINDOW_US);
             /* The first sample stands alone: averaging it with the 0 a
              * job starts at would show half the real speed for seconds. */

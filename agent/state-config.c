@@ -50,23 +50,25 @@ agent_config_free(AgentConfig *config)
 }
 
 static gboolean
-agent_config_string(GKeyFile *kf, const char *path, const char *group, const char *key,
-                    char **value, GError **error)
+agent_config_string(GKeyFile *kf, const char *path, const char *group,
+                    const char *key, char **value, GError **error)
 {
     g_autoptr(GError) local = NULL;
     g_autofree char *s = g_key_file_get_string(kf, group, key, &local);
 
     if (!s) {
-        if (g_error_matches(local, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND) ||
-            g_error_matches(local, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND))
+        if (g_error_matches(local, G_KEY_FILE_ERROR,
+                            G_KEY_FILE_ERROR_KEY_NOT_FOUND) ||
+            g_error_matches(local, G_KEY_FILE_ERROR,
+                            G_KEY_FILE_ERROR_GROUP_NOT_FOUND))
             return TRUE;
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID, "%s: [%s] %s: %s",
                     path, group, key, local->message);
         return FALSE;
     }
     if (*s == '\0') {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID, "%s: [%s] %s: empty value",
-                    path, group, key);
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "%s: [%s] %s: empty value", path, group, key);
         return FALSE;
     }
     g_free(*value);
@@ -75,8 +77,9 @@ agent_config_string(GKeyFile *kf, const char *path, const char *group, const cha
 }
 
 static gboolean
-agent_config_uint(GKeyFile *kf, const char *path, const char *group, const char *key,
-                  guint64 min, guint64 max, guint64 *value, GError **error)
+agent_config_uint(GKeyFile *kf, const char *path, const char *group,
+                  const char *key, guint64 min, guint64 max, guint64 *value,
+                  GError **error)
 {
     g_autofree char *s = NULL;
     guint64 n;
@@ -86,9 +89,11 @@ agent_config_uint(GKeyFile *kf, const char *path, const char *group, const char 
     if (!s)
         return TRUE;
     if (!g_ascii_string_to_unsigned(g_strstrip(s), 10, min, max, &n, NULL)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "%s: [%s] %s: '%s' is not a number within %" G_GUINT64_FORMAT
-                    "..%" G_GUINT64_FORMAT, path, group, key, s, min, max);
+        g_set_error(
+            error, FERRY_ERROR, FERRY_ERROR_INVALID,
+            "%s: [%s] %s: '%s' is not a number within %" G_GUINT64_FORMAT
+            "..%" G_GUINT64_FORMAT,
+            path, group, key, s, min, max);
         return FALSE;
     }
     *value = n;
@@ -97,8 +102,8 @@ agent_config_uint(GKeyFile *kf, const char *path, const char *group, const char 
 
 /* A file mode, in octal as chmod takes it ("0640"). */
 static gboolean
-agent_config_mode(GKeyFile *kf, const char *path, const char *group, const char *key,
-                  guint *value, GError **error)
+agent_config_mode(GKeyFile *kf, const char *path, const char *group,
+                  const char *key, guint *value, GError **error)
 {
     g_autofree char *s = NULL;
     guint64 n;
@@ -108,9 +113,10 @@ agent_config_mode(GKeyFile *kf, const char *path, const char *group, const char 
     if (!s)
         return TRUE;
     if (!g_ascii_string_to_unsigned(g_strstrip(s), 8, 1, 0777, &n, NULL)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "%s: [%s] %s: '%s' is not a file mode in octal within 1..0777",
-                    path, group, key, s);
+        g_set_error(
+            error, FERRY_ERROR, FERRY_ERROR_INVALID,
+            "%s: [%s] %s: '%s' is not a file mode in octal within 1..0777",
+            path, group, key, s);
         return FALSE;
     }
     *value = (guint)n;
@@ -118,8 +124,8 @@ agent_config_mode(GKeyFile *kf, const char *path, const char *group, const char 
 }
 
 static gboolean
-agent_config_bool(GKeyFile *kf, const char *path, const char *group, const char *key,
-                  gboolean *value, GError **error)
+agent_config_bool(GKeyFile *kf, const char *path, const char *group,
+                  const char *key, gboolean *value, GError **error)
 {
     g_autofree char *s = NULL;
 
@@ -134,7 +140,8 @@ agent_config_bool(GKeyFile *kf, const char *path, const char *group, const char 
         *value = FALSE;
     } else {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "%s: [%s] %s: '%s' is not true or false", path, group, key, s);
+                    "%s: [%s] %s: '%s' is not true or false", path, group, key,
+                    s);
         return FALSE;
     }
     return TRUE;
@@ -143,31 +150,35 @@ agent_config_bool(GKeyFile *kf, const char *path, const char *group, const char 
 /* Absolute directories, ';'-separated (a GKeyFile list); each is checked
  * as text a path may be: no control characters. */
 static gboolean
-agent_config_paths(GKeyFile *kf, const char *path, const char *group, const char *key,
-                   char ***value, GError **error)
+agent_config_paths(GKeyFile *kf, const char *path, const char *group,
+                   const char *key, char ***value, GError **error)
 {
     g_autoptr(GError) local = NULL;
-    g_auto(GStrv) list = g_key_file_get_string_list(kf, group, key, NULL, &local);
+    g_auto(GStrv) list =
+        g_key_file_get_string_list(kf, group, key, NULL, &local);
     guint i;
 
     if (!list) {
-        if (g_error_matches(local, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND) ||
-            g_error_matches(local, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_GROUP_NOT_FOUND))
+        if (g_error_matches(local, G_KEY_FILE_ERROR,
+                            G_KEY_FILE_ERROR_KEY_NOT_FOUND) ||
+            g_error_matches(local, G_KEY_FILE_ERROR,
+                            G_KEY_FILE_ERROR_GROUP_NOT_FOUND))
             return TRUE;
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID, "%s: [%s] %s: %s",
                     path, group, key, local->message);
         return FALSE;
     }
     for (i = 0; list[i]; i++) {
-        g_autofree char *what = g_strdup_printf("%s: [%s] %s", path, group, key);
+        g_autofree char *what =
+            g_strdup_printf("%s: [%s] %s", path, group, key);
 
         g_strstrip(list[i]);
         if (!ferry_check_text(what, list[i], 4096, error))
             return FALSE;
         if (!g_path_is_absolute(list[i])) {
             g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                        "%s: [%s] %s: '%s' is not an absolute path", path, group, key,
-                        list[i]);
+                        "%s: [%s] %s: '%s' is not an absolute path", path,
+                        group, key, list[i]);
             return FALSE;
         }
     }
@@ -193,11 +204,13 @@ agent_config_load(const char *path, gboolean optional, GError **error)
         int err = errno;
         if (err == ENOENT && optional)
             return g_steal_pointer(&config);
-        g_set_error(error, FERRY_ERROR, err == ENOENT ? FERRY_ERROR_NOT_FOUND : FERRY_ERROR_IO,
+        g_set_error(error, FERRY_ERROR,
+                    err == ENOENT ? FERRY_ERROR_NOT_FOUND : FERRY_ERROR_IO,
                     "open: %s: %s", path, g_strerror(err));
         return NULL;
     }
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > AGENT_CONFIG_MAX_BYTES) {
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+        st.st_size > AGENT_CONFIG_MAX_BYTES) {
         close(fd);
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
                     "%s: not a regular file of at most %d bytes", path,
@@ -208,30 +221,41 @@ agent_config_load(const char *path, gboolean optional, GError **error)
     got = read(fd, data, st.st_size);
     close(fd);
     if (got != st.st_size) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_IO, "read: %s: short read", path);
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_IO, "read: %s: short read",
+                    path);
         return NULL;
     }
     if (!g_key_file_load_from_data(kf, data, got, G_KEY_FILE_NONE, &local)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID, "%s: %s", path, local->message);
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID, "%s: %s", path,
+                    local->message);
         return NULL;
     }
-    if (!agent_config_uint(kf, path, "agent", "concurrency", 1, AGENT_JOBS_MAX_CONCURRENCY,
-                           &concurrency, error) ||
-        !agent_config_string(kf, path, "agent", "group", &config->group, error) ||
-        !agent_config_string(kf, path, "agent", "state-dir", &config->state_dir, error) ||
-        !agent_config_string(kf, path, "agent", "connect", &config->connect, error) ||
-        !agent_config_paths(kf, path, "agent", "pools", &config->pools, error) ||
+    if (!agent_config_uint(kf, path, "agent", "concurrency", 1,
+                           AGENT_JOBS_MAX_CONCURRENCY, &concurrency, error) ||
+        !agent_config_string(kf, path, "agent", "group", &config->group,
+                             error) ||
+        !agent_config_string(kf, path, "agent", "state-dir", &config->state_dir,
+                             error) ||
+        !agent_config_string(kf, path, "agent", "connect", &config->connect,
+                             error) ||
+        !agent_config_paths(kf, path, "agent", "pools", &config->pools,
+                            error) ||
         !agent_config_bool(kf, path, "agent", "allow-test-driver",
                            &config->allow_test_driver, error) ||
-        !agent_config_string(kf, path, "export", "format", &config->format, error) ||
-        !agent_config_string(kf, path, "export", "known-hosts", &config->known_hosts, error) ||
-        !agent_config_uint(kf, path, "export", "bandwidth-limit", 0, G_MAXUINT64,
-                           &config->bandwidth_limit, error) ||
-        !agent_config_string(kf, path, "export", "identity", &config->identity, error) ||
-        !agent_config_string(kf, path, "export", "password-file", &config->password_file,
+        !agent_config_string(kf, path, "export", "format", &config->format,
                              error) ||
-        !agent_config_mode(kf, path, "export", "file-mode", &config->file_mode, error) ||
-        !agent_config_string(kf, path, "export", "file-group", &config->file_group, error))
+        !agent_config_string(kf, path, "export", "known-hosts",
+                             &config->known_hosts, error) ||
+        !agent_config_uint(kf, path, "export", "bandwidth-limit", 0,
+                           G_MAXUINT64, &config->bandwidth_limit, error) ||
+        !agent_config_string(kf, path, "export", "identity", &config->identity,
+                             error) ||
+        !agent_config_string(kf, path, "export", "password-file",
+                             &config->password_file, error) ||
+        !agent_config_mode(kf, path, "export", "file-mode", &config->file_mode,
+                           error) ||
+        !agent_config_string(kf, path, "export", "file-group",
+                             &config->file_group, error))
         return NULL;
     config->concurrency = (guint)concurrency;
     return g_steal_pointer(&config);

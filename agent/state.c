@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * state.c: jobs on disk.  Each job is one JSON file, <state dir>/jobs/<id>.json,
- * replaced atomically (a temporary file in the same directory, fsync, rename,
- * then fsync of the directory) so that a SIGKILL or a power cut leaves
- * either the old or the new version, never a torn one:
+ * state.c: jobs on disk.  Each job is one JSON file,
+ * <state dir>/jobs/<id>.json, replaced atomically (a temporary file in the
+ * same directory, fsync, rename, then fsync of the directory) so that a
+ * SIGKILL or a power cut leaves either the old or the new version, never
+ * a torn one:
  *
  *   {"version": 1, "id": "3", "kind": "export", "vm": "web1",
  *    "target": "ssh://...", "disks": ["vda"], "options": "<GVariant text>",
@@ -87,9 +88,11 @@ agent_job_to_json(const AgentJob *job)
     json_builder_set_member_name(b, "resume");
     json_builder_add_boolean_value(b, job->resume);
     json_builder_set_member_name(b, "bytes");
-    json_builder_add_int_value(b, (gint64)MIN(agent_job_get_bytes(job), G_MAXINT64));
+    json_builder_add_int_value(
+        b, (gint64)MIN(agent_job_get_bytes(job), G_MAXINT64));
     json_builder_set_member_name(b, "bytes_total");
-    json_builder_add_int_value(b, (gint64)MIN(agent_job_get_bytes_total(job), G_MAXINT64));
+    json_builder_add_int_value(
+        b, (gint64)MIN(agent_job_get_bytes_total(job), G_MAXINT64));
     if (job->error) {
         const char *code = "failed";
 
@@ -124,7 +127,8 @@ agent_job_to_json(const AgentJob *job)
 
 /* The member @key of @obj as a string, or NULL with an error naming it. */
 static const char *
-agent_state_get_string(JsonObject *obj, const char *key, const char *what, GError **error)
+agent_state_get_string(JsonObject *obj, const char *key, const char *what,
+                       GError **error)
 {
     JsonNode *node = json_object_get_member(obj, key);
 
@@ -147,7 +151,8 @@ agent_state_get_int(JsonObject *obj, const char *key, const char *what,
         json_node_get_value_type(node) != G_TYPE_INT64 ||
         json_node_get_int(node) < 0) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
-                    "%s: '%s' is missing or not a non-negative integer", what, key);
+                    "%s: '%s' is missing or not a non-negative integer", what,
+                    key);
         return FALSE;
     }
     *value = json_node_get_int(node);
@@ -162,10 +167,12 @@ agent_state_error_from_json(JsonObject *obj)
     guint i;
 
     node = json_object_get_member(obj, "code");
-    if (node && JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING)
+    if (node && JSON_NODE_HOLDS_VALUE(node) &&
+        json_node_get_value_type(node) == G_TYPE_STRING)
         code = json_node_get_string(node);
     node = json_object_get_member(obj, "message");
-    if (node && JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING)
+    if (node && JSON_NODE_HOLDS_VALUE(node) &&
+        json_node_get_value_type(node) == G_TYPE_STRING)
         message = json_node_get_string(node);
     if (!message)
         message = "(no message)";
@@ -194,7 +201,8 @@ agent_job_from_json(JsonNode *root, const char *what, GError **error)
     guint i, n;
 
     if (!JSON_NODE_HOLDS_OBJECT(root)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT, "%s: not a JSON object", what);
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
+                    "%s: not a JSON object", what);
         return NULL;
     }
     obj = json_node_get_object(root);
@@ -202,8 +210,8 @@ agent_job_from_json(JsonNode *root, const char *what, GError **error)
         return NULL;
     if (version != AGENT_STATE_VERSION) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
-                    "%s: 'version' %" G_GINT64_FORMAT " is not %d", what, version,
-                    AGENT_STATE_VERSION);
+                    "%s: 'version' %" G_GINT64_FORMAT " is not %d", what,
+                    version, AGENT_STATE_VERSION);
         return NULL;
     }
     if (!(id = agent_state_get_string(obj, "id", what, error)) ||
@@ -217,7 +225,8 @@ agent_job_from_json(JsonNode *root, const char *what, GError **error)
     if (strlen(id) == 0 || strlen(id) > AGENT_JOB_ID_MAX_DIGITS || *end ||
         !g_ascii_isdigit(id[0]) || number < 1 || number > G_MAXUINT32) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
-                    "%s: 'id' '%s' is not a number within 1..%u", what, id, G_MAXUINT32);
+                    "%s: 'id' '%s' is not a number within 1..%u", what, id,
+                    G_MAXUINT32);
         return NULL;
     }
     if (!agent_job_state_from_name(state_name, &state)) {
@@ -227,16 +236,18 @@ agent_job_from_json(JsonNode *root, const char *what, GError **error)
     }
     node = json_object_get_member(obj, "disks");
     if (!node || !JSON_NODE_HOLDS_ARRAY(node) ||
-        (n = json_array_get_length(json_node_get_array(node))) > AGENT_JOB_MAX_DISKS) {
+        (n = json_array_get_length(json_node_get_array(node))) >
+            AGENT_JOB_MAX_DISKS) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
-                    "%s: 'disks' is missing, not an array or longer than %d", what,
-                    AGENT_JOB_MAX_DISKS);
+                    "%s: 'disks' is missing, not an array or longer than %d",
+                    what, AGENT_JOB_MAX_DISKS);
         return NULL;
     }
     for (i = 0; i < n; i++) {
         JsonNode *d = json_array_get_element(json_node_get_array(node), i);
 
-        if (!JSON_NODE_HOLDS_VALUE(d) || json_node_get_value_type(d) != G_TYPE_STRING) {
+        if (!JSON_NODE_HOLDS_VALUE(d) ||
+            json_node_get_value_type(d) != G_TYPE_STRING) {
             g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
                         "%s: 'disks' element %u is not a string", what, i);
             return NULL;
@@ -244,10 +255,12 @@ agent_job_from_json(JsonNode *root, const char *what, GError **error)
         g_ptr_array_add(disks, (gpointer)json_node_get_string(d));
     }
     g_ptr_array_add(disks, NULL);
-    options = g_variant_parse(G_VARIANT_TYPE_VARDICT, options_text, NULL, NULL, &parse_error);
+    options = g_variant_parse(G_VARIANT_TYPE_VARDICT, options_text, NULL, NULL,
+                              &parse_error);
     if (!options) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
-                    "%s: 'options' is not an a{sv}: %s", what, parse_error->message);
+                    "%s: 'options' is not an a{sv}: %s", what,
+                    parse_error->message);
         return NULL;
     }
     if (!agent_state_get_int(obj, "bytes", what, &bytes, error) ||
@@ -257,9 +270,12 @@ agent_job_from_json(JsonNode *root, const char *what, GError **error)
                         (const char *const *)disks->pdata, options);
     job->state = state;
     agent_job_set_counters(job, (guint64)bytes, (guint64)total);
-    if (!agent_state_get_int(obj, "create_time", what, &job->create_time, error) ||
-        !agent_state_get_int(obj, "start_time", what, &job->start_time, error) ||
-        !agent_state_get_int(obj, "finish_time", what, &job->finish_time, error))
+    if (!agent_state_get_int(obj, "create_time", what, &job->create_time,
+                             error) ||
+        !agent_state_get_int(obj, "start_time", what, &job->start_time,
+                             error) ||
+        !agent_state_get_int(obj, "finish_time", what, &job->finish_time,
+                             error))
         return NULL;
     if (json_object_has_member(obj, "owner")) {
         gint64 owner;
@@ -268,14 +284,16 @@ agent_job_from_json(JsonNode *root, const char *what, GError **error)
             return NULL;
         if (owner > G_MAXUINT32) {
             g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
-                        "%s: 'owner' %" G_GINT64_FORMAT " is not a uid", what, owner);
+                        "%s: 'owner' %" G_GINT64_FORMAT " is not a uid", what,
+                        owner);
             return NULL;
         }
         job->owner = (guint32)owner;
     }
     node = json_object_get_member(obj, "resume");
     job->resume = node && JSON_NODE_HOLDS_VALUE(node) &&
-        json_node_get_value_type(node) == G_TYPE_BOOLEAN && json_node_get_boolean(node);
+                  json_node_get_value_type(node) == G_TYPE_BOOLEAN &&
+                  json_node_get_boolean(node);
     node = json_object_get_member(obj, "error");
     if (node && JSON_NODE_HOLDS_OBJECT(node))
         job->error = agent_state_error_from_json(json_node_get_object(node));
@@ -285,10 +303,12 @@ agent_job_from_json(JsonNode *root, const char *what, GError **error)
 
         if (!text)
             return NULL;
-        result = g_variant_parse(G_VARIANT_TYPE_VARDICT, text, NULL, NULL, &parse_error);
+        result = g_variant_parse(G_VARIANT_TYPE_VARDICT, text, NULL, NULL,
+                                 &parse_error);
         if (!result) {
             g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
-                        "%s: 'result' is not an a{sv}: %s", what, parse_error->message);
+                        "%s: 'result' is not an a{sv}: %s", what,
+                        parse_error->message);
             return NULL;
         }
         agent_job_take_result(job, result);
@@ -370,19 +390,23 @@ agent_state_load_job(const char *path, GError **error)
     got = read(fd, data, st.st_size);
     close(fd);
     if (got != st.st_size) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_IO, "read: %s: short read", path);
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_IO, "read: %s: short read",
+                    path);
         return NULL;
     }
     if (!json_parser_load_from_data(parser, data, got, &local)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT, "%s: %s", path, local->message);
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT, "%s: %s", path,
+                    local->message);
         return NULL;
     }
     job = agent_job_from_json(json_parser_get_root(parser), path, error);
     if (!job)
         return NULL;
-    if (!g_str_has_prefix(base, job->id) || !g_str_equal(base + strlen(job->id), ".json")) {
+    if (!g_str_has_prefix(base, job->id) ||
+        !g_str_equal(base + strlen(job->id), ".json")) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
-                    "%s: 'id' '%s' does not match the file name", path, job->id);
+                    "%s: 'id' '%s' does not match the file name", path,
+                    job->id);
         return NULL;
     }
     return g_steal_pointer(&job);
@@ -409,7 +433,8 @@ agent_state_compare(gconstpointer a, gconstpointer b)
 GPtrArray *
 agent_state_load_jobs(const char *jobs_dir, GError **error)
 {
-    g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func((GDestroyNotify)agent_job_unref);
+    g_autoptr(GPtrArray) jobs =
+        g_ptr_array_new_with_free_func((GDestroyNotify)agent_job_unref);
     g_autoptr(GDir) dir = NULL;
     g_autoptr(GError) local = NULL;
     const char *name;
@@ -445,7 +470,8 @@ agent_state_load_jobs(const char *jobs_dir, GError **error)
     }
     g_ptr_array_sort(jobs, agent_state_compare);
     for (i = 0; i < jobs->len; i++)
-        finished += agent_job_state_is_final(((AgentJob *)jobs->pdata[i])->state);
+        finished +=
+            agent_job_state_is_final(((AgentJob *)jobs->pdata[i])->state);
     /* Forget the oldest finished jobs beyond the limit. */
     for (i = 0; i < jobs->len && finished > AGENT_STATE_KEEP_FINISHED;) {
         AgentJob *job = g_ptr_array_index(jobs, i);

@@ -92,7 +92,8 @@ rpc_send_error(RpcServer *srv, JsonNode *id, const GError *error)
     json_builder_add_int_value(b, agent_exit_status(error));
     json_builder_end_object(b);
     data = json_builder_get_root(b);
-    rpc_send(srv, agent_rpc_error_line(id, agent_rpc_code_for_error(error), flat, data));
+    rpc_send(srv, agent_rpc_error_line(id, agent_rpc_code_for_error(error),
+                                       flat, data));
 }
 
 /* The agent's objects, connecting on first use. */
@@ -111,7 +112,8 @@ rpc_objects(RpcServer *srv, GError **error)
 }
 
 static const char *
-rpc_param_string(JsonObject *params, const char *key, gboolean required, GError **error)
+rpc_param_string(JsonObject *params, const char *key, gboolean required,
+                 GError **error)
 {
     JsonNode *node = json_object_get_member(params, key);
 
@@ -121,7 +123,8 @@ rpc_param_string(JsonObject *params, const char *key, gboolean required, GError 
                         "params: '%s' is missing", key);
         return NULL;
     }
-    if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_STRING) {
+    if (!JSON_NODE_HOLDS_VALUE(node) ||
+        json_node_get_value_type(node) != G_TYPE_STRING) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
                     "params: '%s' must be a string", key);
         return NULL;
@@ -130,14 +133,16 @@ rpc_param_string(JsonObject *params, const char *key, gboolean required, GError 
 }
 
 static gboolean
-rpc_param_bool(JsonObject *params, const char *key, gboolean *value, GError **error)
+rpc_param_bool(JsonObject *params, const char *key, gboolean *value,
+               GError **error)
 {
     JsonNode *node = json_object_get_member(params, key);
 
     *value = FALSE;
     if (!node || JSON_NODE_HOLDS_NULL(node))
         return TRUE;
-    if (!JSON_NODE_HOLDS_VALUE(node) || json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
+    if (!JSON_NODE_HOLDS_VALUE(node) ||
+        json_node_get_value_type(node) != G_TYPE_BOOLEAN) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
                     "params: '%s' must be a boolean", key);
         return FALSE;
@@ -170,8 +175,8 @@ rpc_list(RpcServer *srv, JsonObject *params, GError **error)
         if (uri)
             g_variant_dict_insert(&opts, "uri", "s", uri);
         g_variant_dict_insert(&opts, "all", "b", all);
-        if (!ferry_manager_call_list_importable_vms_sync(manager, g_variant_dict_end(&opts),
-                                                         &json, NULL, error)) {
+        if (!ferry_manager_call_list_importable_vms_sync(
+                manager, g_variant_dict_end(&opts), &json, NULL, error)) {
             agent_client_fix_error(error ? *error : NULL);
             return NULL;
         }
@@ -182,7 +187,8 @@ rpc_list(RpcServer *srv, JsonObject *params, GError **error)
          * choosing is no escalation and the table's URI rule (for the
          * agent, which runs as root) does not apply. */
         g_autoptr(AgentInventory) inv = NULL;
-        AgentInventoryFlags flags = all ? AGENT_INVENTORY_ALL : AGENT_INVENTORY_DEFAULT;
+        AgentInventoryFlags flags =
+            all ? AGENT_INVENTORY_ALL : AGENT_INVENTORY_DEFAULT;
 
         inv = agent_inventory_collect(uri, flags, error);
         if (!inv)
@@ -219,8 +225,9 @@ rpc_export(RpcServer *srv, JsonObject *params, GError **error)
         GList *l;
 
         for (l = members; l; l = l->next)
-            json_object_set_member(merged, l->data,
-                                   json_node_copy(json_object_get_member(o, l->data)));
+            json_object_set_member(
+                merged, l->data,
+                json_node_copy(json_object_get_member(o, l->data)));
     } else if (node && !JSON_NODE_HOLDS_NULL(node)) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
                     "params: 'options' must be an object");
@@ -232,7 +239,8 @@ rpc_export(RpcServer *srv, JsonObject *params, GError **error)
     if (!options || !(objects = rpc_objects(srv, error)) ||
         !(manager = agent_client_get_manager(objects, error)))
         return NULL;
-    if (!ferry_manager_call_export_sync(manager, vm, target, options, &path, NULL, error)) {
+    if (!ferry_manager_call_export_sync(manager, vm, target, options, &path,
+                                        NULL, error)) {
         agent_client_fix_error(error ? *error : NULL);
         return NULL;
     }
@@ -279,7 +287,8 @@ rpc_job_result(const char *id)
 }
 
 static JsonNode *
-rpc_cancel_or_resume(RpcServer *srv, JsonObject *params, gboolean cancel, GError **error)
+rpc_cancel_or_resume(RpcServer *srv, JsonObject *params, gboolean cancel,
+                     GError **error)
 {
     g_autoptr(FerryJob) job = NULL;
     GDBusObjectManager *objects;
@@ -313,8 +322,9 @@ rpc_watching(RpcServer *srv, FerryJob *job)
 }
 
 static void
-rpc_on_properties_changed(GDBusObjectManagerClient *objects, GDBusObjectProxy *object,
-                          GDBusProxy *iface, GVariant *changed, const char *const *invalidated,
+rpc_on_properties_changed(GDBusObjectManagerClient *objects,
+                          GDBusObjectProxy *object, GDBusProxy *iface,
+                          GVariant *changed, const char *const *invalidated,
                           gpointer data)
 {
     RpcServer *srv = data;
@@ -327,8 +337,9 @@ rpc_on_properties_changed(GDBusObjectManagerClient *objects, GDBusObjectProxy *o
 }
 
 static void
-rpc_on_signal(GDBusObjectManagerClient *objects, GDBusObjectProxy *object, GDBusProxy *iface,
-              const char *sender, const char *signal, GVariant *args, gpointer data)
+rpc_on_signal(GDBusObjectManagerClient *objects, GDBusObjectProxy *object,
+              GDBusProxy *iface, const char *sender, const char *signal,
+              GVariant *args, gpointer data)
 {
     RpcServer *srv = data;
     g_autoptr(JsonBuilder) b = NULL;
@@ -362,7 +373,8 @@ rpc_on_signal(GDBusObjectManagerClient *objects, GDBusObjectProxy *object, GDBus
 }
 
 static void
-rpc_on_object_added(GDBusObjectManager *objects, GDBusObject *object, gpointer data)
+rpc_on_object_added(GDBusObjectManager *objects, GDBusObject *object,
+                    gpointer data)
 {
     RpcServer *srv = data;
     g_autoptr(FerryJob) job = ferry_object_get_job(FERRY_OBJECT(object));
@@ -392,11 +404,14 @@ rpc_watch(RpcServer *srv, JsonObject *params, GError **error)
     if (id && !(job = agent_client_get_job(objects, id, error)))
         return NULL;
     if (!srv->watched) {
-        srv->watched = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        srv->watched =
+            g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         g_signal_connect(objects, "interface-proxy-properties-changed",
                          G_CALLBACK(rpc_on_properties_changed), srv);
-        g_signal_connect(objects, "interface-proxy-signal", G_CALLBACK(rpc_on_signal), srv);
-        g_signal_connect(objects, "object-added", G_CALLBACK(rpc_on_object_added), srv);
+        g_signal_connect(objects, "interface-proxy-signal",
+                         G_CALLBACK(rpc_on_signal), srv);
+        g_signal_connect(objects, "object-added",
+                         G_CALLBACK(rpc_on_object_added), srv);
     }
     if (id)
         g_hash_table_add(srv->watched, g_strdup(id));
@@ -422,9 +437,11 @@ rpc_handle_line(const char *line, gsize len, gboolean too_long, gpointer data)
     gsize i;
 
     if (too_long) {
-        g_autofree char *msg = g_strdup_printf("request: longer than the limit of %d bytes",
-                                               AGENT_RPC_MAX_REQUEST_BYTES);
-        rpc_send(srv, agent_rpc_error_line(NULL, AGENT_RPC_INVALID_REQUEST, msg, NULL));
+        g_autofree char *msg =
+            g_strdup_printf("request: longer than the limit of %d bytes",
+                            AGENT_RPC_MAX_REQUEST_BYTES);
+        rpc_send(srv, agent_rpc_error_line(NULL, AGENT_RPC_INVALID_REQUEST, msg,
+                                           NULL));
         return;
     }
     for (i = 0; i < len && (line[i] == ' ' || line[i] == '\t'); i++)
@@ -437,10 +454,12 @@ rpc_handle_line(const char *line, gsize len, gboolean too_long, gpointer data)
         return;
     }
     if (!agent_method_from_stdio(req->method, &method)) {
-        g_autofree char *msg = g_strdup_printf("method '%s' does not exist", req->method);
+        g_autofree char *msg =
+            g_strdup_printf("method '%s' does not exist", req->method);
 
         if (req->id)
-            rpc_send(srv, agent_rpc_error_line(req->id, AGENT_RPC_METHOD_NOT_FOUND, msg, NULL));
+            rpc_send(srv, agent_rpc_error_line(
+                              req->id, AGENT_RPC_METHOD_NOT_FOUND, msg, NULL));
         return;
     }
     switch (method) {
@@ -468,14 +487,16 @@ rpc_handle_line(const char *line, gsize len, gboolean too_long, gpointer data)
         g_assert_not_reached();   /* no stdio name in the table */
     }
     if (!req->id)
-        return;                    /* a notification: no answer, as the spec says */
+        return; /* a notification: no answer, as the spec says */
     if (!result) {
         if (!error)
-            g_set_error(&error, FERRY_ERROR, FERRY_ERROR_FAILED, "%s failed", req->method);
+            g_set_error(&error, FERRY_ERROR, FERRY_ERROR_FAILED, "%s failed",
+                        req->method);
         if (g_error_matches(error, FERRY_ERROR, FERRY_ERROR_INVALID) &&
             g_str_has_prefix(error->message, "params: ")) {
-            rpc_send(srv, agent_rpc_error_line(req->id, AGENT_RPC_INVALID_PARAMS,
-                                               error->message, NULL));
+            rpc_send(srv,
+                     agent_rpc_error_line(req->id, AGENT_RPC_INVALID_PARAMS,
+                                          error->message, NULL));
             return;
         }
         rpc_send_error(srv, req->id, error);
@@ -513,7 +534,8 @@ agent_rpc_serve(gboolean session, const char *address)
     srv.address = address;
     srv.loop = g_main_loop_new(NULL, FALSE);
     agent_line_reader_init(&srv.reader, AGENT_RPC_MAX_REQUEST_BYTES);
-    g_unix_fd_add(STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, rpc_on_stdin, &srv);
+    g_unix_fd_add(STDIN_FILENO, G_IO_IN | G_IO_HUP | G_IO_ERR, rpc_on_stdin,
+                  &srv);
     g_main_loop_run(srv.loop);
     agent_line_reader_clear(&srv.reader);
     if (srv.objects)

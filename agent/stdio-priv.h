@@ -49,12 +49,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(AgentRpcRequest, agent_rpc_request_free)
  * @error: FERRY_ERROR_CORRUPT (not JSON), FERRY_ERROR_INVALID (not a
  *         request); the message names the member at fault
  */
-AgentRpcRequest *agent_rpc_parse(const char *line, gsize len, int *code, JsonNode **id,
-                                 GError **error);
+AgentRpcRequest *agent_rpc_parse(const char *line, gsize len, int *code,
+                                 JsonNode **id, GError **error);
 
 /* Response and notification lines (no newline; owned). */
 char *agent_rpc_result_line(JsonNode *id, JsonNode *result);
-char *agent_rpc_error_line(JsonNode *id, int code, const char *message, JsonNode *data);
+char *agent_rpc_error_line(JsonNode *id, int code, const char *message,
+                           JsonNode *data);
 char *agent_rpc_notification_line(const char *method, JsonNode *params);
 /* The JSON-RPC code and data for a GError from the agent. */
 int agent_rpc_code_for_error(const GError *error);
@@ -62,7 +63,8 @@ int agent_rpc_code_for_error(const GError *error);
 /* Cuts a byte stream into lines of at most @max bytes; a longer line is
  * reported once (too_long, len 0) when its newline arrives, and its bytes
  * are dropped as they come.  "\r\n" ends a line as "\n" does. */
-typedef void (*AgentLineFunc)(const char *line, gsize len, gboolean too_long, gpointer data);
+typedef void (*AgentLineFunc)(const char *line, gsize len, gboolean too_long,
+                              gpointer data);
 
 typedef struct {
     GByteArray *buf;
@@ -72,8 +74,8 @@ typedef struct {
 
 void agent_line_reader_init(AgentLineReader *reader, gsize max);
 void agent_line_reader_clear(AgentLineReader *reader);
-void agent_line_reader_feed(AgentLineReader *reader, const guint8 *data, gsize len,
-                            AgentLineFunc func, gpointer user_data);
+void agent_line_reader_feed(AgentLineReader *reader, const guint8 *data,
+                            gsize len, AgentLineFunc func, gpointer user_data);
 /* End of input: a last line without a newline still counts. */
 void agent_line_reader_finish(AgentLineReader *reader, AgentLineFunc func,
                               gpointer user_data);

@@ -61,11 +61,13 @@ agent_rpc_depth(const char *s, gsize len, guint max)
 static gboolean
 agent_rpc_is_string(JsonNode *node)
 {
-    return node && JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING;
+    return node && JSON_NODE_HOLDS_VALUE(node) &&
+           json_node_get_value_type(node) == G_TYPE_STRING;
 }
 
 AgentRpcRequest *
-agent_rpc_parse(const char *line, gsize len, int *code, JsonNode **id, GError **error)
+agent_rpc_parse(const char *line, gsize len, int *code, JsonNode **id,
+                GError **error)
 {
     g_autoptr(JsonParser) parser = NULL;
     g_autoptr(AgentRpcRequest) req = NULL;
@@ -85,7 +87,8 @@ agent_rpc_parse(const char *line, gsize len, int *code, JsonNode **id, GError **
     }
     if (len == 0) {
         *code = AGENT_RPC_INVALID_REQUEST;
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID, "request: empty line");
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "request: empty line");
         return NULL;
     }
     if ((nul = memchr(line, '\0', len))) {
@@ -94,28 +97,33 @@ agent_rpc_parse(const char *line, gsize len, int *code, JsonNode **id, GError **
         return NULL;
     }
     if (!g_utf8_validate(line, len, NULL)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT, "request: not valid UTF-8");
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
+                    "request: not valid UTF-8");
         return NULL;
     }
     if (agent_rpc_depth(line, len, AGENT_RPC_MAX_DEPTH) > AGENT_RPC_MAX_DEPTH) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
-                    "request: nested more than %d levels deep", AGENT_RPC_MAX_DEPTH);
+                    "request: nested more than %d levels deep",
+                    AGENT_RPC_MAX_DEPTH);
         return NULL;
     }
     parser = json_parser_new_immutable();
     if (!json_parser_load_from_data(parser, line, (gssize)len, &local)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT, "request: %s", local->message);
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT, "request: %s",
+                    local->message);
         return NULL;
     }
     root = json_parser_get_root(parser);
     *code = AGENT_RPC_INVALID_REQUEST;
     if (!root || JSON_NODE_HOLDS_ARRAY(root)) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    root ? "request: batches are not supported" : "request: empty");
+                    root ? "request: batches are not supported"
+                         : "request: empty");
         return NULL;
     }
     if (!JSON_NODE_HOLDS_OBJECT(root)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID, "request: not a JSON object");
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "request: not a JSON object");
         return NULL;
     }
     obj = json_node_get_object(root);
@@ -123,7 +131,8 @@ agent_rpc_parse(const char *line, gsize len, int *code, JsonNode **id, GError **
     node = json_object_get_member(obj, "id");
     if (node) {
         if (!JSON_NODE_HOLDS_NULL(node) && !agent_rpc_is_string(node) &&
-            !(JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_INT64)) {
+            !(JSON_NODE_HOLDS_VALUE(node) &&
+              json_node_get_value_type(node) == G_TYPE_INT64)) {
             g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
                         "request: 'id' must be a string, an integer or null");
             return NULL;
@@ -132,7 +141,8 @@ agent_rpc_parse(const char *line, gsize len, int *code, JsonNode **id, GError **
         *id = json_node_copy(node);
     }
     node = json_object_get_member(obj, "jsonrpc");
-    if (!agent_rpc_is_string(node) || !g_str_equal(json_node_get_string(node), "2.0")) {
+    if (!agent_rpc_is_string(node) ||
+        !g_str_equal(json_node_get_string(node), "2.0")) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
                     "request: 'jsonrpc' must be \"2.0\"");
         return NULL;
@@ -148,8 +158,9 @@ agent_rpc_parse(const char *line, gsize len, int *code, JsonNode **id, GError **
     if (node && !JSON_NODE_HOLDS_NULL(node)) {
         if (!JSON_NODE_HOLDS_OBJECT(node)) {
             *code = AGENT_RPC_INVALID_PARAMS;
-            g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                        "request: 'params' must be an object (by-name parameters)");
+            g_set_error(
+                error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                "request: 'params' must be an object (by-name parameters)");
             return NULL;
         }
         req->params = json_object_ref(json_node_get_object(node));
@@ -202,7 +213,8 @@ agent_rpc_result_line(JsonNode *id, JsonNode *result)
 }
 
 char *
-agent_rpc_error_line(JsonNode *id, int code, const char *message, JsonNode *data)
+agent_rpc_error_line(JsonNode *id, int code, const char *message,
+                     JsonNode *data)
 {
     g_autoptr(JsonBuilder) b = json_builder_new();
 
@@ -246,7 +258,8 @@ agent_rpc_code_for_error(const GError *error)
 {
     if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return AGENT_RPC_CANCELLED;
-    if (error->domain == FERRY_ERROR && error->code >= 0 && error->code < FERRY_ERROR_LAST)
+    if (error->domain == FERRY_ERROR && error->code >= 0 &&
+        error->code < FERRY_ERROR_LAST)
         return AGENT_RPC_FERRY_ERROR - error->code;
     return AGENT_RPC_FERRY_ERROR - FERRY_ERROR_FAILED;
 }
@@ -276,21 +289,25 @@ agent_rpc_options_to_variant(JsonObject *obj, GError **error)
                 v = g_variant_new_double(json_node_get_double(node));
         } else if (JSON_NODE_HOLDS_ARRAY(node)) {
             JsonArray *a = json_node_get_array(node);
-            g_auto(GVariantBuilder) sb = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_STRING_ARRAY);
+            g_auto(GVariantBuilder) sb =
+                G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_STRING_ARRAY);
             guint i, n = json_array_get_length(a);
 
             for (i = 0; i < n; i++) {
                 if (!agent_rpc_is_string(json_array_get_element(a, i)))
                     break;
-                g_variant_builder_add(&sb, "s", json_array_get_string_element(a, i));
+                g_variant_builder_add(&sb, "s",
+                                      json_array_get_string_element(a, i));
             }
             if (i == n)
                 v = g_variant_builder_end(&sb);
         }
         if (!v) {
-            g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                        "option '%s': expected a string, number, boolean or array of "
-                        "strings", key);
+            g_set_error(
+                error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                "option '%s': expected a string, number, boolean or array of "
+                "strings",
+                key);
             return NULL;
         }
         g_variant_builder_add(&b, "{sv}", key, v);
@@ -315,7 +332,8 @@ agent_line_reader_clear(AgentLineReader *reader)
 }
 
 static void
-agent_line_reader_emit(AgentLineReader *reader, AgentLineFunc func, gpointer user_data)
+agent_line_reader_emit(AgentLineReader *reader, AgentLineFunc func,
+                       gpointer user_data)
 {
     gsize len = reader->buf->len;
 
@@ -360,7 +378,8 @@ agent_line_reader_feed(AgentLineReader *reader, const guint8 *data, gsize len,
 }
 
 void
-agent_line_reader_finish(AgentLineReader *reader, AgentLineFunc func, gpointer user_data)
+agent_line_reader_finish(AgentLineReader *reader, AgentLineFunc func,
+                         gpointer user_data)
 {
     if (reader->buf->len > 0 || reader->discarding)
         agent_line_reader_emit(reader, func, user_data);
