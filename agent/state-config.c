@@ -76,10 +76,11 @@ agent_config_string(GKeyFile *kf, const char *path, const char *group,
     return TRUE;
 }
 
+/* A number in @base (10, or 8 for a file mode as chmod takes it). */
 static gboolean
 agent_config_uint(GKeyFile *kf, const char *path, const char *group,
-                  const char *key, guint64 min, guint64 max, guint64 *value,
-                  GError **error)
+                  const char *key, guint base, guint64 min, guint64 max,
+                  guint64 *value, GError **error)
 {
     g_autofree char *s = NULL;
     guint64 n;
@@ -88,38 +89,20 @@ agent_config_uint(GKeyFile *kf, const char *path, const char *group,
         return FALSE;
     if (!s)
         return TRUE;
-    if (!g_ascii_string_to_unsigned(g_strstrip(s), 10, min, max, &n, NULL)) {
-        g_set_error(
-            error, FERRY_ERROR, FERRY_ERROR_INVALID,
-            "%s: [%s] %s: '%s' is not a number within %" G_GUINT64_FORMAT
-            "..%" G_GUINT64_FORMAT,
-            path, group, key, s, min, max);
+    if (!g_ascii_string_to_unsigned(g_strstrip(s), base, min, max, &n, NULL)) {
+        if (base == 8)
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                        "%s: [%s] %s: '%s' is not an octal number within "
+                        "0%" G_GINT64_MODIFIER "o..0%" G_GINT64_MODIFIER "o",
+                        path, group, key, s, min, max);
+        else
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                        "%s: [%s] %s: '%s' is not a number within "
+                        "%" G_GUINT64_FORMAT "..%" G_GUINT64_FORMAT,
+                        path, group, key, s, min, max);
         return FALSE;
     }
     *value = n;
-    return TRUE;
-}
-
-/* A file mode, in octal as chmod takes it ("0640"). */
-static gboolean
-agent_config_mode(GKeyFile *kf, const char *path, const char *group,
-                  const char *key, guint *value, GError **error)
-{
-    g_autofree char *s = NULL;
-    guint64 n;
-
-    if (!agent_config_string(kf, path, group, key, &s, error))
-        return FALSE;
-    if (!s)
-        return TRUE;
-    if (!g_ascii_string_to_unsigned(g_strstrip(s), 8, 1, 0777, &n, NULL)) {
-        g_set_error(
-            error, FERRY_ERROR, FERRY_ERROR_INVALID,
-            "%s: [%s] %s: '%s' is not a file mode in octal within 1..0777",
-            path, group, key, s);
-        return FALSE;
-    }
-    *value = (guint)n;
     return TRUE;
 }
 
@@ -195,6 +178,7 @@ agent_config_load(const char *path, gboolean optional, GError **error)
     g_autoptr(GError) local = NULL;
     g_autofree char *data = NULL;
     guint64 concurrency = config->concurrency;
+    guint64 file_mode = 0;
     struct stat st;
     ssize_t got;
     int fd;
@@ -230,7 +214,7 @@ agent_config_load(const char *path, gboolean optional, GError **error)
                     local->message);
         return NULL;
     }
-    if (!agent_config_uint(kf, path, "agent", "concurrency", 1,
+    if (!agent_config_uint(kf, path, "agent", "concurrency", 10, 1,
                            AGENT_JOBS_MAX_CONCURRENCY, &concurrency, error) ||
         !agent_config_string(kf, path, "agent", "group", &config->group,
                              error) ||
@@ -246,17 +230,18 @@ agent_config_load(const char *path, gboolean optional, GError **error)
                              error) ||
         !agent_config_string(kf, path, "export", "known-hosts",
                              &config->known_hosts, error) ||
-        !agent_config_uint(kf, path, "export", "bandwidth-limit", 0,
+        !agent_config_uint(kf, path, "export", "bandwidth-limit", 10, 0,
                            G_MAXUINT64, &config->bandwidth_limit, error) ||
         !agent_config_string(kf, path, "export", "identity", &config->identity,
                              error) ||
         !agent_config_string(kf, path, "export", "password-file",
                              &config->password_file, error) ||
-        !agent_config_mode(kf, path, "export", "file-mode", &config->file_mode,
-                           error) ||
+        !agent_config_uint(kf, path, "export", "file-mode", 8, 1, 0777,
+                           &file_mode, error) ||
         !agent_config_string(kf, path, "export", "file-group",
                              &config->file_group, error))
         return NULL;
     config->concurrency = (guint)concurrency;
+    config->file_mode = (guint)file_mode;
     return g_steal_pointer(&config);
 }

@@ -29,7 +29,7 @@ status=$?
 set -e
 [ "$status" != 0 ] || fail "the agent started with file-mode=0999"
 assert_contains "$(cat "$tmpdir/err")" \
-    "$tmpdir/ferry.conf: [export] file-mode: '0999' is not a file mode in octal within 1..0777" \
+    "$tmpdir/ferry.conf: [export] file-mode: '0999' is not an octal number within 01..0777" \
     "the agent's message for a bad file-mode"
 
 printf '[export]\nfile-mode=0640\nfile-group=%s\n' "$group" >"$tmpdir/ferry.conf"
