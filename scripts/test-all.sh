@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # README command 2 (and .ci/run): install, build with -Werror, run the whole
-# suite against real services, run the unit tests again under ASan+UBSan,
+# suite against real services, run it again under ASan+UBSan,
 # give each fuzz target a short run, check that `make distcheck` passes, and
 # end with one line "ferry: N passed, N failed, N skipped".
 #
@@ -27,9 +27,8 @@ stage "build (-Werror) and the whole suite"
 ./scripts/build.sh build-check --enable-werror || { echo "ferry: build failed"; exit 1; }
 make -C build-check -s -j"$jobs" check || failed_stages="$failed_stages suite"
 
-stage "unit tests under AddressSanitizer + UndefinedBehaviorSanitizer"
-if ./scripts/build.sh build-asan --enable-werror --enable-sanitizers \
-        --disable-integration-tests; then
+stage "the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer"
+if ./scripts/build.sh build-asan --enable-werror --enable-sanitizers; then
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         make -C build-asan -s -j"$jobs" check || failed_stages="$failed_stages asan"
@@ -87,7 +86,8 @@ fi
 # Automake writes one :test-result: line per test in each .trs file.
 count() {
     n=$(cat build-check/tests/unit/*.trs build-check/tests/integration/*.trs \
-        build-asan/tests/unit/*.trs 2>/dev/null | grep -c ":test-result: $1")
+        build-asan/tests/unit/*.trs build-asan/tests/integration/*.trs 2>/dev/null |
+        grep -c ":test-result: $1")
     echo "${n:-0}"
 }
 count_fuzz() {

@@ -33,6 +33,8 @@ fingerprint >"$tmpdir/before"
 
 for to in "file://$tmpdir/pool-file" "ssh://root@127.0.0.1:$sshd_port$tmpdir/pool-ssh"; do
     rm -f "$tmpdir/strace".*
+    # LeakSanitizer cannot run under ptrace (an ASan build of the suite).
+    ASAN_OPTIONS=${ASAN_OPTIONS:-}:detect_leaks=0 \
     strace -f -qq -e trace=open,openat,openat2,truncate,ftruncate -o "$tmpdir/strace" -ff \
         "$FERRY" export "$name" --connect "$test_host_uri" --to "$to" \
         -i "$tmpdir/id" --known-hosts "$sshd_known_hosts" >/dev/null 2>"$tmpdir/err" ||
