@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Who may change things.  On a bus that lets every call through, the agent
 # itself refuses Export, Cancel and Resume to an unprivileged caller
-# (nobody, via setpriv) with org.ferry.Error.Auth, lets it list, and lets
+# (nobody, via setpriv) with org.ferry.Error.AccessDenied, lets it list, and lets
 # root; so it does for the real export kind (a slow export of a libvirt
 # test-driver domain into a file:// pool).  With [agent] group set to
 # nobody's group, nobody may, into [agent] pools from [agent] connect, but
@@ -39,14 +39,14 @@ gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \
 
 as_nobody -o /org/ferry/Agent1/Manager -m org.ferry.Agent1.Manager.Export vm1 file:///dev/null "$opts" \
     >/dev/null 2>"$tmpdir/err" && fail "nobody's Export succeeded"
-assert_contains "$(cat "$tmpdir/err")" "org.ferry.Error.Auth: Export: caller uid $(id -u nobody) is not allowed" \
+assert_contains "$(cat "$tmpdir/err")" "org.ferry.Error.AccessDenied: Export: caller uid $(id -u nobody) is not allowed" \
     "nobody's Export"
 as_nobody -o /org/ferry/Agent1/jobs/1 -m org.ferry.Agent1.Job.Cancel "{}" \
     >/dev/null 2>"$tmpdir/err" && fail "nobody's Cancel succeeded"
-assert_contains "$(cat "$tmpdir/err")" "org.ferry.Error.Auth: Cancel:" "nobody's Cancel"
+assert_contains "$(cat "$tmpdir/err")" "org.ferry.Error.AccessDenied: Cancel:" "nobody's Cancel"
 as_nobody -o /org/ferry/Agent1/jobs/1 -m org.ferry.Agent1.Job.Resume "{}" \
     >/dev/null 2>"$tmpdir/err" && fail "nobody's Resume succeeded"
-assert_contains "$(cat "$tmpdir/err")" "org.ferry.Error.Auth: Resume:" "nobody's Resume"
+assert_contains "$(cat "$tmpdir/err")" "org.ferry.Error.AccessDenied: Resume:" "nobody's Resume"
 out=$(as_nobody -o /org/ferry/Agent1/Manager -m org.ferry.Agent1.Manager.ListJobs "{}") ||
     fail "nobody's ListJobs failed"
 assert_eq "$out" "([objectpath '/org/ferry/Agent1/jobs/1'],)" "nobody's ListJobs"
@@ -67,7 +67,7 @@ gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/jobs/1 \
 # cancel root's.
 as_nobody -o /org/ferry/Agent1/Manager -m org.ferry.Agent1.Manager.Export slow \
     "file://$tmpdir/pool" "$real" >/dev/null 2>"$tmpdir/err" && fail "nobody's real Export succeeded"
-assert_contains "$(cat "$tmpdir/err")" "org.ferry.Error.Auth: Export: caller uid $(id -u nobody) is not allowed" \
+assert_contains "$(cat "$tmpdir/err")" "org.ferry.Error.AccessDenied: Export: caller uid $(id -u nobody) is not allowed" \
     "nobody's real Export"
 gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \
     -m org.ferry.Agent1.Manager.Export slow "file://$tmpdir/pool" "$real" >/dev/null ||
@@ -81,7 +81,7 @@ assert_eq "$(as_nobody -o /org/ferry/Agent1/jobs/2 -m org.freedesktop.DBus.Prope
     org.ferry.Agent1.Job Kind)" "(<'export'>,)" "kind of job 2"
 as_nobody -o /org/ferry/Agent1/jobs/2 -m org.ferry.Agent1.Job.Cancel "{}" \
     >/dev/null 2>"$tmpdir/err" && fail "nobody's Cancel of a real export succeeded"
-assert_contains "$(cat "$tmpdir/err")" "org.ferry.Error.Auth: Cancel:" "nobody's Cancel of a real export"
+assert_contains "$(cat "$tmpdir/err")" "org.ferry.Error.AccessDenied: Cancel:" "nobody's Cancel of a real export"
 assert_eq "$(as_nobody -o /org/ferry/Agent1/jobs/2 -m org.freedesktop.DBus.Properties.Get \
     org.ferry.Agent1.Job State)" "(<'running'>,)" "the real export still runs after nobody's Cancel"
 [ -e "$tmpdir/pool/slow-vda.qcow2.part" ] || fail "the real export has no .part while running"
@@ -103,7 +103,7 @@ as_nobody -o /org/ferry/Agent1/Manager -m org.ferry.Agent1.Manager.Export slow \
     "file://$tmpdir/pool" "{'identity': <'/root/.ssh/id_ed25519'>}" >/dev/null 2>"$tmpdir/err" &&
     fail "a group member's Export naming an identity file succeeded"
 assert_contains "$(cat "$tmpdir/err")" \
-    "org.ferry.Error.Auth: Export: option 'identity': only root may name files for the agent to read" \
+    "org.ferry.Error.AccessDenied: Export: option 'identity': only root may name files for the agent to read" \
     "a group member's identity option"
 as_nobody -o /org/ferry/Agent1/Manager -m org.ferry.Agent1.Manager.Export slow \
     "file://$tmpdir/pool" "{'bwlimit': <uint64 1048576>}" >/dev/null ||

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Jobs have owners.  With nobody in the [agent] group, nobody may export
 # and manage its own jobs, but not root's: Cancel, Resume and GetDetails on
-# root's job are refused with org.ferry.Error.Auth (the group does not
+# root's job are refused with org.ferry.Error.AccessDenied (the group does not
 # stand for org.ferry.agent1.manage-other-jobs, and without polkit nobody
 # holds it), and the job's properties name no target, path or error.  Root
 # (who holds every action) may cancel nobody's job and read its details.
@@ -25,13 +25,13 @@ as_nobody() {
     setpriv --reuid=nobody --regid="$nobody_group" --clear-groups \
         env HOME=/nonexistent gdbus call -a "$bus_address" -d org.ferry.Agent1 "$@"
 }
-# refused WHAT CMD...: CMD fails with exactly org.ferry.Error.Auth.
+# refused WHAT CMD...: CMD fails with exactly org.ferry.Error.AccessDenied.
 refused() {
     what=$1
     shift
     "$@" >/dev/null 2>"$tmpdir/err" && fail "$what succeeded"
     name=$(sed -n 's/.*GDBus\.Error:\([A-Za-z.]*\): .*/\1/p' "$tmpdir/err")
-    assert_eq "$name" "org.ferry.Error.Auth" "$what: error name ($(cat "$tmpdir/err"))"
+    assert_eq "$name" "org.ferry.Error.AccessDenied" "$what: error name ($(cat "$tmpdir/err"))"
 }
 slow="{'kind': <'test-sleep'>, 'bytes': <uint64 100000>, 'step': <uint64 1>, 'delay-ms': <uint64 50>}"
 fails="{'kind': <'test-sleep'>, 'bytes': <uint64 1000>, 'step': <uint64 5>, 'delay-ms': <uint64 1>, 'fail-at': <uint64 10>}"

@@ -5,7 +5,7 @@
 # [agent] pools (and below it), but a file:// target outside them, one
 # that leaves a pool by "..", by a symlink or names no directory, one with
 # a control character, and a scheme other than file and ssh are refused
-# with org.ferry.Error.Auth (Invalid for the control character); root
+# with org.ferry.Error.AccessDenied (Invalid for the control character); root
 # exports anywhere.  An option the Export table lacks is
 # org.ferry.Error.Invalid naming it; "connect" other than [agent] connect
 # is root's only.  nobody's accept-new records host keys in the agent's
@@ -69,23 +69,23 @@ await_state 2 completed
 [ -s "$tmpdir/pool/sub/web1-vda.raw" ] || fail "nobody's export below the pool wrote no disk"
 
 # Outside.
-refused org.ferry.Error.Auth "nobody's Export outside the pools" \
+refused org.ferry.Error.AccessDenied "nobody's Export outside the pools" \
     export_as nobody web1 "file://$tmpdir/outside" "{}"
 assert_contains "$(cat "$tmpdir/err")" \
     "Export: target 'file://$tmpdir/outside': '$tmpdir/outside' is not in a pool of [agent] pools" \
     "outside message"
-refused org.ferry.Error.Auth "nobody's Export out of the pool by .." \
+refused org.ferry.Error.AccessDenied "nobody's Export out of the pool by .." \
     export_as nobody web1 "file://$tmpdir/pool/../outside" "{}"
-refused org.ferry.Error.Auth "nobody's Export to a pool's prefix" \
+refused org.ferry.Error.AccessDenied "nobody's Export to a pool's prefix" \
     export_as nobody web1 "file://$tmpdir/pool-other" "{}"
-refused org.ferry.Error.Auth "nobody's Export through a symlink" \
+refused org.ferry.Error.AccessDenied "nobody's Export through a symlink" \
     export_as nobody web1 "file://$tmpdir/pool/link" "{}"
-refused org.ferry.Error.Auth "nobody's Export to a missing directory" \
+refused org.ferry.Error.AccessDenied "nobody's Export to a missing directory" \
     export_as nobody web1 "file://$tmpdir/pool/missing" "{}"
 refused org.ferry.Error.Invalid "nobody's Export to a path with a newline" \
     export_as nobody web1 "file://$tmpdir/pool/a%0ab" "{}"
 assert_contains "$(cat "$tmpdir/err")" "target path: control character 0x0a" "newline message"
-refused org.ferry.Error.Auth "nobody's Export to an aws target" \
+refused org.ferry.Error.AccessDenied "nobody's Export to an aws target" \
     export_as nobody web1 "aws://us-east-1/bucket" "{}"
 [ -z "$(ls -A "$tmpdir/outside")" ] || fail "something was written outside: $(ls -A "$tmpdir/outside")"
 
@@ -95,12 +95,12 @@ refused org.ferry.Error.Invalid "nobody's Export with an unknown option" \
 assert_contains "$(cat "$tmpdir/err")" "Export: option 'frobnicate' is unknown" "unknown option message"
 refused org.ferry.Error.Invalid "root's Export with an unknown option" \
     export_as root web1 "file://$tmpdir/pool" "{'frobnicate': <true>}"
-refused org.ferry.Error.Auth "nobody's Export with another connect" \
+refused org.ferry.Error.AccessDenied "nobody's Export with another connect" \
     export_as nobody web1 "file://$tmpdir/pool" "{'connect': <'test:///default'>}"
 assert_contains "$(cat "$tmpdir/err")" \
     "Export: option 'connect': only root may name a libvirt URI other than [agent] connect" \
     "connect message"
-refused org.ferry.Error.Auth "root's Export with an ext connect" \
+refused org.ferry.Error.AccessDenied "root's Export with an ext connect" \
     export_as root web1 "file://$tmpdir/pool" "{'connect': <'qemu+ext:///system?command=/bin/true'>}"
 export_as nobody web1 "file://$tmpdir/pool/c" "{'connect': <'$test_host_uri'>}" \
     >/dev/null || fail "nobody's Export naming the configured connect failed"

@@ -5,7 +5,7 @@
 # names, and its test driver parses any file.  An unprivileged caller
 # (nobody) may use the configured URI ([agent] connect) only: an ext URI,
 # test:///etc/passwd and a plain other URI are refused with
-# org.ferry.Error.Auth, over D-Bus and through `ferry serve --stdio`, and
+# org.ferry.Error.AccessDenied, over D-Bus and through `ferry serve --stdio`, and
 # the program never runs.  Root may name another URI, but not an ext one
 # nor one with a socket= parameter, nor the test driver unless
 # [agent] allow-test-driver says so.
@@ -39,12 +39,12 @@ list_as() {
     fi
 }
 
-# refused WHO URI WHAT: the call fails with exactly org.ferry.Error.Auth.
+# refused WHO URI WHAT: the call fails with exactly org.ferry.Error.AccessDenied.
 refused() {
     list_as "$1" "{'uri': <'$2'>}" >/dev/null 2>"$tmpdir/err" &&
         fail "$3: ListImportableVms of '$2' succeeded"
     name=$(sed -n 's/.*GDBus\.Error:\([A-Za-z.]*\): .*/\1/p' "$tmpdir/err")
-    assert_eq "$name" "org.ferry.Error.Auth" "$3: error name ($(cat "$tmpdir/err"))"
+    assert_eq "$name" "org.ferry.Error.AccessDenied" "$3: error name ($(cat "$tmpdir/err"))"
 }
 
 refused nobody "$ext" "nobody's ext URI"
@@ -82,7 +82,7 @@ import json, sys
 r = json.loads(open(sys.argv[1]).read())
 e = r["error"]
 assert e["code"] == -32007, e
-assert e["data"] == {"name": "org.ferry.Error.Auth", "exit_status": 8}, e
+assert e["data"] == {"name": "org.ferry.Error.AccessDenied", "exit_status": 8}, e
 X
 [ ! -e "$marker" ] || fail "the program of an ext URI ran (stdio)"
 stop_agent
