@@ -242,6 +242,34 @@ ssh_hashed_name_matches(const char *field, const char *name)
     return CRYPTO_memcmp(mac, hash, hash_len) == 0;
 }
 
+/* OpenSSH's match_pattern(): '*' and '?' over bytes.  Not
+ * g_pattern_match_simple(), which asserts that its pattern is valid UTF-8:
+ * a known_hosts line is not (fuzz-known-hosts found the crash).  The
+ * single-star backtrack keeps it linear in practice and never recursive. */
+static gboolean
+ssh_glob_match(const char *pattern, const char *s)
+{
+    const char *star = NULL, *resume = NULL;
+
+    while (*s) {
+        if (*pattern == '*') {
+            star = pattern++;
+            resume = s;
+        } else if (*pattern == '?' || *pattern == *s) {
+            pattern++;
+            s++;
+        } else if (star) {
+            pattern = star + 1;
+            s = ++resume;
+        } else {
+            return FALSE;
+        }
+    }
+    while (*pattern == '*')
+        pattern++;
+    return *pattern == '\0';
+}
+
 /* OpenSSH's match_hostname(): any positive pattern matching and no negated
  * one; comparison without regard to case. */
 static gboolean
@@ -263,7 +291,7 @@ ssh_patterns_match(const char *field, const char *name)
         if (*p == '\0')
             continue;
         lower = g_ascii_strdown(p, -1);
-        if (g_pattern_match_simple(lower, name)) {
+        if (ssh_glob_match(lower, name)) {
             if (negate)
                 return FALSE;
             positive = TRUE;

@@ -16,7 +16,7 @@ EOC
 conv_sources=$(ls "$srcdir"/conv/*.c)
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
  -D_GNU_SOURCE -DG_LOG_DOMAIN=\"ferry-fuzz\" -I$out -I$srcdir"
-pkgs="glib-2.0 gio-2.0 zlib libzstd libdeflate json-glib-1.0 libxml-2.0 libvirt openssl"
+pkgs="glib-2.0 gio-2.0 zlib libzstd libdeflate json-glib-1.0 libxml-2.0 libvirt openssl libssh2"
 for target in "$srcdir"/tests/fuzz/fuzz-*.c; do
     [ -e "$target" ] || continue
     name=$(basename "$target" .c)

@@ -299,6 +299,37 @@ test_long_line_skipped(void)
     remove_temp(path, dir);
 }
 
+/* fuzz-known-hosts: a host pattern that is not UTF-8 (this one, as the
+ * fuzzer found it) made GLib's pattern matcher abort.  Patterns are matched as bytes, as OpenSSH does: the line
+ * is read, does not match, and the good line after it does. */
+static void
+test_non_utf8_pattern_no_crash(void)
+{
+    g_autoptr(GBytes) blob = load_key("a");
+    gsize len = 0;
+    const guint8 *data = g_bytes_get_data(blob, &len);
+    g_autofree char *b64 = g_base64_encode(data, len);
+    g_autofree char *text = g_strdup_printf(
+        "\xd9xaPP5bg=*0\x01X#0.1]:2222\xf2,\xc2\xc2 ssh-ed25519 %s\n"
+        "serv?r.*ample ssh-ed25519 %s\n", b64, b64);
+    char *dir = NULL;
+    char *path = write_temp(text, -1, &dir);
+    const char *files[] = { path, NULL };
+    SshKnownHostResult result;
+
+    g_assert_true(ssh_known_hosts_lookup(files, "server.example", 22, data,
+                                         len, &result, NULL));
+    g_assert_cmpint(result.status, ==, SSH_KNOWN_HOST_MATCH);
+    g_assert_cmpuint(result.line, ==, 2);
+    ssh_known_host_result_clear(&result);
+    g_assert_true(ssh_known_hosts_lookup(files, "\xd9xapp5bg=zz0\x01x#0.1]:2222\xf2",
+                                         22, data, len, &result, NULL));
+    g_assert_cmpint(result.status, ==, SSH_KNOWN_HOST_MATCH);
+    g_assert_cmpuint(result.line, ==, 1);
+    ssh_known_host_result_clear(&result);
+    remove_temp(path, dir);
+}
+
 static void
 test_nul_byte_line_skipped(void)
 {
@@ -583,6 +614,8 @@ main(int argc, char **argv)
                     test_long_line_skipped);
     g_test_add_func("/transport/knownhosts/nul-byte-line-skipped",
                     test_nul_byte_line_skipped);
+    g_test_add_func("/transport/knownhosts/non-utf8-pattern-no-crash",
+                    test_non_utf8_pattern_no_crash);
     g_test_add_func("/transport/knownhosts/file-too-large-refused",
                     test_file_too_large_refused);
     g_test_add_func("/transport/knownhosts/missing-file-is-empty",
