@@ -4,7 +4,8 @@
 # committed): tests/fuzz/corpus/known-hosts/ (plain, hashed, [host]:port,
 # @revoked and @cert-authority lines, keys of three types, made by
 # ssh-keygen) and tests/fuzz/corpus/ferry-conf/ (the example ferry.conf and
-# variants with every key set, bad values and groups repeated).
+# variants with every key set, bad values and groups repeated), and
+# tests/fuzz/corpus/job-state/ (job files of the three final shapes).
 #   tests/fuzz/make-corpus-text.sh [CORPUS-DIR]   (default tests/fuzz/corpus)
 set -eu
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
@@ -51,3 +52,16 @@ file-group=ferry
 EOC
 printf '[agent]\nconcurrency=0\n[export]\nfile-mode=0999\n' >"$conf/bad-values"
 printf '[agent]\ngroup=a\n[agent]\ngroup=b\npools=relative;/abs\n' >"$conf/repeated"
+
+# Job files as agent/state.c writes them (its header gives the shape).
+job=$out/job-state
+mkdir -p "$job"
+cat >"$job/running" <<'EOJ'
+{"version": 1, "id": "3", "kind": "export", "vm": "web1", "target": "ssh://pool@10.0.0.5/pool", "disks": ["vda", "vdb"], "options": "{'format': <'qcow2'>, 'bwlimit': <uint64 4194304>, 'identity': <['/etc/ferry/id']>}", "owner": 1000, "state": "running", "resume": false, "bytes": 123, "bytes_total": 456, "create_time": 1700000000000000, "start_time": 1700000001000000, "finish_time": 0}
+EOJ
+cat >"$job/failed" <<'EOJ'
+{"version": 1, "id": "7", "kind": "export", "vm": "db1", "target": "file:///srv/pool", "disks": [], "options": "@a{sv} {}", "state": "failed", "resume": true, "bytes": 0, "bytes_total": 0, "error": {"code": "io", "message": "write: /srv/pool/db1-vda.qcow2.part: No space left on device"}, "create_time": 1, "start_time": 2, "finish_time": 3}
+EOJ
+cat >"$job/completed" <<'EOJ'
+{"version": 1, "id": "12", "kind": "export", "vm": "web2", "target": "file:///srv/pool", "disks": ["vda"], "options": "{'format': <'raw'>}", "owner": 0, "state": "completed", "resume": false, "bytes": 1048576, "bytes_total": 1048576, "result": "{'manifest': <'/srv/pool/web2.ferry.json'>, 'disks': <[{'dev': <'vda'>, 'file': <'web2-vda.raw'>, 'sha256': <'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'>, 'bytes-sent': <uint64 1048576>, 'resumed-at': <uint64 0>}]>}", "create_time": 1, "start_time": 2, "finish_time": 3}
+EOJ
