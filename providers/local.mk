@@ -15,7 +15,15 @@ providers_libproviders_a_SOURCES = \
 
 providers_libproviders_a_SOURCES += \
 	providers/aws-priv.h \
-	providers/aws-sigv4.c
+	providers/aws-call-priv.h \
+	providers/aws-target-priv.h \
+	providers/aws-sigv4.c \
+	providers/aws-config.c \
+	providers/aws-xml.c \
+	providers/aws-call.c \
+	providers/aws-s3.c \
+	providers/aws-import.c \
+	providers/target-aws.c
 
 PROVIDERS_LIBS = providers/libproviders.a $(TRANSPORT_LIBS) $(LIBXML_LIBS) \
 	$(JSON_LIBS)
