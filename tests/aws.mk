@@ -12,3 +12,8 @@ UNIT_TESTS += tests/unit/test-http
 tests_unit_test_http_SOURCES = tests/unit/test-http.c
 tests_unit_test_http_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_http_LDADD = $(TRANSPORT_LIBS)
+
+INTEGRATION_TESTS += \
+	tests/integration/test-export-aws-import.sh
+EXTRA_DIST += tests/integration/aws-functions.sh \
+	tests/integration/aws_contract_server.py
