@@ -14,6 +14,7 @@ tests_unit_test_http_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_http_LDADD = $(TRANSPORT_LIBS)
 
 INTEGRATION_TESTS += \
-	tests/integration/test-export-aws-import.sh
+	tests/integration/test-export-aws-import.sh \
+	tests/integration/test-export-aws-faults.sh
 EXTRA_DIST += tests/integration/aws-functions.sh \
 	tests/integration/aws_contract_server.py
