@@ -436,6 +436,10 @@ typedef struct {
     /* The manifest @manifest (a name in the pool) is written: done. */
     void (*manifest_written)(const char *target, const char *manifest,
                              gpointer data);
+    /* After the disks, a target's own work (aws://: "import"), with
+     * @percent (-1: unknown) and the service's status text. */
+    void (*phase)(const char *phase, int percent, const char *status,
+                  gpointer data);
 } AgentExportEvents;
 
 typedef struct {
@@ -472,6 +476,8 @@ typedef struct {
     /* "<name>.part" of every planned disk not finished: what a failed or
      * cancelled run may have left in the pool. */
     GPtrArray *parts;
+    /* What the target made of the disks (aws://: the AMI id), or NULL. */
+    char *image_id;
 } AgentExportResult;
 
 void agent_export_result_clear(AgentExportResult *result);

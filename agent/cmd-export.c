@@ -268,7 +268,53 @@ cmd_export_on_manifest_written(const char *target, const char *manifest,
     }
 }
 
+static void
+cmd_export_on_phase(const char *phase, int percent, const char *status,
+                    gpointer data)
+{
+    CmdExportView *view = data;
+
+    if (view->json) {
+        g_autoptr(JsonBuilder) b = cmd_export_event_new("phase", NULL);
+
+        json_builder_set_member_name(b, "phase");
+        json_builder_add_string_value(b, phase);
+        json_builder_set_member_name(b, "percent");
+        json_builder_add_int_value(b, percent);
+        json_builder_set_member_name(b, "status");
+        json_builder_add_string_value(b, status);
+        cmd_export_event_emit(b);
+    } else if (view->progress) {
+        cmd_export_end_bar(view);
+        fprintf(stderr, "    %s: %s%s%d%%\n", phase, status,
+                percent >= 0 ? " " : "", percent >= 0 ? percent : 0);
+    }
+}
+
+/* The IAM policy to apply, and such: for the operator, on stderr. */
+static void
+cmd_export_on_notice(const char *text, gpointer data)
+{
+    fputs(text, stderr);
+}
+
+static void
+cmd_export_print_image(const CmdExportView *view, const char *image_id)
+{
+    if (view->json) {
+        g_autoptr(JsonBuilder) b = cmd_export_event_new("image", NULL);
+
+        json_builder_set_member_name(b, "image-id");
+        json_builder_add_string_value(b, image_id);
+        cmd_export_event_emit(b);
+        return;
+    }
+    printf("image %s\n", image_id);
+    fflush(stdout);
+}
+
 static const AgentExportEvents cmd_export_events = {
+    .phase = cmd_export_on_phase,
     .disk_started = cmd_export_on_disk_started,
     .progress = cmd_export_on_progress,
     .retry = cmd_export_on_retry,
@@ -403,6 +449,10 @@ cmd_export(int argc, char **argv)
     g_auto(GStrv) identities = NULL;
     gboolean progress = FALSE, json = FALSE, accept_new = FALSE;
     gboolean resume = FALSE, background = FALSE, session = FALSE, ok;
+    g_autofree char *aws_method = NULL, *aws_role = NULL;
+    g_autofree char *aws_license_type = NULL, *aws_platform = NULL;
+    gboolean aws_keep_objects = FALSE, aws_no_import = FALSE;
+    g_auto(AgentExportResult) result = { 0 };
     guint64 bwlimit = 0;
     AgentExportOptions opts = { 0 };
     CmdExportView view = { 0 };
@@ -441,6 +491,18 @@ cmd_export(int argc, char **argv)
           NULL },
         { "bwlimit", 0, 0, G_OPTION_ARG_STRING, &bwlimit_text,
           "Send at most RATE bytes per second (suffixes K, M, G)", "RATE" },
+        { "method", 0, 0, G_OPTION_ARG_STRING, &aws_method,
+          "aws: import-image (default)", "METHOD" },
+        { "role", 0, 0, G_OPTION_ARG_STRING, &aws_role,
+          "aws: the VM Import service role (default vmimport)", "NAME" },
+        { "keep-objects", 0, 0, G_OPTION_ARG_NONE, &aws_keep_objects,
+          "aws: keep the S3 objects after the import", NULL },
+        { "no-import", 0, 0, G_OPTION_ARG_NONE, &aws_no_import,
+          "aws: stop after the upload to S3", NULL },
+        { "license-type", 0, 0, G_OPTION_ARG_STRING, &aws_license_type,
+          "aws: ImportImage LicenseType (AWS or BYOL)", "TYPE" },
+        { "platform", 0, 0, G_OPTION_ARG_STRING, &aws_platform,
+          "aws: ImportImage Platform (Linux or Windows)", "NAME" },
         { "background", 0, 0, G_OPTION_ARG_NONE, &background,
           "Hand the export to ferry-agent and print its job id", NULL },
         { "session", 0, 0, G_OPTION_ARG_NONE, &session,
@@ -509,6 +571,13 @@ cmd_export(int argc, char **argv)
     topts.identity_files = (const char *const *)identities;
     topts.password_file = password_file;
     topts.bandwidth_limit = bwlimit;
+    topts.aws_method = aws_method;
+    topts.aws_role = aws_role;
+    topts.aws_license_type = aws_license_type;
+    topts.aws_platform = aws_platform;
+    topts.aws_keep_objects = aws_keep_objects;
+    topts.aws_no_import = aws_no_import;
+    topts.notice = cmd_export_on_notice;
     target = target_new(to, &topts, cancellable, &error);
     if (!target)
         return agent_fail(error);
@@ -530,9 +599,11 @@ cmd_export(int argc, char **argv)
     opts.events_data = &view;
 
     cmd_export_signals_start(&sig, cancellable);
-    ok = agent_export_run(target, &opts, NULL, &error);
+    ok = agent_export_run(target, &opts, &result, &error);
     cmd_export_signals_stop(&sig);
     cmd_export_end_bar(&view);
+    if (ok && result.image_id)
+        cmd_export_print_image(&view, result.image_id);
     g_clear_pointer(&target, target_free);
     ssh_global_exit();
     if (!ok)

@@ -79,6 +79,7 @@ typedef struct {
     GCancellable *copy_cancel;  /* the copy's own, cancelled with opts' */
     gint64 next_state_check;    /* monotonic us */
     gboolean domain_started;
+    char *image_id;             /* target_finish_export()'s, or NULL */
 } Export;
 
 /* How often the copy looks at the domain: a guest started mid-export
@@ -499,6 +500,8 @@ export_one_disk(Export *ex, ExportDisk *d, GError **error)
         out = conv_output_new(d->img, &copts, error);
         if (!out)
             return FALSE;
+        target_set_upload_size_hint(ex->target,
+                                    MAX(d->planned, d->virtual_size));
         sink = target_open_sink(ex->target, d->name, d->part_size, &up,
                                 &local);
         if (sink && conv_output_emit(out, sink, &local)) {
@@ -646,6 +649,10 @@ export_manifest(Export *ex)
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
+    if (ex->image_id) {
+        json_builder_set_member_name(b, "image-id");
+        json_builder_add_string_value(b, ex->image_id);
+    }
     json_builder_end_object(b);
     root = json_builder_get_root(b);
     return inventory_json_to_string(root);
@@ -683,6 +690,7 @@ agent_export_result_clear(AgentExportResult *result)
         g_clear_pointer(&result->disks, g_array_unref);
     }
     g_clear_pointer(&result->parts, g_ptr_array_unref);
+    g_clear_pointer(&result->image_id, g_free);
 }
 
 /* What was made and what may be left, from the disks' state. */
@@ -718,11 +726,47 @@ export_cancel_copy(GCancellable *user, gpointer copy_cancel)
     g_cancellable_cancel(copy_cancel);
 }
 
+/* A cloud target's work after the disks (aws://: the import). */
+static gboolean
+export_finish_target(Export *ex, GError **error)
+{
+    g_autoptr(GPtrArray) files = g_ptr_array_new();
+    g_autoptr(GPtrArray) devs = g_ptr_array_new();
+    g_autoptr(GPtrArray) sums = g_ptr_array_new();
+    TargetExport te = { 0 };
+    guint i;
+
+    for (i = 0; i < ex->disks->len; i++) {
+        ExportDisk *d = &g_array_index(ex->disks, ExportDisk, i);
+
+        g_ptr_array_add(files, d->name);
+        g_ptr_array_add(devs, (gpointer)d->disk->target);
+        g_ptr_array_add(sums, d->sha256);
+    }
+    g_ptr_array_add(files, NULL);
+    g_ptr_array_add(devs, NULL);
+    g_ptr_array_add(sums, NULL);
+    te.vm = ex->opts->vm;
+    te.domain_xml = ex->xml;
+    te.files = (const char *const *)files->pdata;
+    te.devs = (const char *const *)devs->pdata;
+    te.sha256 = (const char *const *)sums->pdata;
+    if (ex->opts->events) {
+        te.phase = ex->opts->events->phase;
+        te.phase_data = ex->opts->events_data;
+    }
+    return target_finish_export(ex->target, &te, &ex->image_id, error);
+}
+
 gboolean
 agent_export_run(Target *target, const AgentExportOptions *opts,
                  AgentExportResult *result, GError **error)
 {
     Export ex = { 0 };
+    AgentExportOptions forced;
+    const char *forced_options = NULL;
+    const char *forced_format = target_get_output_format(target,
+                                                         &forced_options);
     g_autofree char *manifest = NULL;
     g_autofree char *manifest_name = g_strconcat(opts->vm, ".ferry.json", NULL);
     g_autofree char *xml_name = g_strconcat(opts->vm, ".xml", NULL);
@@ -730,6 +774,14 @@ agent_export_run(Target *target, const AgentExportOptions *opts,
     gulong cancel_handler = 0;
     guint i;
 
+    /* A target that takes one format only (aws://: VMDK streamOptimized)
+     * gets it whatever --format said. */
+    if (forced_format) {
+        forced = *opts;
+        forced.format = forced_format;
+        forced.options = forced_options;
+        opts = &forced;
+    }
     ex.opts = opts;
     ex.target = target;
     ex.copy_cancel = g_cancellable_new();
@@ -767,6 +819,8 @@ agent_export_run(Target *target, const AgentExportOptions *opts,
                                         d->sha256, d->bytes_sent, d->resumed_at,
                                         opts->events_data);
     }
+    if (!export_finish_target(&ex, error))
+        goto cleanup;
     manifest = export_manifest(&ex);
     /* A run stopped between the domain XML and the manifest left the XML
      * under its name, and the target never replaces a file: a resume
@@ -787,7 +841,9 @@ cleanup:
         export_fill_result(&ex, result);
         if (ok)
             result->manifest = g_strdup(manifest_name);
+        result->image_id = g_strdup(ex.image_id);
     }
+    g_free(ex.image_id);
     if (ex.disks)
         g_array_unref(ex.disks);
     agent_domain_free(ex.domain);

@@ -3,7 +3,8 @@
 noinst_LIBRARIES += providers/libproviders.a
 
 providers_libproviders_a_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) \
-	$(LIBSSH2_CFLAGS) $(OPENSSL_CFLAGS) -DG_LOG_DOMAIN=\"ferry-target\"
+	$(LIBSSH2_CFLAGS) $(OPENSSL_CFLAGS) $(LIBCURL_CFLAGS) $(LIBXML_CFLAGS) \
+	$(JSON_CFLAGS) -DG_LOG_DOMAIN=\"ferry-target\"
 providers_libproviders_a_SOURCES = \
 	providers/providers.h \
 	providers/target-priv.h \
@@ -12,4 +13,17 @@ providers_libproviders_a_SOURCES = \
 	providers/target-file.c \
 	providers/target-ssh.c
 
-PROVIDERS_LIBS = providers/libproviders.a $(TRANSPORT_LIBS)
+providers_libproviders_a_SOURCES += \
+	providers/aws-priv.h \
+	providers/aws-call-priv.h \
+	providers/aws-target-priv.h \
+	providers/aws-sigv4.c \
+	providers/aws-config.c \
+	providers/aws-xml.c \
+	providers/aws-call.c \
+	providers/aws-s3.c \
+	providers/aws-import.c \
+	providers/target-aws.c
+
+PROVIDERS_LIBS = providers/libproviders.a $(TRANSPORT_LIBS) $(LIBXML_LIBS) \
+	$(JSON_LIBS)

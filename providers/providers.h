@@ -54,6 +54,21 @@ typedef struct {
      * pools earlier (an agent job of a caller other than root), so that a
      * directory swapped for a link since is not followed. */
     gboolean pool_no_symlinks;
+    /* aws:// only (NULL/FALSE elsewhere).  @aws_method: "import-image"
+     * (NULL) or "snapshot"; @aws_role: the VM Import service role (NULL:
+     * "vmimport"); @aws_license_type, @aws_platform: passed to
+     * ImportImage; @aws_keep_objects: the S3 objects stay after the
+     * import; @aws_no_import: stop after the upload. */
+    const char *aws_method;
+    const char *aws_role;
+    const char *aws_license_type;
+    const char *aws_platform;
+    gboolean aws_keep_objects;
+    gboolean aws_no_import;
+    /* Text for the operator that is not an error line (the IAM policy to
+     * apply when IAM refuses); NULL to drop it. */
+    void (*notice)(const char *text, gpointer data);
+    gpointer notice_data;
 } TargetOptions;
 
 /* TargetOptions.file_mode when it is 0. */
@@ -150,5 +165,41 @@ gboolean target_check_name(const char *name, GError **error);
 char *target_expand_name(const char *template, const char *vm,
                          const char *dev, guint index, const char *ext,
                          GError **error);
+
+/* ---- what a cloud target does after the disks (aws://) ----------------- */
+
+/* An export's disks, all uploaded; borrowed for the call. */
+typedef struct {
+    const char *vm;
+    const char *domain_xml;           /* inactive XML: firmware, etc. */
+    const char *const *files;         /* names in the pool, disk order */
+    const char *const *devs;          /* "vda", in the same order */
+    const char *const *sha256;        /* of each file */
+    /* A phase of the work after the upload ("import"), with @percent
+     * (-1 unknown) and the service's own status text; may be NULL. */
+    void (*phase)(const char *phase, int percent, const char *status,
+                  gpointer data);
+    gpointer phase_data;
+} TargetExport;
+
+/**
+ * target_finish_export:
+ * @image_id: (out): what the target made of the disks (an AMI id), or
+ *            NULL when it makes nothing (file://, ssh://, --no-import)
+ *
+ * Turns uploaded disks into a machine image where the target does that
+ * (aws:// with import-image: ImportImage, then the objects deleted).
+ * TRUE at once for targets that do nothing more.
+ */
+gboolean target_finish_export(Target *t, const TargetExport *exp,
+                              char **image_id, GError **error);
+
+/* The output format (and -o options) the target needs, or NULL for
+ * whatever the caller asked: aws:// takes VMDK streamOptimized. */
+const char *target_get_output_format(const Target *t, const char **options);
+
+/* The expected size of the next upload, for a target that sizes its
+ * parts from it (S3); 0 for unknown. */
+void target_set_upload_size_hint(Target *t, guint64 bytes);
 
 G_END_DECLS

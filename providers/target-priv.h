@@ -42,10 +42,18 @@ struct ferry_target {
     void (*upload_close)(gpointer h);
     /* The SHA-256 (hex) of @name as the target computes it. */
     char *(*sha256)(Target *t, const char *name, GError **error);
+    /* Optional (NULL for file and ssh): see target_finish_export(). */
+    gboolean (*finish_export)(Target *t, const TargetExport *exp,
+                              char **image_id, GError **error);
+    /* Optional: see target_get_output_format(). */
+    const char *(*output_format)(const Target *t, const char **options);
+    /* Optional: frees t->priv when the target is freed. */
+    void (*free_priv)(Target *t);
 };
 
 extern const struct ferry_target target_file_backend;
 extern const struct ferry_target target_ssh_backend;
+extern const struct ferry_target target_aws_backend;
 
 struct _Target {
     const struct ferry_target *backend;   /* immutable after new */
@@ -60,7 +68,12 @@ struct _Target {
     gid_t file_gid;
     GCancellable *cancellable;            /* owned reference, or NULL */
     gpointer priv;                        /* the backend's connection */
+    guint64 upload_size_hint;             /* target_set_upload_size_hint() */
 };
+
+/* aws://REGION[/BUCKET] (target-aws.c), called by target.c's parser. */
+gboolean target_aws_parse_uri(Target *t, const char *uri, GUri *u,
+                              GError **error);
 
 /* "<pool>/<name>" (owned). */
 char *target_path(const Target *t, const char *name);

@@ -16,6 +16,7 @@
 static const struct ferry_target *const target_backends[] = {
     &target_file_backend,
     &target_ssh_backend,
+    &target_aws_backend,
 };
 
 static const struct ferry_target *
@@ -48,7 +49,7 @@ target_parse_uri(Target *t, const char *uri, GError **error)
     t->backend = target_find_backend(scheme);
     if (!t->backend) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "--to '%s': unknown scheme '%s' (expected file or ssh)",
+                    "--to '%s': unknown scheme '%s' (expected file, ssh or aws)",
                     uri, scheme);
         return FALSE;
     }
@@ -63,6 +64,8 @@ target_parse_uri(Target *t, const char *uri, GError **error)
                     "--to '%s': a query or fragment is not expected", uri);
         return FALSE;
     }
+    if (t->backend == &target_aws_backend)
+        return target_aws_parse_uri(t, uri, u, error);
     path = g_uri_get_path(u);
     if (!path || path[0] != '/' || strlen(path) >= 4096) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
@@ -181,6 +184,8 @@ target_free(Target *t)
     g_free(t->pool);
     g_free(t->host);
     g_free(t->user);
+    if (t->backend && t->backend->free_priv)
+        t->backend->free_priv(t);
     g_free(t);
 }
 
@@ -359,4 +364,29 @@ char *
 target_sha256(Target *t, const char *name, GError **error)
 {
     return t->backend->sha256(t, name, error);
+}
+
+gboolean
+target_finish_export(Target *t, const TargetExport *exp, char **image_id,
+                     GError **error)
+{
+    *image_id = NULL;
+    if (!t->backend->finish_export)
+        return TRUE;
+    return t->backend->finish_export(t, exp, image_id, error);
+}
+
+const char *
+target_get_output_format(const Target *t, const char **options)
+{
+    *options = NULL;
+    if (!t->backend->output_format)
+        return NULL;
+    return t->backend->output_format(t, options);
+}
+
+void
+target_set_upload_size_hint(Target *t, guint64 bytes)
+{
+    t->upload_size_hint = bytes;
 }

@@ -36,6 +36,7 @@ include tests/export.mk
 include tests/agent-export.mk
 include tests/trust.mk
 include tests/faults.mk
+include tests/aws.mk
 
 check_PROGRAMS += $(UNIT_TESTS)
 

@@ -318,4 +318,98 @@ void ssh_sftp_writer_abort(SshSftpWriter *w);
 void ssh_sftp_writer_free(SshSftpWriter *w);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SshSftpWriter, ssh_sftp_writer_free)
 
+/* ---- HTTP client (transport/http.c) -------------------------------------
+ * One libcurl easy handle per HttpClient, used by one thread at a time.
+ * TLS peers are always verified (the system store, or HttpClientOptions
+ * .ca_file, which AWS tools take from AWS_CA_BUNDLE).  Requests that fail
+ * to connect, or are answered 429, 500, 502, 503 or 504, are sent again
+ * after a doubling wait (or the server's Retry-After, capped), up to
+ * max_retries times.  Response bodies are capped (HTTP_MAX_BODY): a bigger
+ * one is refused, never buffered.  Messages name the URL through
+ * http_redact_url() only: no query string (it may hold a signature), no
+ * user information. */
+
+/* The largest response body kept in memory (S3/EC2/IAM answers are a few
+ * KiB; 16 MiB leaves room for long listings). */
+#define HTTP_MAX_BODY (16 * 1024 * 1024)
+#define HTTP_MAX_HEADERS_BYTES (64 * 1024)
+#define HTTP_DEFAULT_RETRIES 4
+#define HTTP_DEFAULT_BACKOFF_MS 500
+/* The longest wait honoured from a Retry-After header. */
+#define HTTP_MAX_RETRY_AFTER_S 60
+#define HTTP_DEFAULT_CONNECT_TIMEOUT_S 15
+/* A transfer slower than 1 byte/s for this long is dropped. */
+#define HTTP_DEFAULT_STALL_S 60
+
+typedef struct _HttpClient HttpClient;
+
+typedef struct {
+    const char *ca_file;          /* PEM bundle, or NULL for the system's */
+    guint max_retries;            /* G_MAXUINT: none; 0: the default */
+    guint backoff_ms;             /* first wait; 0: the default */
+    guint connect_timeout_s;      /* 0: the default */
+    GCancellable *cancellable;    /* checked while waiting and sending */
+} HttpClientOptions;
+
+/* Reads up to @len bytes of a streamed request body into @buf; returns the
+ * count (0 at the end) or -1 with @error set.  @rewind (called before a
+ * retry) starts the body again. */
+typedef gssize (*HttpReadFunc)(void *buf, gsize len, gpointer data,
+                               GError **error);
+typedef gboolean (*HttpRewindFunc)(gpointer data, GError **error);
+
+typedef struct {
+    const char *method;           /* "GET", "PUT", "POST", "DELETE", "HEAD" */
+    const char *url;
+    const char *const *headers;   /* "Name: value", NULL-terminated, or NULL */
+    const void *body;             /* in memory, or NULL */
+    gsize body_len;
+    HttpReadFunc read;            /* or streamed (then body is NULL) */
+    HttpRewindFunc rewind;
+    gpointer read_data;
+    guint64 read_len;             /* the streamed body's length */
+} HttpRequest;
+
+typedef struct {
+    long status;
+    GHashTable *headers;          /* lowercase name -> last value */
+    GByteArray *body;
+    guint attempts;               /* how many times it was sent */
+} HttpResponse;
+
+void http_response_clear(HttpResponse *resp);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(HttpResponse, http_response_clear)
+/* A header of the response (lowercase @name), or NULL. */
+const char *http_response_header(const HttpResponse *resp, const char *name);
+
+/* Fails with FERRY_ERROR_INVALID if @opts->ca_file is not readable. */
+HttpClient *http_client_new(const HttpClientOptions *opts, GError **error);
+void http_client_free(HttpClient *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(HttpClient, http_client_free)
+
+/**
+ * http_client_send:
+ * @resp: (out caller-allocates): zeroed; filled in whenever TRUE is
+ *        returned, whatever the status (the caller reads its error body)
+ *
+ * Sends @req, retrying as the header above says.  Returns FALSE with
+ * FERRY_ERROR_NETWORK (resolve, connect, TLS, timeout, dropped after the
+ * last retry), FERRY_ERROR_AUTH (TLS certificate not trusted),
+ * FERRY_ERROR_REMOTE (a body over HTTP_MAX_BODY), G_IO_ERROR_CANCELLED;
+ * each message names the redacted URL.
+ */
+gboolean http_client_send(HttpClient *c, const HttpRequest *req,
+                          HttpResponse *resp, GError **error);
+
+/* Whether a status is worth sending again (429, 500, 502, 503, 504). */
+gboolean http_status_is_retryable(long status);
+
+/* Seconds to wait from a Retry-After value (delta-seconds or an HTTP
+ * date), capped at HTTP_MAX_RETRY_AFTER_S; -1 when absent or malformed. */
+gint64 http_parse_retry_after(const char *value, gint64 now_unix);
+
+/* "scheme://host[:port]/path": the user information and query string
+ * dropped ("?..." left as a mark), control bytes as '?'.  Owned. */
+char *http_redact_url(const char *url);
+
 G_END_DECLS

@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * aws-s3.c: the S3 side of the aws:// target: buckets (HeadBucket,
+ * CreateBucket with a LocationConstraint outside us-east-1), objects
+ * (HeadObject, PutObject, DeleteObject) and the multipart upload a disk
+ * streams into (Amazon S3 API reference, "Uploading and copying objects
+ * using multipart upload"):
+ *
+ *   CreateMultipartUpload  x-amz-checksum-algorithm: SHA256
+ *   UploadPart N           x-amz-checksum-sha256: base64(sha256(part));
+ *                          S3 refuses a part whose bytes do not match
+ *   CompleteMultipartUpload with each part's ETag and checksum; until
+ *                          then nothing is visible under the key
+ *   AbortMultipartUpload   on failure or cancel (never cancelled itself)
+ *
+ * Paths are path-style ("/bucket/key"): it works with every endpoint,
+ * moto's included.  Parts are at least AWS_S3_MIN_PART bytes and large
+ * enough that the disk fits in AWS_S3_MAX_PARTS (S3's limit is 10,000;
+ * the size hint is the output's planned size, and a compressed stream is
+ * smaller than that).  Each part goes with the HTTP client's retries.
+ */
+#include <config.h>
+
+#include <openssl/sha.h>
+#include <string.h>
+
+#include "providers/aws-target-priv.h"
+
+struct _AwsUpload {
+    AwsTarget *at;               /* borrowed */
+    char *key;
+    char *upload_id;
+    guint8 *buf;
+    gsize part_size;
+    gsize fill;
+    guint part_number;           /* of the last part sent */
+    GString *parts_xml;          /* <Part> elements so far */
+    GChecksum *stream;           /* SHA-256 of every byte */
+    char *name;                  /* the .part name ferry gave */
+};
+
+static char *
+aws_s3_path(const char *bucket, const char *key)
+{
+    return key ? g_strconcat("/", bucket, "/", key, NULL)
+               : g_strconcat("/", bucket, NULL);
+}
+
+gsize
+aws_s3_part_size(guint64 size_hint)
+{
+    guint64 per = size_hint / (AWS_S3_MAX_PARTS - 1) + 1;
+    guint64 mib = 1024 * 1024;
+
+    per = (per + mib - 1) / mib * mib;
+    return (gsize)MAX(per, (guint64)AWS_S3_MIN_PART);
+}
+
+gboolean
+aws_s3_ensure_bucket(AwsTarget *at, gboolean *created, GError **error)
+{
+    g_autofree char *path = aws_s3_path(at->bucket, NULL);
+    g_autofree char *body = NULL;
+    g_auto(HttpResponse) resp = { 0 };
+    g_autoptr(GError) local = NULL;
+    AwsCall call = { .service = "s3", .action = "HeadBucket",
+                     .method = "HEAD", .path = path };
+
+    *created = FALSE;
+    if (aws_call(at->client, &call, &resp, &local))
+        return TRUE;
+    if (!g_error_matches(local, FERRY_ERROR, FERRY_ERROR_NOT_FOUND)) {
+        g_propagate_prefixed_error(error, g_steal_pointer(&local),
+                                   "bucket '%s': ", at->bucket);
+        return FALSE;
+    }
+    http_response_clear(&resp);
+    call.action = "CreateBucket";
+    call.method = "PUT";
+    /* us-east-1 takes no LocationConstraint (S3 refuses it there). */
+    if (!g_str_equal(at->region, "us-east-1")) {
+        body = g_strdup_printf(
+            "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/"
+            "2006-03-01/\"><LocationConstraint>%s</LocationConstraint>"
+            "</CreateBucketConfiguration>", at->region);
+        call.body = body;
+        call.body_len = strlen(body);
+        call.content_type = "application/xml";
+    }
+    if (!aws_call(at->client, &call, &resp, error)) {
+        g_prefix_error(error, "bucket '%s': ", at->bucket);
+        return FALSE;
+    }
+    *created = TRUE;
+    return TRUE;
+}
+
+gboolean
+aws_s3_head_object(AwsTarget *at, const char *key, guint64 *size,
+                   GError **error)
+{
+    g_autofree char *path = aws_s3_path(at->bucket, key);
+    g_auto(HttpResponse) resp = { 0 };
+    AwsCall call = { .service = "s3", .action = "HeadObject",
+                     .method = "HEAD", .path = path };
+    const char *len;
+
+    if (!aws_call(at->client, &call, &resp, error))
+        return FALSE;
+    len = http_response_header(&resp, "content-length");
+    *size = len ? g_ascii_strtoull(len, NULL, 10) : 0;
+    return TRUE;
+}
+
+gboolean
+aws_s3_put_object(AwsTarget *at, const char *key, const void *data,
+                  gsize len, GError **error)
+{
+    g_autofree char *path = aws_s3_path(at->bucket, key);
+    g_autofree char *b64 = aws_sha256_base64(data, len);
+    g_auto(HttpResponse) resp = { 0 };
+    const char *headers[] = { "x-amz-checksum-sha256", b64, NULL };
+    AwsCall call = { .service = "s3", .action = "PutObject",
+                     .method = "PUT", .path = path, .body = data,
+                     .body_len = len, .headers = headers };
+
+    return aws_call(at->client, &call, &resp, error);
+}
+
+gboolean
+aws_s3_delete_object(AwsTarget *at, const char *key, GError **error)
+{
+    g_autofree char *path = aws_s3_path(at->bucket, key);
+    g_auto(HttpResponse) resp = { 0 };
+    AwsCall call = { .service = "s3", .action = "DeleteObject",
+                     .method = "DELETE", .path = path, .cleanup = TRUE };
+
+    return aws_call(at->client, &call, &resp, error);
+}
+
+/* ---- multipart ------------------------------------------------------------ */
+
+AwsUpload *
+aws_s3_upload_open(AwsTarget *at, const char *name, const char *key,
+                   guint64 size_hint, GError **error)
+{
+    g_autofree char *path = aws_s3_path(at->bucket, key);
+    g_autoptr(GArray) q = aws_params_new();
+    g_auto(HttpResponse) resp = { 0 };
+    g_autoptr(AwsXml) x = NULL;
+    const char *headers[] = { "x-amz-checksum-algorithm", "SHA256", NULL };
+    AwsCall call = { .service = "s3", .action = "CreateMultipartUpload",
+                     .method = "POST", .path = path, .query = q,
+                     .headers = headers };
+    AwsUpload *u;
+    char *id;
+
+    aws_params_add(q, "uploads", "");
+    if (!aws_call(at->client, &call, &resp, error))
+        return NULL;
+    x = aws_xml_parse(resp.body->data, resp.body->len, error);
+    if (!x)
+        return NULL;
+    id = aws_xml_find(x, "UploadId");
+    if (!id || !*id || !ferry_check_text("UploadId", id, 1024, NULL)) {
+        g_free(id);
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
+                    "s3 CreateMultipartUpload: '%s': no UploadId in the "
+                    "answer", key);
+        return NULL;
+    }
+    u = g_new0(AwsUpload, 1);
+    u->at = at;
+    u->name = g_strdup(name);
+    u->key = g_strdup(key);
+    u->upload_id = id;
+    u->part_size = aws_s3_part_size(size_hint);
+    u->buf = g_malloc(u->part_size);
+    u->parts_xml = g_string_new(NULL);
+    u->stream = g_checksum_new(G_CHECKSUM_SHA256);
+    g_debug("s3 '%s': multipart upload, parts of %" G_GSIZE_FORMAT " bytes",
+            key, u->part_size);
+    return u;
+}
+
+static gboolean
+aws_s3_send_part(AwsUpload *u, GError **error)
+{
+    g_autofree char *path = aws_s3_path(u->at->bucket, u->key);
+    g_autofree char *number = g_strdup_printf("%u", u->part_number + 1);
+    g_autofree char *b64 = NULL, *etag = NULL;
+    g_autoptr(GArray) q = aws_params_new();
+    g_auto(HttpResponse) resp = { 0 };
+    guint8 md[SHA256_DIGEST_LENGTH];
+    const char *headers[3] = { "x-amz-checksum-sha256", NULL, NULL };
+    AwsCall call = { .service = "s3", .action = "UploadPart",
+                     .method = "PUT", .path = path, .query = q,
+                     .headers = headers, .body = u->buf,
+                     .body_len = u->fill };
+    char hex[65];
+    const char *e;
+    guint i;
+
+    if (u->part_number >= AWS_S3_MAX_PARTS) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
+                    "s3 '%s': more than %u parts of %" G_GSIZE_FORMAT
+                    " bytes", u->key, AWS_S3_MAX_PARTS, u->part_size);
+        return FALSE;
+    }
+    SHA256(u->buf, u->fill, md);
+    for (i = 0; i < sizeof(md); i++)
+        g_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    b64 = g_base64_encode(md, sizeof(md));
+    headers[1] = b64;
+    call.payload_sha256 = hex;
+    aws_params_add(q, "partNumber", number);
+    aws_params_add(q, "uploadId", u->upload_id);
+    if (!aws_call(u->at->client, &call, &resp, error)) {
+        g_prefix_error(error, "'%s' part %s: ", u->key, number);
+        return FALSE;
+    }
+    e = http_response_header(&resp, "etag");
+    if (!e || !ferry_check_text("ETag", e, 256, NULL)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
+                    "s3 UploadPart: '%s' part %s: no ETag in the answer",
+                    u->key, number);
+        return FALSE;
+    }
+    etag = g_markup_escape_text(e, -1);
+    g_string_append_printf(u->parts_xml,
+                           "<Part><PartNumber>%s</PartNumber><ETag>%s</ETag>"
+                           "<ChecksumSHA256>%s</ChecksumSHA256></Part>",
+                           number, etag, b64);
+    u->part_number++;
+    u->fill = 0;
+    return TRUE;
+}
+
+gboolean
+aws_s3_upload_write(AwsUpload *u, const void *buf, gsize len, GError **error)
+{
+    const guint8 *p = buf;
+
+    g_checksum_update(u->stream, buf, len);
+    while (len) {
+        gsize n = MIN(len, u->part_size - u->fill);
+
+        memcpy(u->buf + u->fill, p, n);
+        u->fill += n;
+        p += n;
+        len -= n;
+        if (u->fill == u->part_size && !aws_s3_send_part(u, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
+gboolean
+aws_s3_upload_finish(AwsUpload *u, char sha256[65], GError **error)
+{
+    g_autofree char *path = aws_s3_path(u->at->bucket, u->key);
+    g_autofree char *body = NULL;
+    g_autoptr(GArray) q = aws_params_new();
+    g_auto(HttpResponse) resp = { 0 };
+    AwsCall call = { .service = "s3", .action = "CompleteMultipartUpload",
+                     .method = "POST", .path = path, .query = q,
+                     .content_type = "application/xml" };
+
+    /* The last part may be short (or empty, for an empty stream). */
+    if ((u->fill || u->part_number == 0) && !aws_s3_send_part(u, error))
+        return FALSE;
+    body = g_strdup_printf("<CompleteMultipartUpload xmlns=\"http://s3."
+                           "amazonaws.com/doc/2006-03-01/\">%s"
+                           "</CompleteMultipartUpload>", u->parts_xml->str);
+    call.body = body;
+    call.body_len = strlen(body);
+    aws_params_add(q, "uploadId", u->upload_id);
+    if (!aws_call(u->at->client, &call, &resp, error)) {
+        g_prefix_error(error, "'%s': ", u->key);
+        return FALSE;
+    }
+    /* S3 may answer 200 with an <Error> body (its documented quirk). */
+    if (resp.body && resp.body->len) {
+        g_autofree char *code = NULL, *message = NULL;
+
+        if (aws_xml_parse_error(resp.body->data, resp.body->len, &code,
+                                &message)) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_REMOTE,
+                        "s3 CompleteMultipartUpload: '%s': %s: %s", u->key,
+                        code ? code : "error", message ? message : "");
+            return FALSE;
+        }
+    }
+    g_strlcpy(sha256, g_checksum_get_string(u->stream), 65);
+    g_clear_pointer(&u->upload_id, g_free);
+    return TRUE;
+}
+
+void
+aws_s3_upload_free(AwsUpload *u)
+{
+    if (!u)
+        return;
+    if (u->upload_id) {
+        g_autofree char *path = aws_s3_path(u->at->bucket, u->key);
+        g_autoptr(GArray) q = aws_params_new();
+        g_autoptr(GError) error = NULL;
+        g_auto(HttpResponse) resp = { 0 };
+        AwsCall call = { .service = "s3", .action = "AbortMultipartUpload",
+                         .method = "DELETE", .path = path, .query = q,
+                         .cleanup = TRUE };
+
+        aws_params_add(q, "uploadId", u->upload_id);
+        if (!aws_call(u->at->client, &call, &resp, &error))
+            g_warning("%s", error->message);
+        g_free(u->upload_id);
+    }
+    g_free(u->key);
+    g_free(u->name);
+    g_free(u->buf);
+    g_string_free(u->parts_xml, TRUE);
+    g_checksum_free(u->stream);
+    g_free(u);
+}
+
+const char *
+aws_s3_upload_get_name(const AwsUpload *u)
+{
+    return u->name;
+}
+
+AwsTarget *
+aws_s3_upload_get_target(const AwsUpload *u)
+{
+    return u->at;
+}

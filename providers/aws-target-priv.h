@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * aws-target-priv.h: the aws:// target's state (target-aws.c) and its S3
+ * (aws-s3.c) and VM Import (aws-import.c) halves.
+ */
+#pragma once
+
+#include "providers/aws-call-priv.h"
+
+G_BEGIN_DECLS
+
+/* S3: a part is 5 MiB at least (EntityTooSmall); 8 MiB is what the AWS
+ * CLI sends, and 10,000 parts is S3's maximum per upload. */
+#define AWS_S3_MIN_PART (8 * 1024 * 1024)
+#define AWS_S3_MAX_PARTS 10000
+/* ImportImage takes at most 21 disk containers. */
+#define AWS_IMPORT_MAX_DISKS 21
+
+typedef struct {
+    AwsClient *client;
+    char *region;
+    char *account;
+    char *bucket;
+    gboolean bucket_given;       /* aws://REGION/BUCKET */
+    char *role;                  /* "vmimport" or --role */
+    GHashTable *hashes;          /* object name -> SHA-256 of what S3 took */
+    GCancellable *cancellable;   /* the target's, borrowed */
+} AwsTarget;
+
+typedef struct _AwsUpload AwsUpload;
+
+gsize aws_s3_part_size(guint64 size_hint);
+gboolean aws_s3_ensure_bucket(AwsTarget *at, gboolean *created,
+                              GError **error);
+gboolean aws_s3_head_object(AwsTarget *at, const char *key, guint64 *size,
+                            GError **error);
+gboolean aws_s3_put_object(AwsTarget *at, const char *key, const void *data,
+                           gsize len, GError **error);
+gboolean aws_s3_delete_object(AwsTarget *at, const char *key,
+                              GError **error);
+AwsUpload *aws_s3_upload_open(AwsTarget *at, const char *name,
+                              const char *key, guint64 size_hint,
+                              GError **error);
+gboolean aws_s3_upload_write(AwsUpload *u, const void *buf, gsize len,
+                             GError **error);
+/* Completes the upload; @sha256 gets the stream's hash. */
+gboolean aws_s3_upload_finish(AwsUpload *u, char sha256[65], GError **error);
+/* Aborts the upload unless it was completed. */
+void aws_s3_upload_free(AwsUpload *u);
+const char *aws_s3_upload_get_name(const AwsUpload *u);
+AwsTarget *aws_s3_upload_get_target(const AwsUpload *u);
+
+/* aws-import.c */
+gboolean aws_import_ensure_role(AwsTarget *at, const TargetOptions *opts,
+                                GError **error);
+char *aws_import_role_policy(const char *bucket);
+gboolean aws_import_run(AwsTarget *at, const TargetOptions *opts,
+                        const TargetExport *exp, char **image_id,
+                        GError **error);
+
+G_END_DECLS
