@@ -364,6 +364,7 @@ conv_sink_new_file(const char *path, GError **error)
     g_autofree char *tmpl = NULL;
     FileSink *fs;
     ConvSink *sink;
+    struct stat st;
     int fd;
 
     if (g_str_equal(path, "-")) {
@@ -372,6 +373,18 @@ conv_sink_new_file(const char *path, GError **error)
         fs->is_stdout = TRUE;
         fs->path = g_strdup(path);
         return conv_sink_new(&file_sink_ops, NULL, fs);
+    }
+    /* The temporary is renamed over DST: over /dev/null or a disk's node
+     * that would put a regular file in the device's place (as root: found
+     * when /dev/null turned into a file during a profiling run). */
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "%s: not a regular file (%s): ferry writes a new file and "
+                    "renames it into place; name a file, or '-' for standard "
+                    "output", path, S_ISDIR(st.st_mode) ? "a directory" :
+                    S_ISBLK(st.st_mode) ? "a block device" :
+                    S_ISCHR(st.st_mode) ? "a character device" : "a special file");
+        return NULL;
     }
     dir = g_path_get_dirname(path);
     base = g_path_get_basename(path);

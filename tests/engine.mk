@@ -19,6 +19,7 @@ INTEGRATION_TESTS += \
 	tests/integration/test-convert-qcow2-clusters.sh \
 	tests/integration/test-convert-qcow2-compressed.sh \
 	tests/integration/test-convert-bad-options.sh \
+	tests/integration/test-convert-dst-device.sh \
 	tests/integration/test-convert-cancel.sh \
 	tests/integration/test-convert-formats.sh \
 	tests/integration/test-convert-failing-source.sh \
