@@ -44,4 +44,4 @@ check_PROGRAMS += $(UNIT_TESTS)
 INTEGRATION_TESTS += tests/integration/test-cli-basics.sh
 
 EXTRA_DIST += tests/integration/functions.sh tests/integration/domain-functions.sh tests/integration/fixture-functions.sh tests/lsan.supp tests/unit/test-requires.h tests/unit/test-files.h $(INTEGRATION_TESTS) \
-	tests/fixtures tests/fuzz
+	tests/fixtures tests/fuzz tests/load
