@@ -35,6 +35,7 @@ include tests/service.mk
 include tests/export.mk
 include tests/agent-export.mk
 include tests/trust.mk
+include tests/ansible.mk
 
 check_PROGRAMS += $(UNIT_TESTS)
 
