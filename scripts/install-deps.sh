@@ -12,7 +12,8 @@ pkgs="build-essential autoconf automake libtool pkg-config
  qemu-utils qemu-system-x86 dnsmasq-base
  clang libclang-rt-14-dev time python3 util-linux strace
  openssh-server openssh-client openssl
- dbus-daemon dbus-bin systemd"
+ dbus-daemon dbus-bin systemd
+ ansible-core ansible-lint"
 
 missing=""
 for p in $pkgs; do
