@@ -83,7 +83,7 @@ options:
   verify:
     description:
       - For a VM whose manifest is at the target already, convert each
-        source disk again (to standard output, discarded: C(ferry convert --checksum -))
+        source disk again (C(ferry convert --checksum) to standard output, discarded)
         and compare the SHA-256 with the manifest's before calling it
         unchanged. This reads every disk once more, locally; without it a
         manifest that names the same disks is enough.
