@@ -3,7 +3,7 @@
 noinst_LIBRARIES += transport/libtransport.a
 
 transport_libtransport_a_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSSH2_CFLAGS) \
-	$(OPENSSL_CFLAGS) -DG_LOG_DOMAIN=\"ferry-ssh\"
+	$(OPENSSL_CFLAGS) $(LIBDEFLATE_CFLAGS) -DG_LOG_DOMAIN=\"ferry-ssh\"
 transport_libtransport_a_SOURCES = \
 	transport/transport.h \
 	transport/ssh-priv.h \
@@ -12,7 +12,8 @@ transport_libtransport_a_SOURCES = \
 	transport/ssh-auth.c \
 	transport/ssh-exec.c \
 	transport/ssh-sftp.c \
-	transport/rate-limit.c
+	transport/rate-limit.c \
+	transport/receive-proto.c
 
 TRANSPORT_LIBS = transport/libtransport.a $(CONV_LIBS) $(LIBSSH2_LIBS) \
 	$(OPENSSL_LIBS) $(GLIB_LIBS)

@@ -318,4 +318,51 @@ void ssh_sftp_writer_abort(SshSftpWriter *w);
 void ssh_sftp_writer_free(SshSftpWriter *w);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SshSftpWriter, ssh_sftp_writer_free)
 
+/* ---- the `ferry receive` protocol (receive-proto.c) -------------------- */
+
+/* docs/receive-protocol.md is the specification; a frame is a 24-byte
+ * header (big-endian) and its payload.  Each side checks every header
+ * against these limits before it reads or allocates the payload. */
+#define RECEIVE_PROTOCOL_VERSION 1
+#define RECEIVE_HELLO_MAGIC "ferry-receive"
+#define RECEIVE_FRAME_HEADER 24
+/* Bytes of a file one DATA frame carries, once inflated. */
+#define RECEIVE_MAX_DATA (4 * 1024 * 1024)
+/* A DATA frame's payload: deflate can grow incompressible data by a few
+ * bytes per 64 KiB block (RFC 1951 stored blocks); 64 KiB covers it. */
+#define RECEIVE_MAX_PAYLOAD (RECEIVE_MAX_DATA + 64 * 1024)
+/* An ERROR frame's message. */
+#define RECEIVE_MAX_MESSAGE 1024
+
+typedef enum {
+    RECEIVE_FRAME_HELLO = 1,    /* receiver: offset = protocol version */
+    RECEIVE_FRAME_READY = 2,    /* receiver: offset = verified resume offset */
+    RECEIVE_FRAME_DATA = 3,     /* sender: bytes [offset, offset + length) */
+    RECEIVE_FRAME_HOLE = 4,     /* sender: zeros [offset, offset + length) */
+    RECEIVE_FRAME_END = 5,      /* sender: offset = the file's size */
+    RECEIVE_FRAME_RESULT = 6,   /* receiver: offset = size, payload = sha256 */
+    RECEIVE_FRAME_ERROR = 7,    /* receiver: offset = FerryError, message */
+    RECEIVE_FRAME_LAST
+} ReceiveFrameType;
+
+/* DATA only: the payload is raw deflate (RFC 1951) of the length bytes. */
+#define RECEIVE_FLAG_DEFLATE 0x01
+
+typedef struct {
+    guint8 type;                /* ReceiveFrameType */
+    guint8 flags;
+    guint32 payload;            /* bytes after the header */
+    guint64 offset;
+    guint64 length;
+} ReceiveFrame;
+
+void receive_frame_encode(const ReceiveFrame *f,
+                          guint8 out[RECEIVE_FRAME_HEADER]);
+/* Decodes and checks a header against the rules of its type (payload and
+ * length bounds, flags, offset + length without wrap-around);
+ * FERRY_ERROR_CORRUPT naming the field otherwise. */
+gboolean receive_frame_decode(const guint8 in[RECEIVE_FRAME_HEADER],
+                              ReceiveFrame *f, GError **error);
+const char *receive_frame_type_name(guint8 type);
+
 G_END_DECLS
