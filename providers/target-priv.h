@@ -30,8 +30,9 @@ struct ferry_target {
     gboolean (*rename)(Target *t, const char *from, const char *to,
                        GError **error);
     /* Creates @name, mode 0600, which must not exist (or continues it at
-     * @resume, cutting what lies past). */
-    gpointer (*upload_open)(Target *t, const char *name, guint64 resume,
+     * *@resume, cutting what lies past).  A backend whose far end checks
+     * what it kept may lower *@resume to the offset it verified. */
+    gpointer (*upload_open)(Target *t, const char *name, guint64 *resume,
                             GError **error);
     gboolean (*upload_write)(gpointer h, const void *buf, gsize len,
                              GError **error);
@@ -42,6 +43,8 @@ struct ferry_target {
     void (*upload_close)(gpointer h);
     /* The SHA-256 (hex) of @name as the target computes it. */
     char *(*sha256)(Target *t, const char *name, GError **error);
+    /* How the bytes travel (target_get_transport()); NULL: the scheme. */
+    const char *(*transport)(const Target *t);
 };
 
 extern const struct ferry_target target_file_backend;

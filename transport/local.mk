@@ -13,7 +13,8 @@ transport_libtransport_a_SOURCES = \
 	transport/ssh-exec.c \
 	transport/ssh-sftp.c \
 	transport/rate-limit.c \
-	transport/receive-proto.c
+	transport/receive-proto.c \
+	transport/ssh-receive.c
 
 TRANSPORT_LIBS = transport/libtransport.a $(CONV_LIBS) $(LIBSSH2_LIBS) \
 	$(OPENSSL_LIBS) $(GLIB_LIBS)

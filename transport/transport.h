@@ -365,4 +365,56 @@ gboolean receive_frame_decode(const guint8 in[RECEIVE_FRAME_HEADER],
                               ReceiveFrame *f, GError **error);
 const char *receive_frame_type_name(guint8 type);
 
+/* ---- the sender of `ferry receive` (ssh-receive.c) --------------------- */
+
+/* The window this end advertises on a receive channel (RFC 4254 5.2), and
+ * the largest packet it takes: see ssh-receive.c. */
+#define SSH_RECEIVE_WINDOW (16 * 1024 * 1024)
+#define SSH_RECEIVE_PACKET (32 * 1024)
+
+/**
+ * ssh_receive_probe:
+ * @remote_ferry: the target's ferry, a command the remote shell finds
+ *
+ * Runs `REMOTE_FERRY receive --hello`.  FALSE with FERRY_ERROR_NOT_FOUND
+ * when it fails without a greeting (no such command, or a ferry without
+ * `receive`), FERRY_ERROR_UNSUPPORTED naming both versions when it greets
+ * with another protocol version, FERRY_ERROR_REMOTE when what it prints is
+ * no greeting.
+ */
+gboolean ssh_receive_probe(SshSession *s, const char *remote_ferry,
+                           GError **error);
+
+typedef struct _SshReceiver SshReceiver;
+
+/**
+ * ssh_receiver_open:
+ * @name: the file in @pool, "<file>.part"
+ * @resume: (inout): 0 creates the file afresh; else the offset the sender
+ *     would continue at, which the receiver may lower: on return, the
+ *     offset it verified and continues at
+ *
+ * Runs `REMOTE_FERRY receive POOL NAME` on an exec channel of @s (which
+ * must outlive the receiver) and waits for its greeting and READY.  The
+ * receiver is a forward-only byte stream like SshSftpWriter.
+ */
+SshReceiver *ssh_receiver_open(SshSession *s, const char *remote_ferry,
+                               const char *pool, const char *name,
+                               guint64 *resume, GError **error);
+/* Deflate level (0: none, 1-12: libdeflate's) for DATA frames, compressed
+ * by @threads worker threads (0: one per CPU, at most 4). */
+void ssh_receiver_set_compression(SshReceiver *r, int level, guint threads);
+gboolean ssh_receiver_write(SshReceiver *r, const void *buf, gsize len,
+                            GError **error);
+gboolean ssh_receiver_skip(SshReceiver *r, guint64 len, GError **error);
+/* Sends END and waits for RESULT: the file is fsynced on the target and
+ * @sha256 is its hash as the receiver wrote it. */
+gboolean ssh_receiver_finish(SshReceiver *r, char sha256[65], GError **error);
+/* Bytes handed to the SSH channel, headers included. */
+guint64 ssh_receiver_get_wire_bytes(const SshReceiver *r);
+/* Closes the channel; unless finished, the receiver keeps what it wrote
+ * (a prefix of the stream). */
+void ssh_receiver_free(SshReceiver *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SshReceiver, ssh_receiver_free)
+
 G_END_DECLS
