@@ -63,6 +63,10 @@ struct _Target {
     gid_t file_gid;
     GCancellable *cancellable;            /* owned reference, or NULL */
     gpointer priv;                        /* the backend's connection */
+    /* Set by target_write_file() around its upload: a small file a
+     * backend may send its cheapest way (ssh: SFTP, not a `ferry receive`
+     * process per file). */
+    gboolean small_upload;
 };
 
 /* "<pool>/<name>" (owned). */

@@ -190,7 +190,10 @@ target_ssh_upload_open(Target *t, const char *name, guint64 *resume,
     g_autofree char *path = NULL;
     TargetSshUpload *u;
 
-    if (ts->receive) {
+    /* The domain XML and the manifest: an exec costs more than SFTP's
+     * open/write/close on an open channel, and their hash is not checked
+     * on the target either way. */
+    if (ts->receive && !t->small_upload) {
         SshReceiver *r = ssh_receiver_open(ts->session,
                                            target_ssh_remote_ferry(t),
                                            t->pool, name, resume, error);

@@ -348,7 +348,9 @@ target_write_file(Target *t, const char *name, const void *data, gsize len,
     g_assert(len <= TARGET_MAX_SMALL_FILE);
     if (!target_check_name(name, error))
         return FALSE;
+    t->small_upload = TRUE;
     h = t->backend->upload_open(t, part, &resume, error);
+    t->small_upload = FALSE;
     if (!h)
         return FALSE;
     if (!t->backend->upload_write(h, data, len, error)) {
