@@ -3,8 +3,9 @@
  * cmd-export.c: `ferry export VM --to TARGET [--connect URI] [--format
  * qcow2|raw|vmdk|vpc] [-o K=V,...] [-p] [--json] [--name TEMPLATE]
  * [--known-hosts FILE] [--accept-new] [--host-key SHA256:...] [--identity FILE]
- * [--password-file FILE] [--bwlimit RATE] [--resume] [--background
- * [--session | --bus-address ADDRESS]]`.
+ * [--password-file FILE] [--bwlimit RATE] [--resume] [--transport
+ * auto|sftp|ferry-receive] [--remote-ferry PATH] [--compress LEVEL]
+ * [--background [--session | --bus-address ADDRESS]]`.
  *
  * TARGET is file:///pool or ssh://[user@]host[:port]/pool.  Disk files are
  * named by TEMPLATE, "{vm}-{dev}.{ext}" by default ({index} is the disk's
@@ -108,6 +109,7 @@ typedef struct {
     gboolean bar_drawn;          /* a bar is on stderr without its newline */
     int last_permille;           /* of the current disk; -1: none yet */
     gint64 next_line;            /* monotonic us of the next plain line */
+    const Target *target;        /* for "transport" once connected */
 } CmdExportView;
 
 static JsonBuilder *
@@ -245,6 +247,8 @@ cmd_export_on_disk_verified(const AgentExportDiskRef *disk, const char *target,
         json_builder_add_string_value(b, sha256);
         cmd_export_event_add_int(b, "bytes-sent", bytes_sent);
         cmd_export_event_add_int(b, "resumed-at", resumed_at);
+        json_builder_set_member_name(b, "transport");
+        json_builder_add_string_value(b, target_get_transport(view->target));
         cmd_export_event_emit(b);
         return;
     }
@@ -446,6 +450,8 @@ cmd_export(int argc, char **argv)
     g_autofree char *options = NULL, *name = NULL, *known_hosts = NULL;
     g_autofree char *host_key = NULL, *password_file = NULL;
     g_autofree char *bwlimit_text = NULL, *bus_address = NULL;
+    g_autofree char *transport = NULL, *remote_ferry = NULL;
+    gint compress = 0;
     g_auto(GStrv) identities = NULL;
     gboolean progress = FALSE, json = FALSE, accept_new = FALSE;
     gboolean resume = FALSE, background = FALSE, session = FALSE, ok;
@@ -503,6 +509,15 @@ cmd_export(int argc, char **argv)
           "aws: ImportImage LicenseType (AWS or BYOL)", "TYPE" },
         { "platform", 0, 0, G_OPTION_ARG_STRING, &aws_platform,
           "aws: ImportImage Platform (Linux or Windows)", "NAME" },
+        { "transport", 0, 0, G_OPTION_ARG_STRING, &transport,
+          "ssh: auto (default: ferry receive if the target has ferry, else "
+          "SFTP), sftp or ferry-receive", "HOW" },
+        { "remote-ferry", 0, 0, G_OPTION_ARG_STRING, &remote_ferry,
+          "ssh: the target's ferry (default: ferry on the remote PATH)",
+          "PATH" },
+        { "compress", 0, 0, G_OPTION_ARG_INT, &compress,
+          "ferry receive: deflate the stream at LEVEL (1-12; default 0, off)",
+          "LEVEL" },
         { "background", 0, 0, G_OPTION_ARG_NONE, &background,
           "Hand the export to ferry-agent and print its job id", NULL },
         { "session", 0, 0, G_OPTION_ARG_NONE, &session,
@@ -534,6 +549,19 @@ cmd_export(int argc, char **argv)
                                  "--host-key: expected SHA256:<base64>");
     if (bwlimit_text && !cmd_export_parse_rate(bwlimit_text, &bwlimit, &error))
         return agent_usage_error("export", error->message);
+    if (transport && g_str_equal(transport, "sftp"))
+        topts.transport = TARGET_TRANSPORT_SFTP;
+    else if (transport && g_str_equal(transport, "ferry-receive"))
+        topts.transport = TARGET_TRANSPORT_RECEIVE;
+    else if (transport && !g_str_equal(transport, "auto"))
+        return agent_usage_error("export",
+                                 "--transport: expected auto, sftp or "
+                                 "ferry-receive");
+    if (compress < 0 || compress > 12)
+        return agent_usage_error("export", "--compress: expected 0 to 12");
+    /* Naming the target's ferry asks for it: no silent SFTP. */
+    if (remote_ferry && !transport)
+        topts.transport = TARGET_TRANSPORT_RECEIVE;
     if (background) {
         CmdExportJobArgs a = {
             .connect = connect,
@@ -548,6 +576,10 @@ cmd_export(int argc, char **argv)
             .bwlimit = bwlimit,
         };
 
+        if (transport || remote_ferry || compress)
+            return agent_usage_error("export",
+                                     "--transport, --remote-ferry and "
+                                     "--compress: not with --background yet");
         if (resume)
             return agent_usage_error("export",
                                      "--resume: with --background, use "
@@ -578,6 +610,8 @@ cmd_export(int argc, char **argv)
     topts.aws_keep_objects = aws_keep_objects;
     topts.aws_no_import = aws_no_import;
     topts.notice = cmd_export_on_notice;
+    topts.remote_ferry = remote_ferry;
+    topts.compress_level = compress;
     target = target_new(to, &topts, cancellable, &error);
     if (!target)
         return agent_fail(error);
@@ -595,6 +629,7 @@ cmd_export(int argc, char **argv)
     view.progress = progress;
     view.tty = isatty(STDERR_FILENO);
     view.last_permille = -1;
+    view.target = target;
     opts.events = &cmd_export_events;
     opts.events_data = &view;
 

@@ -504,6 +504,10 @@ export_one_disk(Export *ex, ExportDisk *d, GError **error)
                                     MAX(d->planned, d->virtual_size));
         sink = target_open_sink(ex->target, d->name, d->part_size, &up,
                                 &local);
+        /* ferry receive continues where it verified the .part, which may
+         * be short of what the stat saw. */
+        if (sink)
+            d->part_size = up.resume_offset;
         if (sink && conv_output_emit(out, sink, &local)) {
             d->bytes_sent += up.bytes_sent;
             d->resumed_at = d->part_size;

@@ -3,5 +3,8 @@
 agent_libagent_a_SOURCES += \
 	agent/export.c \
 	agent/export-job.c \
-	agent/cmd-export.c
+	agent/cmd-export.c \
+	agent/receive-priv.h \
+	agent/receive.c \
+	agent/cmd-receive.c
 

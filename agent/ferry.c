@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "agent/agent.h"
+#include "agent/receive-priv.h"
 
 static const AgentCommand ferry_commands[] = {
     { "list", cmd_list, "list the stopped domains that can be exported" },
@@ -26,6 +27,8 @@ static const AgentCommand ferry_commands[] = {
     { "resume", cmd_resume,
       "queue an interrupted, failed or cancelled job again" },
     { "serve", cmd_serve, "serve JSON-RPC on stdin/stdout (--stdio), for SSH" },
+    { "receive", cmd_receive,
+      "write one file of an ssh:// export on the target (run by export)" },
 };
 
 static void

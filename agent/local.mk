@@ -3,7 +3,7 @@
 noinst_LIBRARIES += agent/libagent.a
 
 AGENT_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(JSON_CFLAGS) $(LIBVIRT_CFLAGS) \
-	$(LIBXML_CFLAGS) -DG_LOG_DOMAIN=\"ferry\"
+	$(LIBXML_CFLAGS) $(LIBDEFLATE_CFLAGS) -DG_LOG_DOMAIN=\"ferry\"
 
 agent_libagent_a_CFLAGS = $(AGENT_CFLAGS)
 agent_libagent_a_SOURCES = \

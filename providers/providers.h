@@ -31,6 +31,13 @@ G_BEGIN_DECLS
 
 typedef struct _Target Target;
 
+typedef enum {
+    TARGET_TRANSPORT_AUTO,          /* ferry receive if the target has it,
+                                     * else SFTP */
+    TARGET_TRANSPORT_SFTP,
+    TARGET_TRANSPORT_RECEIVE,       /* ferry receive or fail */
+} TargetTransport;
+
 /* How to reach an ssh:// target; borrowed by target_new() for the
  * target's life.  Ignored by file://. */
 typedef struct {
@@ -69,6 +76,13 @@ typedef struct {
      * apply when IAM refuses); NULL to drop it. */
     void (*notice)(const char *text, gpointer data);
     gpointer notice_data;
+    /* ssh:// only: how the bytes travel (see target-ssh.c). */
+    TargetTransport transport;
+    /* ssh:// only: the target's ferry for `ferry receive`, a command its
+     * shell finds; NULL for "ferry" on the remote PATH. */
+    const char *remote_ferry;
+    /* ferry receive only: deflate level of the frames (0: none, 1-12). */
+    int compress_level;
 } TargetOptions;
 
 /* TargetOptions.file_mode when it is 0. */
@@ -94,6 +108,9 @@ const char *target_get_name(const Target *t);
 const char *target_get_scheme(const Target *t);
 /* The pool directory on the target. */
 const char *target_get_pool(const Target *t);
+/* How bytes reach the target, once connected: "file", "sftp" or
+ * "ferry-receive" (for --json and logs). */
+const char *target_get_transport(const Target *t);
 
 /* Connects (again, after a dropped connection) and checks that the pool is
  * a directory the target's user can write. */
@@ -116,7 +133,9 @@ void target_remove(Target *t, const char *name);
 
 /* What an upload did, filled in by the sink (borrowed by it). */
 typedef struct {
-    guint64 resume_offset;      /* bytes of the .part kept, not sent again */
+    guint64 resume_offset;      /* bytes of the .part kept, not sent again:
+                                 * at most what was asked for, less when
+                                 * ferry receive verified less */
     guint64 bytes_sent;         /* bytes handed to the target this time */
     char sha256[65];            /* lowercase hex, once committed */
     gboolean part_kept;         /* after an abort: the .part is resumable */

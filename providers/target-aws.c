@@ -210,12 +210,12 @@ target_aws_rename(Target *t, const char *from, const char *to,
 }
 
 static gpointer
-target_aws_upload_open(Target *t, const char *name, guint64 resume,
+target_aws_upload_open(Target *t, const char *name, guint64 *resume,
                        GError **error)
 {
     g_autofree char *key = NULL;
 
-    if (resume) {
+    if (*resume) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
                     "%s: '%s': an S3 upload cannot be resumed", t->name,
                     name);

@@ -328,9 +328,10 @@ target_file_create(Target *t, const char *name, GError **error)
 }
 
 static gpointer
-target_file_upload_open(Target *t, const char *name, guint64 resume,
+target_file_upload_open(Target *t, const char *name, guint64 *resume_p,
                         GError **error)
 {
+    guint64 resume = *resume_p;
     TargetFileUpload *u;
     struct stat st;
     int fd;

@@ -30,8 +30,9 @@ struct ferry_target {
     gboolean (*rename)(Target *t, const char *from, const char *to,
                        GError **error);
     /* Creates @name, mode 0600, which must not exist (or continues it at
-     * @resume, cutting what lies past). */
-    gpointer (*upload_open)(Target *t, const char *name, guint64 resume,
+     * *@resume, cutting what lies past).  A backend whose far end checks
+     * what it kept may lower *@resume to the offset it verified. */
+    gpointer (*upload_open)(Target *t, const char *name, guint64 *resume,
                             GError **error);
     gboolean (*upload_write)(gpointer h, const void *buf, gsize len,
                              GError **error);
@@ -49,6 +50,8 @@ struct ferry_target {
     const char *(*output_format)(const Target *t, const char **options);
     /* Optional: frees t->priv when the target is freed. */
     void (*free_priv)(Target *t);
+    /* How the bytes travel (target_get_transport()); NULL: the scheme. */
+    const char *(*transport)(const Target *t);
 };
 
 extern const struct ferry_target target_file_backend;
@@ -69,6 +72,10 @@ struct _Target {
     GCancellable *cancellable;            /* owned reference, or NULL */
     gpointer priv;                        /* the backend's connection */
     guint64 upload_size_hint;             /* target_set_upload_size_hint() */
+    /* Set by target_write_file() around its upload: a small file a
+     * backend may send its cheapest way (ssh: SFTP, not a `ferry receive`
+     * process per file). */
+    gboolean small_upload;
 };
 
 /* aws://REGION[/BUCKET] (target-aws.c), called by target.c's parser. */

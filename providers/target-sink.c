@@ -281,8 +281,8 @@ target_open_sink(Target *t, const char *name, guint64 resume_offset,
     ts->up = up;
     ts->name = g_strdup(name);
     ts->part_name = g_strconcat(name, ".part", NULL);
-    ts->handle = t->backend->upload_open(t, ts->part_name, resume_offset,
-                                         error);
+    ts->handle = t->backend->upload_open(t, ts->part_name,
+                                         &up->resume_offset, error);
     if (!ts->handle) {
         target_sink_free(ts);
         return NULL;

@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * target-ssh.c: the ssh:// target.  Bytes go over SFTP (transport/'s
- * SshSftpWriter, holes skipped); the pool check and the verification run
- * as remote commands (`test -d -a -w`, `openssl dgst` or `sha256sum`) through ssh_exec,
- * every argument quoted.  The session is opened without the export's
+ * target-ssh.c: the ssh:// target.  Bytes go to `ferry receive` on the
+ * target when it has ferry (transport/'s SshReceiver: the target writes
+ * the .part, fsyncs it and answers its SHA-256, hashed as it wrote, so
+ * nothing is read back), else over SFTP (SshSftpWriter, holes skipped)
+ * with the verification as a remote command (`openssl dgst` or
+ * `sha256sum`).  Which one is decided at connect: TARGET_TRANSPORT_AUTO
+ * probes `ferry receive --hello` and takes SFTP only when the command is
+ * not there; a receiver of another protocol version is refused, never
+ * silently replaced by SFTP.  The pool check (`test -d -a -w`), stat,
+ * rename and unlink are SFTP and ssh_exec either way, every argument
+ * quoted.  The session is opened without the export's
  * cancellable so that a cancelled export can still close its .part cleanly
  * (the copy engine stops between chunks; a dead link ends at the I/O
  * timeout).
@@ -17,7 +24,25 @@
 typedef struct {
     SshSession *session;
     SshSftp *sftp;
+    gboolean receive;           /* bytes go to `ferry receive` */
+    /* The hash ferry receive answered for the last upload it finished. */
+    char *received_name;
+    char received_sha256[65];
 } TargetSsh;
+
+/* An upload: one of the two. */
+typedef struct {
+    TargetSsh *ts;              /* borrowed */
+    char *name;
+    SshSftpWriter *writer;
+    SshReceiver *receiver;
+} TargetSshUpload;
+
+static const char *
+target_ssh_remote_ferry(const Target *t)
+{
+    return t->opts->remote_ferry ? t->opts->remote_ferry : "ferry";
+}
 
 static void
 target_ssh_disconnect(Target *t)
@@ -28,6 +53,7 @@ target_ssh_disconnect(Target *t)
         return;
     ssh_sftp_free(ts->sftp);
     ssh_session_free(ts->session);
+    g_free(ts->received_name);
     g_free(ts);
 }
 
@@ -41,6 +67,7 @@ target_ssh_connect(Target *t, GError **error)
     const char *argv[] = { "test", "-d", t->pool, "-a", "-w", t->pool, NULL };
     SshOptions so;
     TargetSsh *ts;
+    gboolean use_receive = FALSE;
 
     ssh_options_init(&so);
     so.host = t->host;
@@ -66,10 +93,24 @@ target_ssh_connect(Target *t, GError **error)
                     t->pool);
         return FALSE;
     }
+    if (o->transport != TARGET_TRANSPORT_SFTP) {
+        g_autoptr(GError) local = NULL;
+
+        if (ssh_receive_probe(s, target_ssh_remote_ferry(t), &local)) {
+            use_receive = TRUE;
+        } else if (o->transport == TARGET_TRANSPORT_AUTO &&
+                   g_error_matches(local, FERRY_ERROR, FERRY_ERROR_NOT_FOUND)) {
+            g_debug("%s; SFTP it is", local->message);
+        } else {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return FALSE;
+        }
+    }
     sftp = ssh_sftp_open(s, error);
     if (!sftp)
         return FALSE;
     ts = g_new0(TargetSsh, 1);
+    ts->receive = use_receive;
     ts->session = g_steal_pointer(&s);
     ts->sftp = g_steal_pointer(&sftp);
     t->priv = ts;
@@ -132,48 +173,103 @@ target_ssh_rename(Target *t, const char *from, const char *to,
                            error);
 }
 
+static void
+target_ssh_upload_free(TargetSshUpload *u)
+{
+    ssh_sftp_writer_free(u->writer);
+    ssh_receiver_free(u->receiver);
+    g_free(u->name);
+    g_free(u);
+}
+
 static gpointer
-target_ssh_upload_open(Target *t, const char *name, guint64 resume,
+target_ssh_upload_open(Target *t, const char *name, guint64 *resume,
                        GError **error)
 {
-    g_autofree char *path = target_path(t, name);
+    TargetSsh *ts = target_ssh_get(t);
+    g_autofree char *path = NULL;
+    TargetSshUpload *u;
 
-    return ssh_sftp_writer_open(target_ssh_get(t)->sftp, path, NULL, resume,
-                                error);
+    /* The domain XML and the manifest: an exec costs more than SFTP's
+     * open/write/close on an open channel, and their hash is not checked
+     * on the target either way. */
+    if (ts->receive && !t->small_upload) {
+        SshReceiver *r = ssh_receiver_open(ts->session,
+                                           target_ssh_remote_ferry(t),
+                                           t->pool, name, resume, error);
+
+        if (!r)
+            return NULL;
+        ssh_receiver_set_compression(r, t->opts->compress_level, 0);
+        u = g_new0(TargetSshUpload, 1);
+        u->receiver = r;
+    } else {
+        SshSftpWriter *w;
+
+        path = target_path(t, name);
+        w = ssh_sftp_writer_open(ts->sftp, path, NULL, *resume, error);
+        if (!w)
+            return NULL;
+        u = g_new0(TargetSshUpload, 1);
+        u->writer = w;
+    }
+    u->ts = ts;
+    u->name = g_strdup(name);
+    return u;
 }
 
 static gboolean
 target_ssh_upload_write(gpointer h, const void *buf, gsize len,
                         GError **error)
 {
-    return ssh_sftp_writer_write(h, buf, len, error);
+    TargetSshUpload *u = h;
+
+    if (u->receiver)
+        return ssh_receiver_write(u->receiver, buf, len, error);
+    return ssh_sftp_writer_write(u->writer, buf, len, error);
 }
 
 static gboolean
 target_ssh_upload_skip(gpointer h, guint64 len, GError **error)
 {
-    return ssh_sftp_writer_skip(h, len, error);
+    TargetSshUpload *u = h;
+
+    if (u->receiver)
+        return ssh_receiver_skip(u->receiver, len, error);
+    return ssh_sftp_writer_skip(u->writer, len, error);
 }
 
 static gboolean
 target_ssh_upload_finish(gpointer h, GError **error)
 {
-    gboolean ok = ssh_sftp_writer_commit(h, error);
+    TargetSshUpload *u = h;
+    TargetSsh *ts = u->ts;
+    gboolean ok;
 
-    ssh_sftp_writer_free(h);
+    if (u->receiver) {
+        g_clear_pointer(&ts->received_name, g_free);
+        ok = ssh_receiver_finish(u->receiver, ts->received_sha256, error);
+        if (ok)
+            ts->received_name = g_strdup(u->name);
+    } else {
+        ok = ssh_sftp_writer_commit(u->writer, error);
+    }
+    target_ssh_upload_free(u);
     return ok;
 }
 
 static void
 target_ssh_upload_close(gpointer h)
 {
+    TargetSshUpload *u = h;
     g_autoptr(GError) error = NULL;
 
     /* Without a final name, commit only flushes, sets the size and closes:
-     * the .part stays, a valid prefix of the stream. */
-    if (!ssh_sftp_writer_commit(h, &error))
+     * the .part stays, a valid prefix of the stream.  A receiver does the
+     * same when its input ends without END. */
+    if (u->writer && !ssh_sftp_writer_commit(u->writer, &error))
         g_debug("close upload: %s", error->message);
-    ssh_sftp_writer_free(h);
+    target_ssh_upload_free(u);
 }
 
 static char *
@@ -194,8 +290,14 @@ target_ssh_sha256(Target *t, const char *name, GError **error)
     g_autoptr(SshExecResult) res = NULL;
     const char *out;
     gsize len = 0, i;
+    TargetSsh *ts = target_ssh_get(t);
 
-    res = ssh_exec_check(target_ssh_get(t)->session, argv, 0, error);
+    /* ferry receive hashed the file as it wrote it: no read-back. */
+    if (ts->received_name && g_str_equal(ts->received_name, name)) {
+        g_clear_pointer(&ts->received_name, g_free);
+        return g_strdup(ts->received_sha256);
+    }
+    res = ssh_exec_check(ts->session, argv, 0, error);
     if (!res)
         return NULL;
     out = g_bytes_get_data(res->out, &len);
@@ -212,6 +314,17 @@ bad:
     return NULL;
 }
 
+static const char *
+target_ssh_transport(const Target *t)
+{
+    const TargetSsh *ts = t->priv;
+
+    if (ts)
+        return ts->receive ? "ferry-receive" : "sftp";
+    return t->opts->transport == TARGET_TRANSPORT_RECEIVE ? "ferry-receive"
+                                                          : "sftp";
+}
+
 const struct ferry_target target_ssh_backend = {
     .scheme = "ssh",
     .connect = target_ssh_connect,
@@ -226,4 +339,5 @@ const struct ferry_target target_ssh_backend = {
     .upload_finish = target_ssh_upload_finish,
     .upload_close = target_ssh_upload_close,
     .sha256 = target_ssh_sha256,
+    .transport = target_ssh_transport,
 };

@@ -207,6 +207,14 @@ target_get_pool(const Target *t)
     return t->pool;
 }
 
+const char *
+target_get_transport(const Target *t)
+{
+    if (t->backend->transport)
+        return t->backend->transport(t);
+    return t->backend->scheme;
+}
+
 char *
 target_path(const Target *t, const char *name)
 {
@@ -339,12 +347,15 @@ target_write_file(Target *t, const char *name, const void *data, gsize len,
                   GError **error)
 {
     g_autofree char *part = g_strconcat(name, ".part", NULL);
+    guint64 resume = 0;
     gpointer h;
 
     g_assert(len <= TARGET_MAX_SMALL_FILE);
     if (!target_check_name(name, error))
         return FALSE;
-    h = t->backend->upload_open(t, part, 0, error);
+    t->small_upload = TRUE;
+    h = t->backend->upload_open(t, part, &resume, error);
+    t->small_upload = FALSE;
     if (!h)
         return FALSE;
     if (!t->backend->upload_write(h, data, len, error)) {

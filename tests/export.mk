@@ -10,6 +10,7 @@ tests_unit_test_target_LDADD = $(PROVIDERS_LIBS)
 INTEGRATION_TESTS += \
 	tests/integration/test-export-ssh.sh \
 	tests/integration/test-export-resume.sh \
+	tests/integration/test-export-receive.sh \
 	tests/integration/test-export-file.sh \
 	tests/integration/test-export-file-symlink.sh \
 	tests/integration/test-export-file-mode.sh \

@@ -3,7 +3,7 @@
 noinst_LIBRARIES += transport/libtransport.a
 
 transport_libtransport_a_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(LIBSSH2_CFLAGS) \
-	$(OPENSSL_CFLAGS) $(LIBCURL_CFLAGS) -DG_LOG_DOMAIN=\"ferry-ssh\"
+	$(OPENSSL_CFLAGS) $(LIBCURL_CFLAGS) $(LIBDEFLATE_CFLAGS) -DG_LOG_DOMAIN=\"ferry-ssh\"
 transport_libtransport_a_SOURCES = \
 	transport/transport.h \
 	transport/ssh-priv.h \
@@ -13,7 +13,9 @@ transport_libtransport_a_SOURCES = \
 	transport/ssh-exec.c \
 	transport/ssh-sftp.c \
 	transport/rate-limit.c \
-	transport/http.c
+	transport/http.c \
+	transport/receive-proto.c \
+	transport/ssh-receive.c
 
 TRANSPORT_LIBS = transport/libtransport.a $(CONV_LIBS) $(LIBSSH2_LIBS) \
 	$(LIBCURL_LIBS) $(OPENSSL_LIBS) $(GLIB_LIBS)

@@ -411,5 +411,103 @@ gint64 http_parse_retry_after(const char *value, gint64 now_unix);
 /* "scheme://host[:port]/path": the user information and query string
  * dropped ("?..." left as a mark), control bytes as '?'.  Owned. */
 char *http_redact_url(const char *url);
+/* ---- the `ferry receive` protocol (receive-proto.c) -------------------- */
+
+/* docs/receive-protocol.md is the specification; a frame is a 24-byte
+ * header (big-endian) and its payload.  Each side checks every header
+ * against these limits before it reads or allocates the payload. */
+#define RECEIVE_PROTOCOL_VERSION 1
+#define RECEIVE_HELLO_MAGIC "ferry-receive"
+#define RECEIVE_FRAME_HEADER 24
+/* Bytes of a file one DATA frame carries, once inflated. */
+#define RECEIVE_MAX_DATA (4 * 1024 * 1024)
+/* A DATA frame's payload: deflate can grow incompressible data by a few
+ * bytes per 64 KiB block (RFC 1951 stored blocks); 64 KiB covers it. */
+#define RECEIVE_MAX_PAYLOAD (RECEIVE_MAX_DATA + 64 * 1024)
+/* An ERROR frame's message. */
+#define RECEIVE_MAX_MESSAGE 1024
+
+typedef enum {
+    RECEIVE_FRAME_HELLO = 1,    /* receiver: offset = protocol version */
+    RECEIVE_FRAME_READY = 2,    /* receiver: offset = verified resume offset */
+    RECEIVE_FRAME_DATA = 3,     /* sender: bytes [offset, offset + length) */
+    RECEIVE_FRAME_HOLE = 4,     /* sender: zeros [offset, offset + length) */
+    RECEIVE_FRAME_END = 5,      /* sender: offset = the file's size */
+    RECEIVE_FRAME_RESULT = 6,   /* receiver: offset = size, payload = sha256 */
+    RECEIVE_FRAME_ERROR = 7,    /* receiver: offset = FerryError, message */
+    RECEIVE_FRAME_LAST
+} ReceiveFrameType;
+
+/* DATA only: the payload is raw deflate (RFC 1951) of the length bytes. */
+#define RECEIVE_FLAG_DEFLATE 0x01
+
+typedef struct {
+    guint8 type;                /* ReceiveFrameType */
+    guint8 flags;
+    guint32 payload;            /* bytes after the header */
+    guint64 offset;
+    guint64 length;
+} ReceiveFrame;
+
+void receive_frame_encode(const ReceiveFrame *f,
+                          guint8 out[RECEIVE_FRAME_HEADER]);
+/* Decodes and checks a header against the rules of its type (payload and
+ * length bounds, flags, offset + length without wrap-around);
+ * FERRY_ERROR_CORRUPT naming the field otherwise. */
+gboolean receive_frame_decode(const guint8 in[RECEIVE_FRAME_HEADER],
+                              ReceiveFrame *f, GError **error);
+const char *receive_frame_type_name(guint8 type);
+
+/* ---- the sender of `ferry receive` (ssh-receive.c) --------------------- */
+
+/* The window this end advertises on a receive channel (RFC 4254 5.2), and
+ * the largest packet it takes: see ssh-receive.c. */
+#define SSH_RECEIVE_WINDOW (16 * 1024 * 1024)
+#define SSH_RECEIVE_PACKET (32 * 1024)
+
+/**
+ * ssh_receive_probe:
+ * @remote_ferry: the target's ferry, a command the remote shell finds
+ *
+ * Runs `REMOTE_FERRY receive --hello`.  FALSE with FERRY_ERROR_NOT_FOUND
+ * when it fails without a greeting (no such command, or a ferry without
+ * `receive`), FERRY_ERROR_UNSUPPORTED naming both versions when it greets
+ * with another protocol version, FERRY_ERROR_REMOTE when what it prints is
+ * no greeting.
+ */
+gboolean ssh_receive_probe(SshSession *s, const char *remote_ferry,
+                           GError **error);
+
+typedef struct _SshReceiver SshReceiver;
+
+/**
+ * ssh_receiver_open:
+ * @name: the file in @pool, "<file>.part"
+ * @resume: (inout): 0 creates the file afresh; else the offset the sender
+ *     would continue at, which the receiver may lower: on return, the
+ *     offset it verified and continues at
+ *
+ * Runs `REMOTE_FERRY receive POOL NAME` on an exec channel of @s (which
+ * must outlive the receiver) and waits for its greeting and READY.  The
+ * receiver is a forward-only byte stream like SshSftpWriter.
+ */
+SshReceiver *ssh_receiver_open(SshSession *s, const char *remote_ferry,
+                               const char *pool, const char *name,
+                               guint64 *resume, GError **error);
+/* Deflate level (0: none, 1-12: libdeflate's) for DATA frames, compressed
+ * by @threads worker threads (0: one per CPU, at most 4). */
+void ssh_receiver_set_compression(SshReceiver *r, int level, guint threads);
+gboolean ssh_receiver_write(SshReceiver *r, const void *buf, gsize len,
+                            GError **error);
+gboolean ssh_receiver_skip(SshReceiver *r, guint64 len, GError **error);
+/* Sends END and waits for RESULT: the file is fsynced on the target and
+ * @sha256 is its hash as the receiver wrote it. */
+gboolean ssh_receiver_finish(SshReceiver *r, char sha256[65], GError **error);
+/* Bytes handed to the SSH channel, headers included. */
+guint64 ssh_receiver_get_wire_bytes(const SshReceiver *r);
+/* Closes the channel; unless finished, the receiver keeps what it wrote
+ * (a prefix of the stream). */
+void ssh_receiver_free(SshReceiver *r);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SshReceiver, ssh_receiver_free)
 
 G_END_DECLS
