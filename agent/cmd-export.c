@@ -452,6 +452,7 @@ cmd_export(int argc, char **argv)
     g_autofree char *aws_method = NULL, *aws_role = NULL;
     g_autofree char *aws_license_type = NULL, *aws_platform = NULL;
     gboolean aws_keep_objects = FALSE, aws_no_import = FALSE;
+    gint aws_poll_interval = -1;     /* -1: not given */
     g_auto(AgentExportResult) result = { 0 };
     guint64 bwlimit = 0;
     AgentExportOptions opts = { 0 };
@@ -503,6 +504,9 @@ cmd_export(int argc, char **argv)
           "aws: ImportImage LicenseType (AWS or BYOL)", "TYPE" },
         { "platform", 0, 0, G_OPTION_ARG_STRING, &aws_platform,
           "aws: ImportImage Platform (Linux or Windows)", "NAME" },
+        { "poll-interval", 0, 0, G_OPTION_ARG_INT, &aws_poll_interval,
+          "aws: seconds between two looks at the import task (default 15)",
+          "SECONDS" },
         { "background", 0, 0, G_OPTION_ARG_NONE, &background,
           "Hand the export to ferry-agent and print its job id", NULL },
         { "session", 0, 0, G_OPTION_ARG_NONE, &session,
@@ -532,6 +536,11 @@ cmd_export(int argc, char **argv)
     if (host_key && !g_str_has_prefix(host_key, "SHA256:"))
         return agent_usage_error("export",
                                  "--host-key: expected SHA256:<base64>");
+    if (aws_poll_interval != -1 &&
+        (aws_poll_interval < 1 || aws_poll_interval > TARGET_AWS_MAX_POLL_S))
+        return agent_usage_error("export",
+                                 "--poll-interval: expected 1 to 3600 "
+                                 "seconds");
     if (bwlimit_text && !cmd_export_parse_rate(bwlimit_text, &bwlimit, &error))
         return agent_usage_error("export", error->message);
     if (background) {
@@ -577,6 +586,7 @@ cmd_export(int argc, char **argv)
     topts.aws_platform = aws_platform;
     topts.aws_keep_objects = aws_keep_objects;
     topts.aws_no_import = aws_no_import;
+    topts.aws_poll_interval = (guint)MAX(aws_poll_interval, 0);
     topts.notice = cmd_export_on_notice;
     target = target_new(to, &topts, cancellable, &error);
     if (!target)

@@ -74,7 +74,6 @@ aws_env() {
     unset AWS_PROFILE AWS_SESSION_TOKEN
     export AWS_SHARED_CREDENTIALS_FILE=$tmpdir/no-credentials
     export AWS_CONFIG_FILE=$tmpdir/no-config
-    export FERRY_AWS_POLL_MS=100
 }
 
 # boto3_py SCRIPT ARGS...: runs Python with `s3`, `iam` clients on moto.
