@@ -355,7 +355,30 @@ typedef struct {
     const char *const *identities;
     gboolean accept_new;
     guint64 bwlimit;
+    /* aws://: what TargetOptions has of them (never credentials: the
+     * agent uses its own). */
+    const TargetOptions *aws;
 } CmdExportJobArgs;
+
+static void
+cmd_export_add_aws(GVariantDict *d, const TargetOptions *aws)
+{
+    if (aws->aws_method)
+        g_variant_dict_insert(d, "method", "s", aws->aws_method);
+    if (aws->aws_role)
+        g_variant_dict_insert(d, "role", "s", aws->aws_role);
+    if (aws->aws_license_type)
+        g_variant_dict_insert(d, "license-type", "s", aws->aws_license_type);
+    if (aws->aws_platform)
+        g_variant_dict_insert(d, "platform", "s", aws->aws_platform);
+    if (aws->aws_keep_objects)
+        g_variant_dict_insert(d, "keep-objects", "b", TRUE);
+    if (aws->aws_no_import)
+        g_variant_dict_insert(d, "no-import", "b", TRUE);
+    if (aws->aws_poll_interval)
+        g_variant_dict_insert(d, "poll-interval", "t",
+                              (guint64)aws->aws_poll_interval);
+}
 
 static void
 cmd_export_add_path(GVariantDict *d, const char *key, const char *path)
@@ -407,6 +430,7 @@ cmd_export_background(const char *vm, const char *to, const CmdExportJobArgs *a,
         g_variant_dict_insert_value(&d, "identity",
             g_variant_new_strv((const char *const *)abs->pdata, abs->len));
     }
+    cmd_export_add_aws(&d, a->aws);
     options = g_variant_ref_sink(g_variant_dict_end(&d));
 
     if (!(conn = agent_client_bus_open(session, address, &error)) ||
@@ -543,6 +567,13 @@ cmd_export(int argc, char **argv)
                                  "seconds");
     if (bwlimit_text && !cmd_export_parse_rate(bwlimit_text, &bwlimit, &error))
         return agent_usage_error("export", error->message);
+    topts.aws_method = aws_method;
+    topts.aws_role = aws_role;
+    topts.aws_license_type = aws_license_type;
+    topts.aws_platform = aws_platform;
+    topts.aws_keep_objects = aws_keep_objects;
+    topts.aws_no_import = aws_no_import;
+    topts.aws_poll_interval = (guint)MAX(aws_poll_interval, 0);
     if (background) {
         CmdExportJobArgs a = {
             .connect = connect,
@@ -555,6 +586,7 @@ cmd_export(int argc, char **argv)
             .identities = (const char *const *)identities,
             .accept_new = accept_new,
             .bwlimit = bwlimit,
+            .aws = &topts,
         };
 
         if (resume)
@@ -580,13 +612,6 @@ cmd_export(int argc, char **argv)
     topts.identity_files = (const char *const *)identities;
     topts.password_file = password_file;
     topts.bandwidth_limit = bwlimit;
-    topts.aws_method = aws_method;
-    topts.aws_role = aws_role;
-    topts.aws_license_type = aws_license_type;
-    topts.aws_platform = aws_platform;
-    topts.aws_keep_objects = aws_keep_objects;
-    topts.aws_no_import = aws_no_import;
-    topts.aws_poll_interval = (guint)MAX(aws_poll_interval, 0);
     topts.notice = cmd_export_on_notice;
     target = target_new(to, &topts, cancellable, &error);
     if (!target)

@@ -15,6 +15,7 @@ tests_unit_test_http_LDADD = $(TRANSPORT_LIBS)
 
 INTEGRATION_TESTS += \
 	tests/integration/test-export-aws-import.sh \
-	tests/integration/test-export-aws-faults.sh
+	tests/integration/test-export-aws-faults.sh \
+	tests/integration/test-dbus-export-aws.sh
 EXTRA_DIST += tests/integration/aws-functions.sh \
 	tests/integration/aws_contract_server.py
