@@ -70,7 +70,7 @@ start_contract() {
 # aws_env: ferry's environment for moto and the contract server.
 aws_env() {
     export AWS_ENDPOINT_URL=$moto_url
-    export AWS_ENDPOINT_URL_EC2=$contract_url
+    export AWS_ENDPOINT_URL_EC2=${contract_url:-$moto_url}
     unset AWS_PROFILE AWS_SESSION_TOKEN
     export AWS_SHARED_CREDENTIALS_FILE=$tmpdir/no-credentials
     export AWS_CONFIG_FILE=$tmpdir/no-config
