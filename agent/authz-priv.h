@@ -84,7 +84,8 @@ gboolean agent_authz_check_libvirt_uri(const char *what, const char *uri,
  *
  * file:// targets must name an existing directory that is, once
  * canonicalized (realpath), one of @pools or under one of them; ssh://
- * targets are the remote host's business; every other scheme is refused.
+ * targets are the remote host's business; aws:// (signed with the agent's
+ * own AWS credentials) and every other scheme are refused.
  * Returns: (transfer full): the target to use: a file:// target rewritten
  * with its canonical path, else a copy of @target.
  */

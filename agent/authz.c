@@ -81,6 +81,24 @@ static const AgentAuthzRule agent_authz_rules[] = {
       AGENT_AUTHZ_VALUE_ANY,
       FILES "; set [export] password-file in ferry.conf instead" },
 
+    /* aws:// only.  None names credentials, a profile or an endpoint: the
+     * agent signs with the keys of its own environment or profile, and
+     * aws:// itself is root's only (agent_authz_check_pool()). */
+    { AGENT_METHOD_EXPORT, "method", MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_EXPORT, "role", MANAGE, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY,
+      NULL },
+    { AGENT_METHOD_EXPORT, "keep-objects", MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_EXPORT, "no-import", MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_EXPORT, "license-type", MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_EXPORT, "platform", MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_EXPORT, "poll-interval", MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
+
     { AGENT_METHOD_LIST_JOBS, NULL, NULL, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY,
       NULL },
 
@@ -257,6 +275,12 @@ agent_authz_check_pool(const char *target, const char *const *pools,
     scheme = u ? g_uri_get_scheme(u) : NULL;
     if (scheme && g_ascii_strcasecmp(scheme, "ssh") == 0)
         return g_strdup(target);
+    if (scheme && g_ascii_strcasecmp(scheme, "aws") == 0) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_AUTH,
+                    "target '%s': only root may export to aws://: the agent "
+                    "would spend its own AWS credentials", target);
+        return NULL;
+    }
     if (!scheme || g_ascii_strcasecmp(scheme, "file") != 0) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_AUTH,
                     "target '%s': only root may export to other than file:// "

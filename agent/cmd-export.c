@@ -359,7 +359,30 @@ typedef struct {
     const char *const *identities;
     gboolean accept_new;
     guint64 bwlimit;
+    /* aws://: what TargetOptions has of them (never credentials: the
+     * agent uses its own). */
+    const TargetOptions *aws;
 } CmdExportJobArgs;
+
+static void
+cmd_export_add_aws(GVariantDict *d, const TargetOptions *aws)
+{
+    if (aws->aws_method)
+        g_variant_dict_insert(d, "method", "s", aws->aws_method);
+    if (aws->aws_role)
+        g_variant_dict_insert(d, "role", "s", aws->aws_role);
+    if (aws->aws_license_type)
+        g_variant_dict_insert(d, "license-type", "s", aws->aws_license_type);
+    if (aws->aws_platform)
+        g_variant_dict_insert(d, "platform", "s", aws->aws_platform);
+    if (aws->aws_keep_objects)
+        g_variant_dict_insert(d, "keep-objects", "b", TRUE);
+    if (aws->aws_no_import)
+        g_variant_dict_insert(d, "no-import", "b", TRUE);
+    if (aws->aws_poll_interval)
+        g_variant_dict_insert(d, "poll-interval", "t",
+                              (guint64)aws->aws_poll_interval);
+}
 
 static void
 cmd_export_add_path(GVariantDict *d, const char *key, const char *path)
@@ -411,6 +434,7 @@ cmd_export_background(const char *vm, const char *to, const CmdExportJobArgs *a,
         g_variant_dict_insert_value(&d, "identity",
             g_variant_new_strv((const char *const *)abs->pdata, abs->len));
     }
+    cmd_export_add_aws(&d, a->aws);
     options = g_variant_ref_sink(g_variant_dict_end(&d));
 
     if (!(conn = agent_client_bus_open(session, address, &error)) ||
@@ -458,6 +482,7 @@ cmd_export(int argc, char **argv)
     g_autofree char *aws_method = NULL, *aws_role = NULL;
     g_autofree char *aws_license_type = NULL, *aws_platform = NULL;
     gboolean aws_keep_objects = FALSE, aws_no_import = FALSE;
+    gint aws_poll_interval = -1;     /* -1: not given */
     g_auto(AgentExportResult) result = { 0 };
     guint64 bwlimit = 0;
     AgentExportOptions opts = { 0 };
@@ -518,6 +543,9 @@ cmd_export(int argc, char **argv)
         { "compress", 0, 0, G_OPTION_ARG_INT, &compress,
           "ferry receive: deflate the stream at LEVEL (1-12; default 0, off)",
           "LEVEL" },
+        { "poll-interval", 0, 0, G_OPTION_ARG_INT, &aws_poll_interval,
+          "aws: seconds between two looks at the import task (default 15)",
+          "SECONDS" },
         { "background", 0, 0, G_OPTION_ARG_NONE, &background,
           "Hand the export to ferry-agent and print its job id", NULL },
         { "session", 0, 0, G_OPTION_ARG_NONE, &session,
@@ -547,6 +575,11 @@ cmd_export(int argc, char **argv)
     if (host_key && !g_str_has_prefix(host_key, "SHA256:"))
         return agent_usage_error("export",
                                  "--host-key: expected SHA256:<base64>");
+    if (aws_poll_interval != -1 &&
+        (aws_poll_interval < 1 || aws_poll_interval > TARGET_AWS_MAX_POLL_S))
+        return agent_usage_error("export",
+                                 "--poll-interval: expected 1 to 3600 "
+                                 "seconds");
     if (bwlimit_text && !cmd_export_parse_rate(bwlimit_text, &bwlimit, &error))
         return agent_usage_error("export", error->message);
     if (transport && g_str_equal(transport, "sftp"))
@@ -562,6 +595,13 @@ cmd_export(int argc, char **argv)
     /* Naming the target's ferry asks for it: no silent SFTP. */
     if (remote_ferry && !transport)
         topts.transport = TARGET_TRANSPORT_RECEIVE;
+    topts.aws_method = aws_method;
+    topts.aws_role = aws_role;
+    topts.aws_license_type = aws_license_type;
+    topts.aws_platform = aws_platform;
+    topts.aws_keep_objects = aws_keep_objects;
+    topts.aws_no_import = aws_no_import;
+    topts.aws_poll_interval = (guint)MAX(aws_poll_interval, 0);
     if (background) {
         CmdExportJobArgs a = {
             .connect = connect,
@@ -574,6 +614,7 @@ cmd_export(int argc, char **argv)
             .identities = (const char *const *)identities,
             .accept_new = accept_new,
             .bwlimit = bwlimit,
+            .aws = &topts,
         };
 
         if (transport || remote_ferry || compress)
@@ -603,12 +644,6 @@ cmd_export(int argc, char **argv)
     topts.identity_files = (const char *const *)identities;
     topts.password_file = password_file;
     topts.bandwidth_limit = bwlimit;
-    topts.aws_method = aws_method;
-    topts.aws_role = aws_role;
-    topts.aws_license_type = aws_license_type;
-    topts.aws_platform = aws_platform;
-    topts.aws_keep_objects = aws_keep_objects;
-    topts.aws_no_import = aws_no_import;
     topts.notice = cmd_export_on_notice;
     topts.remote_ferry = remote_ferry;
     topts.compress_level = compress;

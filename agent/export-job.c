@@ -42,6 +42,16 @@ typedef struct {
     const char **identities;       /* NULL-terminated; the array is owned */
     gboolean accept_new;
     guint64 bwlimit;
+    /* aws:// (see TargetOptions).  Never credentials, a profile or an
+     * endpoint: the agent signs with its own environment's keys, and a
+     * caller's endpoint would receive its signed requests. */
+    const char *aws_method;
+    const char *aws_role;
+    const char *aws_license_type;
+    const char *aws_platform;
+    gboolean aws_keep_objects;
+    gboolean aws_no_import;
+    guint64 aws_poll_interval;
     /* From ferry.conf only: the authorization table has no row for them,
      * so a caller cannot set them. */
     guint64 file_mode;
@@ -135,11 +145,50 @@ export_job_identities(GVariant *options, ExportJobParams *p, GError **error)
 }
 
 static gboolean
+export_job_boolean(GVariant *options, const char *key, gboolean *value,
+                   GError **error)
+{
+    g_autoptr(GVariant) v = g_variant_lookup_value(options, key, NULL);
+
+    *value = FALSE;
+    if (!v)
+        return TRUE;
+    if (!g_variant_is_of_type(v, G_VARIANT_TYPE_BOOLEAN))
+        return agent_options_wrong_type(key, "b", v, error);
+    *value = g_variant_get_boolean(v);
+    return TRUE;
+}
+
+static gboolean
+export_job_aws_params(GVariant *options, ExportJobParams *p, GError **error)
+{
+    g_autoptr(GVariant) poll =
+        g_variant_lookup_value(options, "poll-interval", NULL);
+
+    if (!export_job_string(options, "method", &p->aws_method, error) ||
+        !export_job_string(options, "role", &p->aws_role, error) ||
+        !export_job_string(options, "license-type", &p->aws_license_type,
+                           error) ||
+        !export_job_string(options, "platform", &p->aws_platform, error) ||
+        !export_job_boolean(options, "keep-objects", &p->aws_keep_objects,
+                            error) ||
+        !export_job_boolean(options, "no-import", &p->aws_no_import, error) ||
+        !agent_options_get_uint64(options, "poll-interval", 0,
+                                  TARGET_AWS_MAX_POLL_S, &p->aws_poll_interval,
+                                  error))
+        return FALSE;
+    if (poll && p->aws_poll_interval == 0) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "option 'poll-interval': expected 1 to %d seconds",
+                    TARGET_AWS_MAX_POLL_S);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+static gboolean
 export_job_params(GVariant *options, ExportJobParams *p, GError **error)
 {
-    g_autoptr(GVariant) accept_new =
-        g_variant_lookup_value(options, "accept-new", NULL);
-
     if (!export_job_string(options, "connect", &p->connect, error) ||
         !export_job_string(options, "format", &p->format, error) ||
         !export_job_string(options, "options", &p->options, error) ||
@@ -152,14 +201,10 @@ export_job_params(GVariant *options, ExportJobParams *p, GError **error)
                                   &p->bwlimit, error) ||
         !agent_options_get_uint64(options, "file-mode", 0, 0777, &p->file_mode,
                                   error) ||
-        !export_job_string(options, "file-group", &p->file_group, error))
+        !export_job_string(options, "file-group", &p->file_group, error) ||
+        !export_job_boolean(options, "accept-new", &p->accept_new, error) ||
+        !export_job_aws_params(options, p, error))
         return FALSE;
-    if (accept_new) {
-        if (!g_variant_is_of_type(accept_new, G_VARIANT_TYPE_BOOLEAN))
-            return agent_options_wrong_type("accept-new", "b", accept_new,
-                                            error);
-        p->accept_new = g_variant_get_boolean(accept_new);
-    }
     if (p->format && !g_strv_contains(conv_writer_names(), p->format)) {
         g_autofree char *known = g_strjoinv(", ", (char **)conv_writer_names());
 
@@ -195,6 +240,13 @@ export_job_target_options(const AgentJob *job, const ExportJobParams *p,
     topts->bandwidth_limit = p->bwlimit;
     topts->file_mode = (guint)p->file_mode;
     topts->file_group = p->file_group;
+    topts->aws_method = p->aws_method;
+    topts->aws_role = p->aws_role;
+    topts->aws_license_type = p->aws_license_type;
+    topts->aws_platform = p->aws_platform;
+    topts->aws_keep_objects = p->aws_keep_objects;
+    topts->aws_no_import = p->aws_no_import;
+    topts->aws_poll_interval = (guint)p->aws_poll_interval;
 }
 
 static gboolean
@@ -233,7 +285,20 @@ export_job_check_target(const char *vm, const char *target, GVariant *options,
 typedef struct {
     AgentJob *job;
     AgentJobProgressFunc progress;
+    /* The last phase the target reported (aws://: "import"), for the
+     * result; worker thread only. */
+    char *phase;
+    char *phase_status;
+    int phase_percent;
 } ExportJobRun;
+
+static void
+export_job_run_clear(ExportJobRun *r)
+{
+    g_clear_pointer(&r->phase, g_free);
+    g_clear_pointer(&r->phase_status, g_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(ExportJobRun, export_job_run_clear)
 
 static void
 export_job_on_progress(const AgentExportProgress *p, gpointer data)
@@ -276,11 +341,31 @@ export_job_on_manifest_written(const char *target, const char *manifest,
            manifest);
 }
 
+/* A target's own work after the disks: logged when its status changes
+ * (an import polled every few seconds says the same thing for minutes),
+ * kept for the result. */
+static void
+export_job_on_phase(const char *phase, int percent, const char *status,
+                    gpointer data)
+{
+    ExportJobRun *r = data;
+
+    if (g_strcmp0(r->phase, phase) != 0 ||
+        g_strcmp0(r->phase_status, status) != 0)
+        g_info("job %s: %s: %s", agent_job_get_id(r->job), phase, status);
+    g_free(r->phase);
+    g_free(r->phase_status);
+    r->phase = g_strdup(phase);
+    r->phase_status = g_strdup(status);
+    r->phase_percent = percent;
+}
+
 static const AgentExportEvents export_job_events = {
     .progress = export_job_on_progress,
     .retry = export_job_on_retry,
     .disk_verified = export_job_on_disk_verified,
     .manifest_written = export_job_on_manifest_written,
+    .phase = export_job_on_phase,
 };
 
 static void
@@ -296,9 +381,12 @@ export_job_add_string(GVariantBuilder *b, const char *key, const char *value)
 }
 
 /* {"manifest": s (path on the target), "pool": s, "disks": aa{sv} of
- * {dev, file, sha256, virtual-size, bytes-sent, resumed-at}}. */
+ * {dev, file, sha256, virtual-size, bytes-sent, resumed-at}}; and when the
+ * target made an image of the disks (aws://), "image-id": s (the AMI), and
+ * the last phase it reported: "phase": s ("import"), "phase-status": s
+ * (the service's words: "completed"). */
 static GVariant *
-export_job_result(const AgentExportResult *res)
+export_job_result(const AgentExportResult *res, const ExportJobRun *r)
 {
     g_autofree char *manifest =
         g_build_filename(res->pool, res->manifest, NULL);
@@ -323,6 +411,12 @@ export_job_result(const AgentExportResult *res)
     export_job_add_string(&b, "manifest", manifest);
     export_job_add_string(&b, "pool", res->pool);
     g_variant_builder_add(&b, "{sv}", "disks", g_variant_builder_end(&disks));
+    if (res->image_id)
+        export_job_add_string(&b, "image-id", res->image_id);
+    if (r->phase) {
+        export_job_add_string(&b, "phase", r->phase);
+        export_job_add_string(&b, "phase-status", r->phase_status);
+    }
     return g_variant_builder_end(&b);
 }
 
@@ -361,7 +455,7 @@ export_job_run(AgentJob *job, GCancellable *cancellable,
     g_autoptr(GError) local = NULL;
     const char *const *disks = agent_job_get_disks(job);
     AgentExportOptions opts = { 0 };
-    ExportJobRun r = { job, progress };
+    g_auto(ExportJobRun) r = { job, progress, NULL, NULL, -1 };
     TargetOptions topts;
 
     if (!export_job_params(agent_job_get_options(job), &p, error))
@@ -384,7 +478,7 @@ export_job_run(AgentJob *job, GCancellable *cancellable,
            opts.resume ? "resuming the export of" : "exporting", opts.vm,
            target_get_name(target));
     if (agent_export_run(target, &opts, &res, &local)) {
-        agent_job_set_result(job, export_job_result(&res));
+        agent_job_set_result(job, export_job_result(&res, &r));
         return TRUE;
     }
     /* Whatever broke once the cancellable fired (a wait, a dropped link)

@@ -95,14 +95,25 @@ aws_error_from_response(const char *service, const char *action,
     return FALSE;
 }
 
+/* One header, twice: borrowed into @headers for the signer, and as a
+ * "Name: value" line (owned by @lines) for libcurl.  @name and @value
+ * must outlive both arrays. */
+static void
+aws_call_add_header(GArray *headers, GPtrArray *lines, const char *name,
+                    const char *value)
+{
+    AwsHeader h = { (char *)name, (char *)value };
+
+    g_array_append_val(headers, h);
+    g_ptr_array_add(lines, g_strdup_printf("%s: %s", name, value));
+}
+
 gboolean
 aws_call(AwsClient *c, const AwsCall *call, HttpResponse *resp,
          GError **error)
 {
     g_autofree char *endpoint = NULL, *host = NULL, *amz_date = NULL;
     g_autofree char *epath = NULL, *query = NULL, *url = NULL;
-    g_autofree char *hdr_auth = NULL, *hdr_date = NULL, *hdr_sha = NULL;
-    g_autofree char *hdr_token = NULL, *hdr_ctype = NULL;
     g_autoptr(GArray) headers = g_array_new(FALSE, TRUE, sizeof(AwsHeader));
     g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
     g_auto(AwsSigv4Result) sig = { 0 };
@@ -120,22 +131,19 @@ aws_call(AwsClient *c, const AwsCall *call, HttpResponse *resp,
     else
         aws_sha256_hex(call->body ? call->body : "", call->body_len, payload);
 
-#define ADD_HEADER(n, v) do { \
-        AwsHeader h_ = { (char *)(n), (char *)(v) }; \
-        g_array_append_val(headers, h_); \
-        g_ptr_array_add(lines, g_strdup_printf("%s: %s", (n), (v))); \
-    } while (0)
-    ADD_HEADER("Host", host);
-    ADD_HEADER("X-Amz-Date", amz_date);
+    aws_call_add_header(headers, lines, "Host", host);
+    aws_call_add_header(headers, lines, "X-Amz-Date", amz_date);
     if (is_s3 || g_str_equal(call->service, "ebs"))
-        ADD_HEADER("X-Amz-Content-Sha256", payload);
+        aws_call_add_header(headers, lines, "X-Amz-Content-Sha256", payload);
     if (c->creds.session_token)
-        ADD_HEADER("X-Amz-Security-Token", c->creds.session_token);
+        aws_call_add_header(headers, lines, "X-Amz-Security-Token",
+                            c->creds.session_token);
     if (call->content_type)
-        ADD_HEADER("Content-Type", call->content_type);
+        aws_call_add_header(headers, lines, "Content-Type",
+                            call->content_type);
     for (i = 0; call->headers && call->headers[i]; i += 2)
-        ADD_HEADER(call->headers[i], call->headers[i + 1]);
-#undef ADD_HEADER
+        aws_call_add_header(headers, lines, call->headers[i],
+                            call->headers[i + 1]);
 
     sreq.method = call->method;
     sreq.path = call->path ? call->path : "/";

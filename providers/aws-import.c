@@ -14,8 +14,8 @@
  *     a second import;
  *   - BootMode from the domain's firmware (<os firmware='efi'> or a
  *     pflash <loader>: uefi; else legacy-bios);
- *   - DescribeImportImageTasks polled (every FERRY_AWS_POLL_MS, default
- *     15 s) with its progress and status message as the "import" phase,
+ *   - DescribeImportImageTasks polled (every --poll-interval seconds,
+ *     default 15) with its progress and status message as the "import" phase,
  *     until completed (the AMI id) or deleted (AWS's message, failed);
  *   - the S3 objects deleted afterwards unless --keep-objects.
  */
@@ -30,7 +30,9 @@
 
 #define AWS_EC2_VERSION "2016-11-15"
 #define AWS_IAM_VERSION "2010-05-08"
-#define AWS_IMPORT_DEFAULT_POLL_MS 15000
+/* VM Import takes minutes to hours; the console refreshes about this
+ * often, and EC2 throttles Describe* calls per account. */
+#define AWS_IMPORT_DEFAULT_POLL_S 15
 /* VM Import may take hours on a big disk; stop waiting after this. */
 #define AWS_IMPORT_MAX_WAIT_S (12 * 3600)
 
@@ -179,15 +181,6 @@ aws_import_client_token(AwsTarget *at, const TargetExport *exp)
     return g_strdup(g_checksum_get_string(ck));
 }
 
-static guint
-aws_import_poll_ms(void)
-{
-    const char *v = g_getenv("FERRY_AWS_POLL_MS");
-    guint64 ms = v ? g_ascii_strtoull(v, NULL, 10) : 0;
-
-    return ms ? (guint)MIN(ms, 600000) : AWS_IMPORT_DEFAULT_POLL_MS;
-}
-
 static gboolean
 aws_import_sleep(AwsTarget *at, guint ms, GCancellable *cancellable,
                  GError **error)
@@ -203,12 +196,14 @@ aws_import_sleep(AwsTarget *at, guint ms, GCancellable *cancellable,
 }
 
 static gboolean
-aws_import_wait(AwsTarget *at, const TargetExport *exp, const char *task,
+aws_import_wait(AwsTarget *at, const TargetOptions *opts,
+                const TargetExport *exp, const char *task,
                 GCancellable *cancellable, char **image_id, GError **error)
 {
     gint64 give_up = g_get_monotonic_time() +
                      (gint64)AWS_IMPORT_MAX_WAIT_S * G_USEC_PER_SEC;
-    guint poll = aws_import_poll_ms();
+    guint poll_s = opts->aws_poll_interval ? opts->aws_poll_interval
+                                           : AWS_IMPORT_DEFAULT_POLL_S;
 
     for (;;) {
         g_autoptr(GArray) p = aws_params_new();
@@ -262,7 +257,8 @@ aws_import_wait(AwsTarget *at, const TargetExport *exp, const char *task,
                         status, AWS_IMPORT_MAX_WAIT_S / 3600);
             return FALSE;
         }
-        if (!aws_import_sleep(at, poll, cancellable, error))
+        if (!aws_import_sleep(at, MIN(poll_s, TARGET_AWS_MAX_POLL_S) * 1000,
+                              cancellable, error))
             return FALSE;
     }
 }
@@ -319,7 +315,8 @@ aws_import_run(AwsTarget *at, const TargetOptions *opts,
         return FALSE;
     }
     g_info("domain '%s': import task %s", exp->vm, task);
-    if (!aws_import_wait(at, exp, task, at->cancellable, image_id, error))
+    if (!aws_import_wait(at, opts, exp, task, at->cancellable, image_id,
+                         error))
         return FALSE;
     if (!opts->aws_keep_objects) {
         for (i = 0; i < n; i++) {

@@ -13,6 +13,13 @@
  *                          then nothing is visible under the key
  *   AbortMultipartUpload   on failure or cancel (never cancelled itself)
  *
+ * A CreateMultipartUpload retried after its answer was lost (a cut
+ * connection, a truncated body) may have opened an upload ferry never
+ * learnt the id of; S3 keeps such an upload, and bills its parts, until
+ * it is aborted.  So after a retried one, the key's other open uploads
+ * are listed (ListMultipartUploads) and aborted: two exports of one disk
+ * into one bucket at once would overwrite each other anyway.
+ *
  * Paths are path-style ("/bucket/key"): it works with every endpoint,
  * moto's included.  Parts are at least AWS_S3_MIN_PART bytes and large
  * enough that the disk fits in AWS_S3_MAX_PARTS (S3's limit is 10,000;
@@ -140,6 +147,58 @@ aws_s3_delete_object(AwsTarget *at, const char *key, GError **error)
 
 /* ---- multipart ------------------------------------------------------------ */
 
+static void
+aws_s3_abort_upload(AwsTarget *at, const char *key, const char *upload_id)
+{
+    g_autofree char *path = aws_s3_path(at->bucket, key);
+    g_autoptr(GArray) q = aws_params_new();
+    g_autoptr(GError) error = NULL;
+    g_auto(HttpResponse) resp = { 0 };
+    AwsCall call = { .service = "s3", .action = "AbortMultipartUpload",
+                     .method = "DELETE", .path = path, .query = q,
+                     .cleanup = TRUE };
+
+    aws_params_add(q, "uploadId", upload_id);
+    if (!aws_call(at->client, &call, &resp, &error))
+        g_warning("%s", error->message);
+}
+
+/* Aborts the open uploads of @key other than @keep (see the top). */
+static void
+aws_s3_abort_strays(AwsTarget *at, const char *key, const char *keep)
+{
+    g_autofree char *path = aws_s3_path(at->bucket, NULL);
+    g_autoptr(GArray) q = aws_params_new();
+    g_autoptr(GError) error = NULL;
+    g_auto(HttpResponse) resp = { 0 };
+    g_autoptr(AwsXml) x = NULL;
+    g_auto(GStrv) keys = NULL, ids = NULL;
+    AwsCall call = { .service = "s3", .action = "ListMultipartUploads",
+                     .method = "GET", .path = path, .query = q,
+                     .cleanup = TRUE };
+    guint i;
+
+    aws_params_add(q, "uploads", "");
+    aws_params_add(q, "prefix", key);
+    if (!aws_call(at->client, &call, &resp, &error) ||
+        !(x = aws_xml_parse(resp.body->data, resp.body->len, &error))) {
+        g_warning("s3 '%s': after a retried CreateMultipartUpload: %s", key,
+                  error->message);
+        return;
+    }
+    /* One <Key> and one <UploadId> per <Upload>, in order. */
+    keys = aws_xml_find_all(x, "Key");
+    ids = aws_xml_find_all(x, "UploadId");
+    if (g_strv_length(keys) != g_strv_length(ids))
+        return;
+    for (i = 0; keys[i]; i++) {
+        if (!g_str_equal(keys[i], key) || g_str_equal(ids[i], keep))
+            continue;
+        g_info("s3 '%s': aborting the upload a lost answer opened", key);
+        aws_s3_abort_upload(at, key, ids[i]);
+    }
+}
+
 AwsUpload *
 aws_s3_upload_open(AwsTarget *at, const char *name, const char *key,
                    guint64 size_hint, GError **error)
@@ -169,6 +228,8 @@ aws_s3_upload_open(AwsTarget *at, const char *name, const char *key,
                     "answer", key);
         return NULL;
     }
+    if (resp.attempts > 1)
+        aws_s3_abort_strays(at, key, id);
     u = g_new0(AwsUpload, 1);
     u->at = at;
     u->name = g_strdup(name);
@@ -302,17 +363,7 @@ aws_s3_upload_free(AwsUpload *u)
     if (!u)
         return;
     if (u->upload_id) {
-        g_autofree char *path = aws_s3_path(u->at->bucket, u->key);
-        g_autoptr(GArray) q = aws_params_new();
-        g_autoptr(GError) error = NULL;
-        g_auto(HttpResponse) resp = { 0 };
-        AwsCall call = { .service = "s3", .action = "AbortMultipartUpload",
-                         .method = "DELETE", .path = path, .query = q,
-                         .cleanup = TRUE };
-
-        aws_params_add(q, "uploadId", u->upload_id);
-        if (!aws_call(u->at->client, &call, &resp, &error))
-            g_warning("%s", error->message);
+        aws_s3_abort_upload(u->at, u->key, u->upload_id);
         g_free(u->upload_id);
     }
     g_free(u->key);

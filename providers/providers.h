@@ -65,13 +65,16 @@ typedef struct {
      * (NULL) or "snapshot"; @aws_role: the VM Import service role (NULL:
      * "vmimport"); @aws_license_type, @aws_platform: passed to
      * ImportImage; @aws_keep_objects: the S3 objects stay after the
-     * import; @aws_no_import: stop after the upload. */
+     * import; @aws_no_import: stop after the upload;
+     * @aws_poll_interval: seconds between two DescribeImportImageTasks
+     * (0: AWS_IMPORT_DEFAULT_POLL_S, 15; at most TARGET_AWS_MAX_POLL_S). */
     const char *aws_method;
     const char *aws_role;
     const char *aws_license_type;
     const char *aws_platform;
     gboolean aws_keep_objects;
     gboolean aws_no_import;
+    guint aws_poll_interval;
     /* Text for the operator that is not an error line (the IAM policy to
      * apply when IAM refuses); NULL to drop it. */
     void (*notice)(const char *text, gpointer data);
@@ -84,6 +87,9 @@ typedef struct {
     /* ferry receive only: deflate level of the frames (0: none, 1-12). */
     int compress_level;
 } TargetOptions;
+
+/* The longest TargetOptions.aws_poll_interval: an hour. */
+#define TARGET_AWS_MAX_POLL_S 3600
 
 /* TargetOptions.file_mode when it is 0. */
 #define TARGET_DEFAULT_FILE_MODE 0600

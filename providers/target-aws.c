@@ -44,6 +44,39 @@ target_aws_check_bucket(const char *uri, const char *bucket, GError **error)
     return TRUE;
 }
 
+/* @value is one of @allowed (NULL-terminated), as ImportImage takes it. */
+static gboolean
+target_aws_check_choice(const char *name, const char *option,
+                        const char *value, const char *const *allowed,
+                        GError **error)
+{
+    g_autofree char *list = NULL;
+
+    if (!value || g_strv_contains(allowed, value))
+        return TRUE;
+    list = g_strjoinv(", ", (char **)allowed);
+    g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                "%s: %s '%s': expected one of %s", name, option, value, list);
+    return FALSE;
+}
+
+/* An IAM role name: 1 to 64 of [A-Za-z0-9+=,.@_-] (IAM API reference,
+ * CreateRole, RoleName). */
+static gboolean
+target_aws_check_role(const char *name, const char *role, GError **error)
+{
+    gsize len = role ? strlen(role) : 1;
+
+    if (!role || (len <= 64 && strspn(role, "abcdefghijklmnopqrstuvwxyz"
+                                      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                                      "+=,.@_-") == len && len > 0))
+        return TRUE;
+    g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                "%s: --role '%s': expected 1 to 64 letters, digits or "
+                "+=,.@_-", name, role);
+    return FALSE;
+}
+
 gboolean
 target_aws_parse_uri(Target *t, const char *uri, GUri *u, GError **error)
 {
@@ -90,6 +123,16 @@ target_aws_parse_uri(Target *t, const char *uri, GUri *u, GError **error)
                     t->name, t->opts->aws_method);
         return FALSE;
     }
+    if (!target_aws_check_choice(t->name, "--license-type",
+                                 t->opts->aws_license_type,
+                                 (const char *const[]){ "AWS", "BYOL", NULL },
+                                 error) ||
+        !target_aws_check_choice(t->name, "--platform", t->opts->aws_platform,
+                                 (const char *const[]){ "Linux", "Windows",
+                                                        NULL },
+                                 error) ||
+        !target_aws_check_role(t->name, t->opts->aws_role, error))
+        return FALSE;
     return TRUE;
 }
 

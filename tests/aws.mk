@@ -8,6 +8,11 @@ tests_unit_test_sigv4_SOURCES = tests/unit/test-sigv4.c
 tests_unit_test_sigv4_CFLAGS = $(UNIT_CFLAGS) $(OPENSSL_CFLAGS)
 tests_unit_test_sigv4_LDADD = $(PROVIDERS_LIBS)
 
+UNIT_TESTS += tests/unit/test-aws-xml
+tests_unit_test_aws_xml_SOURCES = tests/unit/test-aws-xml.c
+tests_unit_test_aws_xml_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_aws_xml_LDADD = $(PROVIDERS_LIBS)
+
 UNIT_TESTS += tests/unit/test-http
 tests_unit_test_http_SOURCES = tests/unit/test-http.c
 tests_unit_test_http_CFLAGS = $(UNIT_CFLAGS)
@@ -15,6 +20,8 @@ tests_unit_test_http_LDADD = $(TRANSPORT_LIBS)
 
 INTEGRATION_TESTS += \
 	tests/integration/test-export-aws-import.sh \
-	tests/integration/test-export-aws-faults.sh
+	tests/integration/test-export-aws-faults.sh \
+	tests/integration/test-dbus-export-aws.sh \
+	tests/integration/test-export-aws-s3-faults.sh
 EXTRA_DIST += tests/integration/aws-functions.sh \
 	tests/integration/aws_contract_server.py

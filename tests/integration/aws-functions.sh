@@ -70,11 +70,10 @@ start_contract() {
 # aws_env: ferry's environment for moto and the contract server.
 aws_env() {
     export AWS_ENDPOINT_URL=$moto_url
-    export AWS_ENDPOINT_URL_EC2=$contract_url
+    export AWS_ENDPOINT_URL_EC2=${contract_url:-$moto_url}
     unset AWS_PROFILE AWS_SESSION_TOKEN
     export AWS_SHARED_CREDENTIALS_FILE=$tmpdir/no-credentials
     export AWS_CONFIG_FILE=$tmpdir/no-config
-    export FERRY_AWS_POLL_MS=100
 }
 
 # boto3_py SCRIPT ARGS...: runs Python with `s3`, `iam` clients on moto.

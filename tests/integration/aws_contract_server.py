@@ -10,8 +10,10 @@ the command line; a mismatch is answered 403 SignatureDoesNotMatch.
 ImportImage checks, through boto3 against moto, that each DiskContainer's
 object exists in S3 and that the role exists in IAM, and records the
 call in LOG (one JSON line per call).  A task goes active (progress 20,
-60) then completed with an AMI id; with END_DELETED set it ends
-"deleted" with a ClientError status message instead.
+60) then completed with an AMI id, a step per DescribeImportImageTasks
+of it (one without ImportTaskId.N lists every task as it stands); with
+END_DELETED set it ends "deleted" with a ClientError status message
+instead.
 
 usage: aws_contract_server.py PORT MOTO_URL ACCESS_KEY SECRET LOG [deleted]
 """
@@ -125,29 +127,38 @@ class Handler(BaseHTTPRequestHandler):
 
     def describe(self, p):
         tid = p.get("ImportTaskId.1")
-        if tid not in tasks:
+        if tid is None:
+            # Every task, as the API lists them without ImportTaskId.N;
+            # looking does not move a task on.
+            items = "".join(task_item(t, tasks[t]) for t in tasks)
+        elif tid not in tasks:
             return self.error(400, "InvalidConversionTaskId.Malformed",
                               f"no task {tid}")
-        tasks[tid] += 1
-        step = tasks[tid]
-        extra = ""
-        if step == 1:
-            status, msg, progress = "active", "pending", "20"
-        elif step == 2:
-            status, msg, progress = "active", "converting", "60"
-        elif END_DELETED:
-            status, msg, progress = "deleted", DELETED_MESSAGE, ""
         else:
-            status, msg, progress = "completed", "", ""
-            extra = f"<imageId>ami-{tid[-17:]}</imageId>"
-        prog = f"<progress>{progress}</progress>" if progress else ""
+            tasks[tid] += 1
+            items = task_item(tid, tasks[tid])
         self.reply(200, f'<DescribeImportImageTasksResponse xmlns="{NS}">'
                    f'<requestId>{uuid.uuid4()}</requestId>'
-                   f'<importImageTaskSet><item><importTaskId>{tid}'
-                   f'</importTaskId><status>{status}</status>'
-                   f'<statusMessage>{msg}</statusMessage>{prog}{extra}'
-                   f'</item></importImageTaskSet>'
+                   f'<importImageTaskSet>{items}</importImageTaskSet>'
                    f'</DescribeImportImageTasksResponse>')
+
+
+def task_item(tid, step):
+    """The <item> of task TID after STEP looks at it by id."""
+    extra = ""
+    if step <= 1:
+        status, msg, progress = "active", "pending", "20"
+    elif step == 2:
+        status, msg, progress = "active", "converting", "60"
+    elif END_DELETED:
+        status, msg, progress = "deleted", DELETED_MESSAGE, ""
+    else:
+        status, msg, progress = "completed", "", ""
+        extra = f"<imageId>ami-{tid[-17:]}</imageId>"
+    prog = f"<progress>{progress}</progress>" if progress else ""
+    return (f'<item><importTaskId>{tid}</importTaskId><status>{status}'
+            f'</status><statusMessage>{msg}</statusMessage>{prog}{extra}'
+            f'</item>')
 
 
 ThreadingHTTPServer(("127.0.0.1", int(PORT)), Handler).serve_forever()

@@ -46,7 +46,7 @@ $FERRY convert -O vmdk -o subformat=streamOptimized "$img/data.raw" "$tmpdir/vdb
 
 for run in 1 2; do
     : >"$tmpdir/contract.log"
-    $FERRY export "$name" --connect "$uri" --to "aws://$region" --json \
+    $FERRY export "$name" --connect "$uri" --to "aws://$region" --json --poll-interval 1 \
         --keep-objects >"$tmpdir/events" 2>"$tmpdir/err" ||
         fail "export run $run: $(cat "$tmpdir/err")"
     ami=$(python3 -c '
@@ -82,7 +82,7 @@ assert bucket in json.dumps(pol["PolicyDocument"])
     boto3_py 's3.delete_object(Bucket="ferry-import-123456789012-eu-west-1", Key=sys.argv[1])' "$name.xml"
 done
 # Without --keep-objects the disks are deleted after the import.
-$FERRY export "$name" --connect "$uri" --to "aws://$region" --json \
+$FERRY export "$name" --connect "$uri" --to "aws://$region" --json --poll-interval 1 \
     >"$tmpdir/events" 2>"$tmpdir/err" || fail "export 3: $(cat "$tmpdir/err")"
 boto3_py '
 keys = [o["Key"] for o in s3.list_objects_v2(Bucket="ferry-import-123456789012-eu-west-1").get("Contents", [])]

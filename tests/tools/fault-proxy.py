@@ -18,6 +18,10 @@ applies a script of faults to chosen connections:
                   (and Retry-After) instead of forwarding them
   http-truncate:BYTES   forward the response but cut its body after BYTES
   http-close-mid-response  close after half of the response's headers
+  http-method:METHOD    the http- faults hit only requests with METHOD
+                  (PUT: S3's UploadPart); others are forwarded
+  http-once       http-truncate and http-close-mid-response hit only the
+                  first request they may, over every connection
 
 The port it listens on is written to PORTFILE (atomically) once it
 accepts.  Each connection's fate is logged on stderr, one line each, so
@@ -55,6 +59,8 @@ class Plan:
         self.http_count = 0
         self.http_truncate = None
         self.http_close_mid = False
+        self.http_method = None
+        self.http_once = False
         for f in faults:
             kind, _, arg = f.partition(":")
             if kind == "cut":
@@ -78,6 +84,10 @@ class Plan:
                 self.http_truncate = int(arg)
             elif kind == "http-close-mid-response":
                 self.http_close_mid = True
+            elif kind == "http-once":
+                self.http_once = True
+            elif kind == "http-method":
+                self.http_method = arg.encode()
             else:
                 sys.exit(f"fault-proxy: unknown fault '{f}'")
 
@@ -180,8 +190,14 @@ def serve_http(c, dest, plan, n, log, counter):
             if req is None:
                 break
             head, body, cbuf = req
+            hit = plan.http_method is None or head.split(b" ", 1)[0] == plan.http_method
             with counter["lock"]:
-                inject = plan.http_status is not None and counter["injected"] < plan.http_count
+                if hit and plan.http_once and (plan.http_close_mid or
+                                               plan.http_truncate is not None):
+                    hit = not counter["cut"]
+                    counter["cut"] = True
+                inject = (hit and plan.http_status is not None
+                          and counter["injected"] < plan.http_count)
                 if inject:
                     counter["injected"] += 1
             if inject:
@@ -196,11 +212,11 @@ def serve_http(c, dest, plan, n, log, counter):
             if resp is None:
                 break
             rhead, rbody, sbuf = resp
-            if plan.http_close_mid:
+            if hit and plan.http_close_mid:
                 c.sendall(rhead[: len(rhead) // 2])
                 log(f"connection {n}: closed mid-response")
                 break
-            if plan.http_truncate is not None and len(rbody) > plan.http_truncate:
+            if hit and plan.http_truncate is not None and len(rbody) > plan.http_truncate:
                 c.sendall(rhead + rbody[: plan.http_truncate])
                 log(f"connection {n}: body cut at {plan.http_truncate} of {len(rbody)} bytes")
                 break
@@ -226,7 +242,7 @@ def main():
         with lock:
             print(f"fault-proxy: {msg}", file=sys.stderr, flush=True)
 
-    counter = {"lock": threading.Lock(), "injected": 0}
+    counter = {"lock": threading.Lock(), "injected": 0, "cut": False}
     n = 0
     while True:
         c, _ = ls.accept()

@@ -47,6 +47,45 @@ assert_uri_refused(const char *uri, gboolean allow_test, int code, const char *w
     g_assert_nonnull(strstr(error->message, words));
 }
 
+/* Every aws:// option of `ferry export` has a row any manager may pass;
+ * no row names a credential or an endpoint, and aws:// itself is root's
+ * only (see /agent/authz/pool/aws-is-root-only). */
+static void
+test_authz_aws_options(void)
+{
+    static const char *const options[] = {
+        "method", "role", "keep-objects", "no-import", "license-type",
+        "platform", "poll-interval",
+    };
+    static const char *const never[] = {
+        "access-key", "secret-key", "session-token", "profile", "endpoint",
+        "endpoint-url", "ca-bundle",
+    };
+    gsize i;
+
+    for (i = 0; i < G_N_ELEMENTS(options); i++) {
+        const AgentAuthzRule *r = agent_authz_lookup(AGENT_METHOD_EXPORT,
+                                                     options[i]);
+
+        g_assert_nonnull(r);
+        g_assert_false(r->root_only);
+        g_assert_cmpstr(r->action, ==, AGENT_POLKIT_ACTION_MANAGE);
+    }
+    for (i = 0; i < G_N_ELEMENTS(never); i++)
+        g_assert_null(agent_authz_lookup(AGENT_METHOD_EXPORT, never[i]));
+}
+
+static void
+test_authz_pool_aws(void)
+{
+    g_autoptr(GError) error = NULL;
+    const char *pools[] = { "/", NULL };
+
+    g_assert_null(agent_authz_check_pool("aws://eu-west-1/b", pools, &error));
+    g_assert_error(error, FERRY_ERROR, FERRY_ERROR_AUTH);
+    g_assert_nonnull(strstr(error->message, "AWS credentials"));
+}
+
 static void
 test_authz_libvirt_uri(void)
 {
@@ -134,5 +173,7 @@ main(int argc, char **argv)
     g_test_add_func("/agent/authz/stdio-names", test_authz_stdio_names);
     g_test_add_func("/agent/authz/libvirt-uri", test_authz_libvirt_uri);
     g_test_add_func("/agent/authz/pool", test_authz_pool);
+    g_test_add_func("/agent/authz/pool/aws-is-root-only", test_authz_pool_aws);
+    g_test_add_func("/agent/authz/aws-options", test_authz_aws_options);
     return g_test_run();
 }

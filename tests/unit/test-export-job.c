@@ -87,6 +87,39 @@ test_check_target_scheme(void)
 }
 
 static void
+test_check_aws(void)
+{
+    check_refused("aws://eu-west-1", "{'keep-objects': <'yes'>}",
+                  "option 'keep-objects': expected type 'b', got 's'");
+    check_refused("aws://eu-west-1", "{'poll-interval': <uint64 0>}",
+                  "option 'poll-interval': expected 1 to 3600 seconds");
+    check_refused("aws://eu-west-1", "{'poll-interval': <uint64 3601>}",
+                  "option 'poll-interval'");
+    check_refused("aws://eu-west-1", "{'license-type': <'FREE'>}",
+                  "--license-type 'FREE'");
+    check_refused("aws://eu-west-1", "{'platform': <'BeOS'>}",
+                  "--platform 'BeOS'");
+    check_refused("aws://eu-west-1", "{'role': <'a role'>}", "--role 'a role'");
+}
+
+static void
+test_check_aws_accepted(void)
+{
+    g_autoptr(GVariant) o = parsed(
+        "{'method': <'import-image'>, 'role': <'vmimport-2'>, "
+        "'keep-objects': <true>, 'no-import': <false>, "
+        "'license-type': <'BYOL'>, 'platform': <'Linux'>, "
+        "'poll-interval': <uint32 5>}");
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(agent_job_kind_export.check(o, &error));
+    g_assert_no_error(error);
+    g_assert_true(agent_job_kind_export.check_target("vm1", "aws://eu-west-1/my-bucket",
+                                                     o, &error));
+    g_assert_no_error(error);
+}
+
+static void
 test_check_template(void)
 {
     check_refused("file:///p", "{'name': <'{disk}.img'>}", "'{disk}'");
@@ -400,6 +433,9 @@ main(int argc, char **argv)
     g_test_add_func("/agent/export-job/check/host-key-not-sha256", test_check_host_key);
     g_test_add_func("/agent/export-job/check/target-scheme-unknown", test_check_target_scheme);
     g_test_add_func("/agent/export-job/check/template-unknown-field", test_check_template);
+    g_test_add_func("/agent/export-job/check/aws-options-refused", test_check_aws);
+    g_test_add_func("/agent/export-job/check/aws-options-accepted",
+                    test_check_aws_accepted);
     g_test_add_func("/agent/export-job/check/good-options-accepted",
                     test_check_accepts_good_options);
     g_test_add_func("/agent/export-job/options/defaults-fill-not-override",
