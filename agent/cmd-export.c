@@ -4,7 +4,7 @@
  * qcow2|raw|vmdk|vpc] [-o K=V,...] [-p] [--json] [--name TEMPLATE]
  * [--known-hosts FILE] [--accept-new] [--host-key SHA256:...] [--identity FILE]
  * [--password-file FILE] [--bwlimit RATE] [--resume] [--transport
- * auto|sftp|ferry-receive] [--remote-ferry PATH] [--compress LEVEL]
+ * auto|sftp|ferry-receive] [--remote-ferry PATH] [--compress LEVEL] [--streams N]
  * [--background [--session | --bus-address ADDRESS]]`.
  *
  * TARGET is file:///pool or ssh://[user@]host[:port]/pool.  Disk files are
@@ -476,6 +476,7 @@ cmd_export(int argc, char **argv)
     g_autofree char *bwlimit_text = NULL, *bus_address = NULL;
     g_autofree char *transport = NULL, *remote_ferry = NULL;
     gint compress = 0;
+    gint streams = -1;               /* -1: not given */
     g_auto(GStrv) identities = NULL;
     gboolean progress = FALSE, json = FALSE, accept_new = FALSE;
     gboolean resume = FALSE, background = FALSE, session = FALSE, ok;
@@ -543,6 +544,9 @@ cmd_export(int argc, char **argv)
         { "compress", 0, 0, G_OPTION_ARG_INT, &compress,
           "ferry receive: deflate the stream at LEVEL (1-12; default 0, off)",
           "LEVEL" },
+        { "streams", 0, 0, G_OPTION_ARG_INT, &streams,
+          "ssh (SFTP): spread each disk over N connections (1-16; default "
+          "min(4, cores))", "N" },
         { "poll-interval", 0, 0, G_OPTION_ARG_INT, &aws_poll_interval,
           "aws: seconds between two looks at the import task (default 15)",
           "SECONDS" },
@@ -592,6 +596,8 @@ cmd_export(int argc, char **argv)
                                  "ferry-receive");
     if (compress < 0 || compress > 12)
         return agent_usage_error("export", "--compress: expected 0 to 12");
+    if (streams != -1 && (streams < 1 || streams > TARGET_MAX_STREAMS))
+        return agent_usage_error("export", "--streams: expected 1 to 16");
     /* Naming the target's ferry asks for it: no silent SFTP. */
     if (remote_ferry && !transport)
         topts.transport = TARGET_TRANSPORT_RECEIVE;
@@ -617,10 +623,12 @@ cmd_export(int argc, char **argv)
             .aws = &topts,
         };
 
-        if (transport || remote_ferry || compress)
+        if (transport || remote_ferry || compress || streams != -1)
             return agent_usage_error("export",
-                                     "--transport, --remote-ferry and "
-                                     "--compress: not with --background yet");
+                                     "--transport, --remote-ferry, "
+                                     "--compress and --streams: not with "
+                                     "--background yet (ferry.conf's "
+                                     "[export] streams sets the agent's)");
         if (resume)
             return agent_usage_error("export",
                                      "--resume: with --background, use "
@@ -647,6 +655,8 @@ cmd_export(int argc, char **argv)
     topts.notice = cmd_export_on_notice;
     topts.remote_ferry = remote_ferry;
     topts.compress_level = compress;
+    topts.streams = streams != -1 ? (guint)streams
+                                  : MIN(4u, g_get_num_processors());
     target = target_new(to, &topts, cancellable, &error);
     if (!target)
         return agent_fail(error);

@@ -86,7 +86,14 @@ typedef struct {
     const char *remote_ferry;
     /* ferry receive only: deflate level of the frames (0: none, 1-12). */
     int compress_level;
+    /* ssh:// over SFTP only: connections each disk's bytes are spread
+     * over, chunk by chunk (0 or 1: one, the control connection; at most
+     * TARGET_MAX_STREAMS).  ferry receive takes one stream. */
+    guint streams;
 } TargetOptions;
+
+/* The most TargetOptions.streams. */
+#define TARGET_MAX_STREAMS 16
 
 /* The longest TargetOptions.aws_poll_interval: an hour. */
 #define TARGET_AWS_MAX_POLL_S 3600

@@ -76,6 +76,12 @@ struct _Target {
      * backend may send its cheapest way (ssh: SFTP, not a `ferry receive`
      * process per file). */
     gboolean small_upload;
+    /* ssh:// parallel streams: an upload that stopped had written the
+     * first @stopped_prefix bytes of @stopped_name in full, past which its
+     * .part may hold gaps; a resume of it keeps no more.  Outlives the
+     * connection. */
+    char *stopped_name;
+    guint64 stopped_prefix;
 };
 
 /* aws://REGION[/BUCKET] (target-aws.c), called by target.c's parser. */

@@ -10,7 +10,10 @@
  * not there; a receiver of another protocol version is refused, never
  * silently replaced by SFTP.  The pool check (`test -d -a -w`), stat,
  * rename and unlink are SFTP and ssh_exec either way, every argument
- * quoted.  The session is opened without the export's
+ * quoted.  With TargetOptions.streams N > 1, SFTP uploads (not the small
+ * files) go over N more connections (SshSftpStreams, made at the first
+ * disk and kept), the control connection creating, sizing and fsyncing
+ * the .part.  The session is opened without the export's
  * cancellable so that a cancelled export can still close its .part cleanly
  * (the copy engine stops between chunks; a dead link ends at the I/O
  * timeout).
@@ -24,6 +27,7 @@
 typedef struct {
     SshSession *session;
     SshSftp *sftp;
+    SshSftpStreams *streams;    /* or NULL: one stream */
     gboolean receive;           /* bytes go to `ferry receive` */
     /* The hash ferry receive answered for the last upload it finished. */
     char *received_name;
@@ -32,9 +36,11 @@ typedef struct {
 
 /* An upload: one of the two. */
 typedef struct {
+    Target *t;                  /* borrowed */
     TargetSsh *ts;              /* borrowed */
     char *name;
     SshSftpWriter *writer;
+    SshSftpStreamsWriter *parallel;
     SshReceiver *receiver;
 } TargetSshUpload;
 
@@ -51,6 +57,7 @@ target_ssh_disconnect(Target *t)
 
     if (!ts)
         return;
+    ssh_sftp_streams_free(ts->streams);
     ssh_sftp_free(ts->sftp);
     ssh_session_free(ts->session);
     g_free(ts->received_name);
@@ -111,6 +118,11 @@ target_ssh_connect(Target *t, GError **error)
         return FALSE;
     ts = g_new0(TargetSsh, 1);
     ts->receive = use_receive;
+    /* The strings of so are the target's and its options', which outlive
+     * the connection. */
+    if (!use_receive && o->streams > 1)
+        ts->streams = ssh_sftp_streams_new(&so, MIN(o->streams,
+                                                    TARGET_MAX_STREAMS));
     ts->session = g_steal_pointer(&s);
     ts->sftp = g_steal_pointer(&sftp);
     t->priv = ts;
@@ -177,6 +189,7 @@ static void
 target_ssh_upload_free(TargetSshUpload *u)
 {
     ssh_sftp_writer_free(u->writer);
+    ssh_sftp_streams_writer_free(u->parallel);
     ssh_receiver_free(u->receiver);
     g_free(u->name);
     g_free(u);
@@ -203,6 +216,22 @@ target_ssh_upload_open(Target *t, const char *name, guint64 *resume,
         ssh_receiver_set_compression(r, t->opts->compress_level, 0);
         u = g_new0(TargetSshUpload, 1);
         u->receiver = r;
+    } else if (ts->streams && !t->small_upload &&
+               t->upload_size_hint > SSH_SFTP_STREAMS_CHUNK) {
+        SshSftpStreamsWriter *w;
+
+        path = target_path(t, name);
+        if (t->stopped_name && g_str_equal(t->stopped_name, name) &&
+            *resume > t->stopped_prefix)
+            *resume = t->stopped_prefix / TARGET_RESUME_ALIGN *
+                      TARGET_RESUME_ALIGN;
+        g_clear_pointer(&t->stopped_name, g_free);
+        w = ssh_sftp_streams_writer_open(ts->streams, ts->sftp, path, *resume,
+                                         t->cancellable, error);
+        if (!w)
+            return NULL;
+        u = g_new0(TargetSshUpload, 1);
+        u->parallel = w;
     } else {
         SshSftpWriter *w;
 
@@ -213,6 +242,7 @@ target_ssh_upload_open(Target *t, const char *name, guint64 *resume,
         u = g_new0(TargetSshUpload, 1);
         u->writer = w;
     }
+    u->t = t;
     u->ts = ts;
     u->name = g_strdup(name);
     return u;
@@ -226,6 +256,8 @@ target_ssh_upload_write(gpointer h, const void *buf, gsize len,
 
     if (u->receiver)
         return ssh_receiver_write(u->receiver, buf, len, error);
+    if (u->parallel)
+        return ssh_sftp_streams_writer_write(u->parallel, buf, len, error);
     return ssh_sftp_writer_write(u->writer, buf, len, error);
 }
 
@@ -236,6 +268,8 @@ target_ssh_upload_skip(gpointer h, guint64 len, GError **error)
 
     if (u->receiver)
         return ssh_receiver_skip(u->receiver, len, error);
+    if (u->parallel)
+        return ssh_sftp_streams_writer_skip(u->parallel, len, error);
     return ssh_sftp_writer_skip(u->writer, len, error);
 }
 
@@ -251,6 +285,8 @@ target_ssh_upload_finish(gpointer h, GError **error)
         ok = ssh_receiver_finish(u->receiver, ts->received_sha256, error);
         if (ok)
             ts->received_name = g_strdup(u->name);
+    } else if (u->parallel) {
+        ok = ssh_sftp_streams_writer_commit(u->parallel, error);
     } else {
         ok = ssh_sftp_writer_commit(u->writer, error);
     }
@@ -262,11 +298,19 @@ static void
 target_ssh_upload_close(gpointer h)
 {
     TargetSshUpload *u = h;
+    Target *t = u->t;
     g_autoptr(GError) error = NULL;
+
+    if (u->parallel) {
+        g_free(t->stopped_name);
+        t->stopped_name = g_strdup(u->name);
+        t->stopped_prefix = ssh_sftp_streams_writer_abort(u->parallel);
+    }
 
     /* Without a final name, commit only flushes, sets the size and closes:
      * the .part stays, a valid prefix of the stream.  A receiver does the
-     * same when its input ends without END. */
+     * same when its input ends without END, and parallel streams cut
+     * the .part at the prefix written in full as they are freed. */
     if (u->writer && !ssh_sftp_writer_commit(u->writer, &error))
         g_debug("close upload: %s", error->message);
     target_ssh_upload_free(u);

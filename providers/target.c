@@ -184,6 +184,7 @@ target_free(Target *t)
     g_free(t->pool);
     g_free(t->host);
     g_free(t->user);
+    g_free(t->stopped_name);
     if (t->backend && t->backend->free_priv)
         t->backend->free_priv(t);
     g_free(t);

@@ -11,6 +11,7 @@ INTEGRATION_TESTS += \
 	tests/integration/test-export-ssh.sh \
 	tests/integration/test-export-resume.sh \
 	tests/integration/test-export-receive.sh \
+	tests/integration/test-export-streams.sh \
 	tests/integration/test-export-file.sh \
 	tests/integration/test-export-file-symlink.sh \
 	tests/integration/test-export-file-mode.sh \

@@ -12,6 +12,7 @@ transport_libtransport_a_SOURCES = \
 	transport/ssh-auth.c \
 	transport/ssh-exec.c \
 	transport/ssh-sftp.c \
+	transport/ssh-sftp-streams.c \
 	transport/rate-limit.c \
 	transport/http.c \
 	transport/receive-proto.c \

@@ -21,6 +21,11 @@
  * exists, runs `mv -f` over an exec channel, which is one rename(2) on
  * the server.
  *
+ * ssh_sftp_writer_open_shared() gives a writer for positional writes
+ * into a file another writer created (the parallel streams of
+ * ssh-sftp-streams.c): seek64 then write, never a truncation, never a
+ * removal.
+ *
  * A hole is skipped by moving the handle's offset forward; the file's
  * final size is set at commit with fsetstat(size), which also covers a
  * hole at the end and a resumed upload of a file that was longer.
@@ -50,6 +55,7 @@ struct _SshSftpWriter {
     gsize buf_size;
     RateLimit rate;
     gboolean finished;             /* committed or aborted */
+    gboolean shared;               /* ssh_sftp_writer_open_shared() */
 };
 
 /* ---- errors ------------------------------------------------------------- */
@@ -461,6 +467,69 @@ ssh_sftp_writer_write(SshSftpWriter *w, const void *buf, gsize len,
     return TRUE;
 }
 
+/* ---- positional writes into a shared file ------------------------------- */
+
+SshSftpWriter *
+ssh_sftp_writer_open_shared(SshSftp *sftp, const char *path, GError **error)
+{
+    g_autoptr(SshSftpWriter) w = g_new0(SshSftpWriter, 1);
+    gint64 deadline = ssh_session_deadline(sftp->s);
+
+    w->sftp = sftp;
+    w->path = g_strdup(path);
+    w->shared = TRUE;
+    w->buf_size = SSH_SFTP_DEFAULT_BUFFER;
+    /* No CREAT, no TRUNC: the file is someone else's to create and cut. */
+    while (!(w->handle = libssh2_sftp_open_ex(sftp->sftp, path, strlen(path),
+                                              LIBSSH2_FXF_WRITE, 0600,
+                                              LIBSSH2_SFTP_OPENFILE))) {
+        if (libssh2_session_last_errno(sftp->s->session) != LIBSSH2_ERROR_EAGAIN) {
+            w->finished = TRUE;
+            ssh_sftp_set_error(sftp, error, "open", path);
+            return NULL;
+        }
+        if (!ssh_session_wait(sftp->s, deadline, "sftp open", error)) {
+            w->finished = TRUE;
+            return NULL;
+        }
+    }
+    return g_steal_pointer(&w);
+}
+
+gboolean
+ssh_sftp_writer_pwrite(SshSftpWriter *w, const void *buf, gsize len,
+                       guint64 offset, GError **error)
+{
+    const guint8 *p = buf;
+
+    g_return_val_if_fail(w->shared && !w->finished, FALSE);
+    if (offset + len < offset) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "%s: sftp write '%s': offset overflows", w->sftp->s->name,
+                    w->path);
+        return FALSE;
+    }
+    /* One buffer size at a time: that is what is in flight. */
+    while (len > 0) {
+        gsize n = MIN(len, w->buf_size);
+
+        if (!ssh_sftp_writer_send(w, p, n, offset, error))
+            return FALSE;
+        p += n;
+        len -= n;
+        offset += n;
+    }
+    return TRUE;
+}
+
+gboolean
+ssh_sftp_writer_close(SshSftpWriter *w, GError **error)
+{
+    g_return_val_if_fail(w->shared && !w->finished, FALSE);
+    w->finished = TRUE;
+    return ssh_sftp_writer_close_handle(w, error);
+}
+
 gboolean
 ssh_sftp_writer_skip(SshSftpWriter *w, guint64 len, GError **error)
 {
@@ -558,6 +627,9 @@ ssh_sftp_writer_abort(SshSftpWriter *w)
         g_debug("abort: %s", error->message);
         g_clear_error(&error);
     }
+    /* A shared file is not ours to remove. */
+    if (w->shared)
+        return;
     if (!ssh_sftp_unlink(w->sftp, w->path, &error))
         g_debug("abort: %s", error->message);
 }

@@ -316,7 +316,71 @@ gboolean ssh_sftp_writer_commit(SshSftpWriter *w, GError **error);
 /* Closes and removes the file; errors only reach the debug log. */
 void ssh_sftp_writer_abort(SshSftpWriter *w);
 void ssh_sftp_writer_free(SshSftpWriter *w);
+
+/* A writer for positional writes into @path, which must exist (created by
+ * another writer, on another session maybe): no truncation, and freeing it
+ * closes the handle without removing the file. */
+SshSftpWriter *ssh_sftp_writer_open_shared(SshSftp *sftp, const char *path,
+                                           GError **error);
+/* Writes @len bytes at @offset (shared writers only); when it returns the
+ * server has acknowledged them all. */
+gboolean ssh_sftp_writer_pwrite(SshSftpWriter *w, const void *buf, gsize len,
+                                guint64 offset, GError **error);
+/* Closes a shared writer's handle. */
+gboolean ssh_sftp_writer_close(SshSftpWriter *w, GError **error);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SshSftpWriter, ssh_sftp_writer_free)
+
+/* ---- parallel SFTP streams (ssh-sftp-streams.c) ------------------------ */
+
+/* What one worker writes at a time; a producer holds at most 2N + 1. */
+#define SSH_SFTP_STREAMS_CHUNK (4 * 1024 * 1024)
+#define SSH_SFTP_MAX_STREAMS 16
+
+/* N streams: the caller's connection and N - 1 more, each made (with
+ * @opts, whose strings must outlive the streams) by the first writer that
+ * needs it and kept for the next. */
+typedef struct _SshSftpStreams SshSftpStreams;
+SshSftpStreams *ssh_sftp_streams_new(const SshOptions *opts, guint n);
+void ssh_sftp_streams_free(SshSftpStreams *ss);
+guint ssh_sftp_streams_get_n(const SshSftpStreams *ss);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SshSftpStreams, ssh_sftp_streams_free)
+
+/**
+ * ssh_sftp_streams_writer_open:
+ * @control: the caller's SFTP session: creates @path (or cuts it at
+ *           @resume_offset, as ssh_sftp_writer_open()), and at commit sets
+ *           its size, fsyncs and closes it
+ * @cancellable: (nullable): the caller's; a write fails once it fires
+ *
+ * A forward-only writer like SshSftpWriter whose chunks go out over the N
+ * connections of @ss at their offsets, @control's being the first (the
+ * caller leaves it alone until commit or abort).  The first failure of any of them
+ * fails the next write, skip or commit.  Freeing it uncommitted cuts
+ * @path to the prefix written in full (see ssh-sftp-streams.c), which is
+ * never removed.
+ */
+typedef struct _SshSftpStreamsWriter SshSftpStreamsWriter;
+SshSftpStreamsWriter *ssh_sftp_streams_writer_open(SshSftpStreams *ss,
+                                                   SshSftp *control,
+                                                   const char *path,
+                                                   guint64 resume_offset,
+                                                   GCancellable *cancellable,
+                                                   GError **error);
+gboolean ssh_sftp_streams_writer_write(SshSftpStreamsWriter *w,
+                                       const void *buf, gsize len,
+                                       GError **error);
+gboolean ssh_sftp_streams_writer_skip(SshSftpStreamsWriter *w, guint64 len,
+                                      GError **error);
+guint64 ssh_sftp_streams_writer_get_offset(const SshSftpStreamsWriter *w);
+gboolean ssh_sftp_streams_writer_commit(SshSftpStreamsWriter *w,
+                                        GError **error);
+/* Stops the workers and cuts @path at the prefix written in full (if the
+ * control connection still works); returns that prefix's length, no more
+ * than a resume may keep.  A committed writer: its length. */
+guint64 ssh_sftp_streams_writer_abort(SshSftpStreamsWriter *w);
+void ssh_sftp_streams_writer_free(SshSftpStreamsWriter *w);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SshSftpStreamsWriter,
+                              ssh_sftp_streams_writer_free)
 
 /* ---- HTTP client (transport/http.c) -------------------------------------
  * One libcurl easy handle per HttpClient, used by one thread at a time.
