@@ -86,6 +86,14 @@ typedef struct {
     const char *remote_ferry;
     /* ferry receive only: deflate level of the frames (0: none, 1-12). */
     int compress_level;
+    /* cloudstack:// only (NULL elsewhere): the ids importVm takes
+     * (@cs_disk_offering for data disks), and the files holding the API
+     * and secret keys (NULL: CLOUDSTACK_API_KEY, CLOUDSTACK_SECRET_KEY). */
+    const char *cs_service_offering;
+    const char *cs_network;
+    const char *cs_disk_offering;
+    const char *cs_api_key_file;
+    const char *cs_secret_key_file;
 } TargetOptions;
 
 /* The longest TargetOptions.aws_poll_interval: an hour. */
@@ -205,6 +213,9 @@ typedef struct {
     void (*phase)(const char *phase, int percent, const char *status,
                   gpointer data);
     gpointer phase_data;
+    /* No disk was sent: check every id and describe the call that would
+     * make the machine (TargetOptions.notice), changing nothing. */
+    gboolean dry_run;
 } TargetExport;
 
 /**
