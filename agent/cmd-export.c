@@ -359,8 +359,8 @@ typedef struct {
     const char *const *identities;
     gboolean accept_new;
     guint64 bwlimit;
-    /* aws://: what TargetOptions has of them (never credentials: the
-     * agent uses its own). */
+    /* aws:// and cloudstack://: what TargetOptions has of them (never
+     * credentials: the agent uses its own, or root names key files). */
     const TargetOptions *aws;
 } CmdExportJobArgs;
 
@@ -435,6 +435,16 @@ cmd_export_background(const char *vm, const char *to, const CmdExportJobArgs *a,
             g_variant_new_strv((const char *const *)abs->pdata, abs->len));
     }
     cmd_export_add_aws(&d, a->aws);
+    if (a->aws->cs_service_offering)
+        g_variant_dict_insert(&d, "service-offering", "s",
+                              a->aws->cs_service_offering);
+    if (a->aws->cs_network)
+        g_variant_dict_insert(&d, "network", "s", a->aws->cs_network);
+    if (a->aws->cs_disk_offering)
+        g_variant_dict_insert(&d, "disk-offering", "s",
+                              a->aws->cs_disk_offering);
+    cmd_export_add_path(&d, "api-key-file", a->aws->cs_api_key_file);
+    cmd_export_add_path(&d, "secret-key-file", a->aws->cs_secret_key_file);
     options = g_variant_ref_sink(g_variant_dict_end(&d));
 
     if (!(conn = agent_client_bus_open(session, address, &error)) ||
@@ -628,12 +638,9 @@ cmd_export(int argc, char **argv)
     topts.cs_disk_offering = cs_disk_offering;
     topts.cs_api_key_file = cs_api_key_file;
     topts.cs_secret_key_file = cs_secret_key_file;
-    if (background && (dry_run || cs_service_offering || cs_network ||
-                       cs_disk_offering || cs_api_key_file ||
-                       cs_secret_key_file))
+    if (background && dry_run)
         return agent_usage_error("export",
-                                 "--dry-run and the cloudstack options: "
-                                 "not with --background yet");
+                                 "--dry-run: not with --background");
     if (background) {
         CmdExportJobArgs a = {
             .connect = connect,
