@@ -9,9 +9,7 @@
  * CLOUDSTACK_API_KEY / CLOUDSTACK_SECRET_KEY (as CloudMonkey and the cs
  * library read them), never from argv; they never reach a message or a
  * log line (http_redact_url() drops the query string).  TLS is verified
- * by transport/http.c.  Answers are JSON, at most CS_MAX_JSON_BYTES, one
- * object "<command lower-cased>response"; an error answer carries
- * "errorcode" and "errortext", which messages quote as they are.  Async
+ * by transport/http.c.  Answers are read by cloudstack-json.c.  Async
  * commands answer a "jobid" followed with queryAsyncJobResult (jobstatus
  * 0 pending, 1 done, 2 failed).
  */
@@ -264,42 +262,6 @@ cs_client_get_endpoint(const CsClient *c)
     return c->endpoint;
 }
 
-char *
-cs_json_dup_string(JsonObject *o, const char *name)
-{
-    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-    g_autofree char *s = NULL;
-
-    if (!n || !JSON_NODE_HOLDS_VALUE(n))
-        return NULL;
-    switch (json_node_get_value_type(n)) {
-    case G_TYPE_STRING:
-        s = g_strdup(json_node_get_string(n));
-        break;
-    case G_TYPE_INT64:
-        s = g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(n));
-        break;
-    case G_TYPE_BOOLEAN:
-        s = g_strdup(json_node_get_boolean(n) ? "true" : "false");
-        break;
-    default:
-        return NULL;
-    }
-    if (!ferry_check_text(name, s, 4096, NULL))
-        return NULL;
-    return g_steal_pointer(&s);
-}
-
-JsonArray *
-cs_json_list(JsonObject *o, const char *name)
-{
-    JsonNode *n = o ? json_object_get_member(o, name) : NULL;
-
-    if (!n || !JSON_NODE_HOLDS_ARRAY(n))
-        return NULL;
-    return json_node_get_array(n);
-}
-
 /* The params with command, response and apikey, and the signature. */
 static char *
 cs_build_query(const CsClient *c, const char *command, const CsParams *params,
@@ -332,75 +294,6 @@ cs_call_describe(const CsClient *c, const char *command,
     return g_strconcat(c->endpoint, "?", q, NULL);
 }
 
-static FerryError
-cs_error_code(gint64 code)
-{
-    switch (code) {
-    case 401:
-        return FERRY_ERROR_AUTH;
-    case 431:
-        return FERRY_ERROR_INVALID;
-    case 404:
-        return FERRY_ERROR_NOT_FOUND;
-    default:
-        return FERRY_ERROR_REMOTE;
-    }
-}
-
-/* The answer's one object "<command>response" (any case). */
-static JsonObject *
-cs_parse_answer(const char *command, const HttpResponse *resp, GError **error)
-{
-    g_autoptr(JsonParser) parser = json_parser_new();
-    g_autoptr(GError) local = NULL;
-    g_autofree char *want = g_strconcat(command, "response", NULL);
-    JsonNode *root;
-    JsonObject *top;
-    GList *members, *m;
-    JsonObject *found = NULL;
-
-    if (resp->body->len > CS_MAX_JSON_BYTES) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
-                    "cloudstack %s: answer of %u bytes is over %d", command,
-                    resp->body->len, CS_MAX_JSON_BYTES);
-        return NULL;
-    }
-    if (!json_parser_load_from_data(parser, (const char *)resp->body->data,
-                                    (gssize)resp->body->len, &local)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
-                    "cloudstack %s: HTTP %ld: the answer is not JSON",
-                    command, resp->status);
-        return NULL;
-    }
-    root = json_parser_get_root(parser);
-    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
-                    "cloudstack %s: the answer is not a JSON object",
-                    command);
-        return NULL;
-    }
-    top = json_node_get_object(root);
-    members = json_object_get_members(top);
-    for (m = members; m; m = m->next) {
-        JsonNode *n = json_object_get_member(top, m->data);
-
-        if (g_ascii_strcasecmp(m->data, want) == 0 &&
-            JSON_NODE_HOLDS_OBJECT(n))
-            found = json_node_get_object(n);
-        else if (!found && g_str_has_suffix(m->data, "response") &&
-                 JSON_NODE_HOLDS_OBJECT(n))
-            found = json_node_get_object(n);   /* "errorresponse" */
-    }
-    g_list_free(members);
-    if (!found) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
-                    "cloudstack %s: no '%s' object in the answer", command,
-                    want);
-        return NULL;
-    }
-    return json_object_ref(found);
-}
-
 gboolean
 cs_call(CsClient *c, const char *command, const CsParams *params,
         JsonObject **out, GError **error)
@@ -409,7 +302,6 @@ cs_call(CsClient *c, const char *command, const CsParams *params,
     g_autofree char *url = g_strconcat(c->endpoint, "?", q, NULL);
     g_auto(HttpResponse) resp = { 0 };
     g_autoptr(JsonObject) o = NULL;
-    g_autofree char *code = NULL, *text = NULL;
     const char *const headers[] = { "Accept: application/json", NULL };
     HttpRequest req = { .method = "GET", .url = url, .headers = headers };
 
@@ -422,27 +314,10 @@ cs_call(CsClient *c, const char *command, const CsParams *params,
         return FALSE;
     }
     explicit_bzero(url, strlen(url));
-    o = cs_parse_answer(command, &resp, error);
-    if (!o) {
-        if (resp.status >= 300 && error && *error) {
-            g_clear_error(error);
-            g_set_error(error, FERRY_ERROR,
-                        resp.status == 401 ? FERRY_ERROR_AUTH
-                                           : FERRY_ERROR_REMOTE,
-                        "cloudstack %s: HTTP %ld", command, resp.status);
-        }
+    o = cs_answer_parse(command, resp.status, resp.body->data,
+                        resp.body->len, error);
+    if (!o)
         return FALSE;
-    }
-    code = cs_json_dup_string(o, "errorcode");
-    text = cs_json_dup_string(o, "errortext");
-    if (code || text || resp.status >= 300) {
-        gint64 n = code ? g_ascii_strtoll(code, NULL, 10) : resp.status;
-
-        g_set_error(error, FERRY_ERROR, cs_error_code(n),
-                    "cloudstack %s: %s (errorcode %" G_GINT64_FORMAT ")",
-                    command, text ? text : "no errortext", n);
-        return FALSE;
-    }
     *out = g_steal_pointer(&o);
     return TRUE;
 }

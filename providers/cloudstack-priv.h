@@ -99,6 +99,19 @@ gboolean cs_wait_job(CsClient *c, const char *command, const char *jobid,
                      guint poll_ms, CsProgressFunc progress, gpointer data,
                      JsonObject **result, GError **error);
 
+/**
+ * cs_answer_parse:
+ * @status: the HTTP status
+ *
+ * The "<command>response" object of an answer (owned); NULL with an error
+ * in CloudStack's own words when it carries errorcode/errortext ("cloudstack
+ * importVm: <errortext> (errorcode 431)": FERRY_ERROR_AUTH for 401,
+ * FERRY_ERROR_INVALID for 431, FERRY_ERROR_NOT_FOUND for 404, else
+ * FERRY_ERROR_REMOTE), FERRY_ERROR_CORRUPT for what is no such answer.
+ */
+JsonObject *cs_answer_parse(const char *command, long status,
+                            const void *body, gsize len, GError **error);
+
 /* A string or number member as text, NULL when absent or of another
  * type, or when it is not text fit for a message (owned). */
 char *cs_json_dup_string(JsonObject *o, const char *name);

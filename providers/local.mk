@@ -28,6 +28,7 @@ providers_libproviders_a_SOURCES += \
 providers_libproviders_a_SOURCES += \
 	providers/cloudstack-priv.h \
 	providers/cloudstack-api.c \
+	providers/cloudstack-json.c \
 	providers/target-cloudstack.c
 
 PROVIDERS_LIBS = providers/libproviders.a $(TRANSPORT_LIBS) $(LIBXML_LIBS) \
