@@ -9,7 +9,9 @@
  * CLOUDSTACK_API_KEY / CLOUDSTACK_SECRET_KEY (as CloudMonkey and the cs
  * library read them), never from argv; they never reach a message or a
  * log line (http_redact_url() drops the query string).  TLS is verified
- * by transport/http.c.  Answers are read by cloudstack-json.c.  Async
+ * by transport/http.c, which retries list* and queryAsyncJobResult; a
+ * command that changes something (importVm) is sent once.  Answers are
+ * read by cloudstack-json.c.  Async
  * commands answer a "jobid" followed with queryAsyncJobResult (jobstatus
  * 0 pending, 1 done, 2 failed).
  */
@@ -25,7 +27,8 @@
 #include "providers/cloudstack-priv.h"
 
 struct _CsClient {
-    HttpClient *http;
+    HttpClient *http;            /* list* and queryAsyncJobResult */
+    HttpClient *http_once;       /* the rest: never sent twice */
     char *endpoint;              /* no query string */
     char *api_key;               /* never logged */
     char *secret_key;            /* never logged */
@@ -241,6 +244,12 @@ cs_client_new(const CsClientOptions *opts, GError **error)
     c->http = http_client_new(&hopts, error);
     if (!c->http)
         return NULL;
+    /* A retried importVm whose first attempt reached the server would
+     * import twice: what changes something is sent once. */
+    hopts.max_retries = G_MAXUINT;
+    c->http_once = http_client_new(&hopts, error);
+    if (!c->http_once)
+        return NULL;
     return g_steal_pointer(&c);
 }
 
@@ -250,6 +259,7 @@ cs_client_free(CsClient *c)
     if (!c)
         return;
     http_client_free(c->http);
+    http_client_free(c->http_once);
     g_free(c->endpoint);
     cs_scrub_free(c->api_key);
     cs_scrub_free(c->secret_key);
@@ -304,11 +314,14 @@ cs_call(CsClient *c, const char *command, const CsParams *params,
     g_autoptr(JsonObject) o = NULL;
     const char *const headers[] = { "Accept: application/json", NULL };
     HttpRequest req = { .method = "GET", .url = url, .headers = headers };
+    gboolean safe = g_str_has_prefix(command, "list") ||
+                    g_str_equal(command, "queryAsyncJobResult");
 
     *out = NULL;
     g_debug("cloudstack %s", command);
     explicit_bzero(q, strlen(q));
-    if (!http_client_send(c->http, &req, &resp, error)) {
+    if (!http_client_send(safe ? c->http : c->http_once, &req, &resp,
+                          error)) {
         explicit_bzero(url, strlen(url));
         g_prefix_error(error, "cloudstack %s: ", command);
         return FALSE;
