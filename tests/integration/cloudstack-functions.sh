@@ -65,3 +65,14 @@ print(sum(1 for l in open(sys.argv[1]) if json.loads(l).get("command") == sys.ar
 cs_nic() {
     echo "<interface type='network'><mac address='$1'/><source network='default'/><model type='virtio'/></interface>"
 }
+
+# cs_set_pool TYPE PATH: the pool listStoragePools reports from now on.
+cs_set_pool() {
+    python3 - "$tmpdir/cs.json" "$1" "$2" <<'PY' || fail "contract config"
+import json, sys
+cfg = json.load(open(sys.argv[1]))
+cfg["pool_type"], cfg["pool_path"] = sys.argv[2], sys.argv[3]
+json.dump(cfg, open(sys.argv[1] + ".new", "w"))
+PY
+    mv "$tmpdir/cs.json.new" "$tmpdir/cs.json"
+}

@@ -14,7 +14,8 @@
 #     diskpath, the data disk in datadiskofferinglist, both NICs with the
 #     domain's MACs, the custom offering's cpuNumber and memory; the VM id
 #     is in --json and the manifest; the disks compare identical;
-#   - a second --resume imports nothing and reports the same VM.
+#   - a second --resume imports nothing and reports the same VM;
+#   - a SharedMountPoint pool is reached at its path, a local pool refused.
 . "$top_srcdir/tests/integration/functions.sh"
 . "$top_srcdir/tests/integration/domain-functions.sh"
 . "$top_srcdir/tests/integration/cloudstack-functions.sh"
@@ -131,3 +132,25 @@ export_cs --secret-key-file "$tmpdir/cs-secret-key" --resume --json \
     >"$tmpdir/events" 2>"$tmpdir/err" || fail "second resume: $(cat "$tmpdir/err")"
 assert_eq "$(cs_calls importVm)" 0 "importVm calls on the second resume"
 assert_contains "$(cat "$tmpdir/events")" "\"image-id\":\"$vm_id\"" "second resume reports the VM"
+
+# A SharedMountPoint pool is written at its path (no mount-parent); a
+# local (Filesystem) pool is refused before anything is sent.
+cs_set_pool SharedMountPoint "$pool"
+rm "$pool/$name.ferry.json" "$pool/$name.xml"
+to_smp="cloudstack://127.0.0.1:8080/$cs_zone?storage=$cs_pool&ssh-port=$sshd_port"
+$FERRY export "$name" --connect "$test_host_uri" --to "$to_smp" \
+    --known-hosts "$sshd_known_hosts" --identity "$tmpdir/id" \
+    --service-offering "$cs_offering" --network "$cs_network" \
+    --disk-offering "$cs_disk_offering" --api-key-file "$tmpdir/cs-api-key" \
+    --secret-key-file "$tmpdir/cs-secret-key" --dry-run --resume \
+    >"$tmpdir/out" 2>"$tmpdir/err" || fail "SharedMountPoint dry run: $(cat "$tmpdir/err")"
+assert_contains "$(cat "$tmpdir/err")" "a VM of that name exists" "dry run sees the imported VM"
+cs_set_pool Filesystem /var/lib/libvirt/images
+st=0
+$FERRY export "$name" --connect "$test_host_uri" --to "$to_smp" \
+    --known-hosts "$sshd_known_hosts" --identity "$tmpdir/id" \
+    --service-offering "$cs_offering" --network "$cs_network" \
+    --api-key-file "$tmpdir/cs-api-key" --secret-key-file "$tmpdir/cs-secret-key" \
+    >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
+assert_eq "$st" 5 "exit status for a local pool"
+assert_contains "$(cat "$tmpdir/err")" "is of type 'Filesystem'" "local pool message"

@@ -46,6 +46,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 CFG = json.load(open(sys.argv[1]))
+# A test may rewrite CONFIG between two runs (another pool type): it is
+# read again at every request.
 LOCK = threading.Lock()
 VMS = []        # imported VMs: {"id", "name", ...}
 JOBS = {}       # jobid -> {"polls", "fail", "vm"}
@@ -259,6 +261,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self):
+        CFG.update(json.load(open(sys.argv[1])))
         url = urllib.parse.urlsplit(self.path)
         if url.path != "/client/api":
             self.send_response(404)
