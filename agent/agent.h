@@ -456,6 +456,10 @@ typedef struct {
      * nothing: a daemon has no terminal to forget. */
     const AgentExportEvents *events;
     gpointer events_data;
+    /* Check the domain, the disks and the target, describe what the
+     * target would make of them (cloudstack://: the importVm call), and
+     * send nothing. */
+    gboolean dry_run;
 } AgentExportOptions;
 
 /* One disk that reached its final name. */

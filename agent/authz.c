@@ -99,6 +99,19 @@ static const AgentAuthzRule agent_authz_rules[] = {
     { AGENT_METHOD_EXPORT, "poll-interval", MANAGE, NULL, FALSE,
       AGENT_AUTHZ_VALUE_ANY, NULL },
 
+    /* cloudstack:// only (root's only, agent_authz_check_pool()).  The key
+     * files are read by the agent as root, as identity is. */
+    { AGENT_METHOD_EXPORT, "service-offering", MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_EXPORT, "network", MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_EXPORT, "disk-offering", MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_EXPORT, "api-key-file", MANAGE, NULL, TRUE,
+      AGENT_AUTHZ_VALUE_ANY, FILES },
+    { AGENT_METHOD_EXPORT, "secret-key-file", MANAGE, NULL, TRUE,
+      AGENT_AUTHZ_VALUE_ANY, FILES },
+
     { AGENT_METHOD_LIST_JOBS, NULL, NULL, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY,
       NULL },
 

@@ -359,8 +359,8 @@ typedef struct {
     const char *const *identities;
     gboolean accept_new;
     guint64 bwlimit;
-    /* aws://: what TargetOptions has of them (never credentials: the
-     * agent uses its own). */
+    /* aws:// and cloudstack://: what TargetOptions has of them (never
+     * credentials: the agent uses its own, or root names key files). */
     const TargetOptions *aws;
 } CmdExportJobArgs;
 
@@ -435,6 +435,16 @@ cmd_export_background(const char *vm, const char *to, const CmdExportJobArgs *a,
             g_variant_new_strv((const char *const *)abs->pdata, abs->len));
     }
     cmd_export_add_aws(&d, a->aws);
+    if (a->aws->cs_service_offering)
+        g_variant_dict_insert(&d, "service-offering", "s",
+                              a->aws->cs_service_offering);
+    if (a->aws->cs_network)
+        g_variant_dict_insert(&d, "network", "s", a->aws->cs_network);
+    if (a->aws->cs_disk_offering)
+        g_variant_dict_insert(&d, "disk-offering", "s",
+                              a->aws->cs_disk_offering);
+    cmd_export_add_path(&d, "api-key-file", a->aws->cs_api_key_file);
+    cmd_export_add_path(&d, "secret-key-file", a->aws->cs_secret_key_file);
     options = g_variant_ref_sink(g_variant_dict_end(&d));
 
     if (!(conn = agent_client_bus_open(session, address, &error)) ||
@@ -484,6 +494,10 @@ cmd_export(int argc, char **argv)
     g_autofree char *aws_license_type = NULL, *aws_platform = NULL;
     gboolean aws_keep_objects = FALSE, aws_no_import = FALSE;
     gint aws_poll_interval = -1;     /* -1: not given */
+    g_autofree char *cs_service_offering = NULL, *cs_network = NULL;
+    g_autofree char *cs_disk_offering = NULL, *cs_api_key_file = NULL;
+    g_autofree char *cs_secret_key_file = NULL;
+    gboolean dry_run = FALSE;
     g_auto(AgentExportResult) result = { 0 };
     guint64 bwlimit = 0;
     AgentExportOptions opts = { 0 };
@@ -550,6 +564,23 @@ cmd_export(int argc, char **argv)
         { "poll-interval", 0, 0, G_OPTION_ARG_INT, &aws_poll_interval,
           "aws: seconds between two looks at the import task (default 15)",
           "SECONDS" },
+        { "service-offering", 0, 0, G_OPTION_ARG_STRING,
+          &cs_service_offering, "cloudstack: importVm's service offering",
+          "ID" },
+        { "network", 0, 0, G_OPTION_ARG_STRING, &cs_network,
+          "cloudstack: the network of every NIC", "ID" },
+        { "disk-offering", 0, 0, G_OPTION_ARG_STRING, &cs_disk_offering,
+          "cloudstack: the disk offering of the data disks", "ID" },
+        { "api-key-file", 0, 0, G_OPTION_ARG_FILENAME, &cs_api_key_file,
+          "cloudstack: read the API key from FILE (default "
+          "$CLOUDSTACK_API_KEY)", "FILE" },
+        { "secret-key-file", 0, 0, G_OPTION_ARG_FILENAME,
+          &cs_secret_key_file,
+          "cloudstack: read the secret key from FILE (default "
+          "$CLOUDSTACK_SECRET_KEY)", "FILE" },
+        { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
+          "Check the domain and the target, print what would be made, send "
+          "nothing", NULL },
         { "background", 0, 0, G_OPTION_ARG_NONE, &background,
           "Hand the export to ferry-agent and print its job id", NULL },
         { "session", 0, 0, G_OPTION_ARG_NONE, &session,
@@ -608,6 +639,14 @@ cmd_export(int argc, char **argv)
     topts.aws_keep_objects = aws_keep_objects;
     topts.aws_no_import = aws_no_import;
     topts.aws_poll_interval = (guint)MAX(aws_poll_interval, 0);
+    topts.cs_service_offering = cs_service_offering;
+    topts.cs_network = cs_network;
+    topts.cs_disk_offering = cs_disk_offering;
+    topts.cs_api_key_file = cs_api_key_file;
+    topts.cs_secret_key_file = cs_secret_key_file;
+    if (background && dry_run)
+        return agent_usage_error("export",
+                                 "--dry-run: not with --background");
     if (background) {
         CmdExportJobArgs a = {
             .connect = connect,
@@ -672,6 +711,7 @@ cmd_export(int argc, char **argv)
     opts.options = options;
     opts.name_template = name;
     opts.resume = resume;
+    opts.dry_run = dry_run;
     opts.cancellable = cancellable;
     view.json = json;
     view.progress = progress;

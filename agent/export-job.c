@@ -52,6 +52,13 @@ typedef struct {
     gboolean aws_keep_objects;
     gboolean aws_no_import;
     guint64 aws_poll_interval;
+    /* cloudstack:// (see TargetOptions); the key files are root's to name
+     * (agent/authz.c). */
+    const char *cs_service_offering;
+    const char *cs_network;
+    const char *cs_disk_offering;
+    const char *cs_api_key_file;
+    const char *cs_secret_key_file;
     /* From ferry.conf only: the authorization table has no row for them,
      * so a caller cannot set them. */
     guint64 file_mode;
@@ -203,7 +210,16 @@ export_job_params(GVariant *options, ExportJobParams *p, GError **error)
                                   error) ||
         !export_job_string(options, "file-group", &p->file_group, error) ||
         !export_job_boolean(options, "accept-new", &p->accept_new, error) ||
-        !export_job_aws_params(options, p, error))
+        !export_job_aws_params(options, p, error) ||
+        !export_job_string(options, "service-offering",
+                           &p->cs_service_offering, error) ||
+        !export_job_string(options, "network", &p->cs_network, error) ||
+        !export_job_string(options, "disk-offering", &p->cs_disk_offering,
+                           error) ||
+        !export_job_path(options, "api-key-file", &p->cs_api_key_file,
+                         error) ||
+        !export_job_path(options, "secret-key-file", &p->cs_secret_key_file,
+                         error))
         return FALSE;
     if (p->format && !g_strv_contains(conv_writer_names(), p->format)) {
         g_autofree char *known = g_strjoinv(", ", (char **)conv_writer_names());
@@ -247,6 +263,11 @@ export_job_target_options(const AgentJob *job, const ExportJobParams *p,
     topts->aws_keep_objects = p->aws_keep_objects;
     topts->aws_no_import = p->aws_no_import;
     topts->aws_poll_interval = (guint)p->aws_poll_interval;
+    topts->cs_service_offering = p->cs_service_offering;
+    topts->cs_network = p->cs_network;
+    topts->cs_disk_offering = p->cs_disk_offering;
+    topts->cs_api_key_file = p->cs_api_key_file;
+    topts->cs_secret_key_file = p->cs_secret_key_file;
 }
 
 static gboolean

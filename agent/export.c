@@ -759,6 +759,7 @@ export_finish_target(Export *ex, GError **error)
         te.phase = ex->opts->events->phase;
         te.phase_data = ex->opts->events_data;
     }
+    te.dry_run = ex->opts->dry_run;
     return target_finish_export(ex->target, &te, &ex->image_id, error);
 }
 
@@ -797,6 +798,12 @@ agent_export_run(Target *target, const AgentExportOptions *opts,
         goto cleanup;
     if (!target_connect(target, error) || !export_check_target(&ex, error))
         goto cleanup;
+    if (opts->dry_run) {
+        /* Every check done; the target describes its last step. */
+        ok = export_finish_target(&ex, error);
+        g_clear_pointer(&ex.image_id, g_free);
+        goto cleanup;
+    }
     export_report_totals(&ex, 0);
 
     for (i = 0; i < ex.disks->len; i++) {
@@ -843,7 +850,7 @@ agent_export_run(Target *target, const AgentExportOptions *opts,
 cleanup:
     if (result) {
         export_fill_result(&ex, result);
-        if (ok)
+        if (ok && !opts->dry_run)
             result->manifest = g_strdup(manifest_name);
         result->image_id = g_strdup(ex.image_id);
     }

@@ -25,5 +25,11 @@ providers_libproviders_a_SOURCES += \
 	providers/aws-import.c \
 	providers/target-aws.c
 
+providers_libproviders_a_SOURCES += \
+	providers/cloudstack-priv.h \
+	providers/cloudstack-api.c \
+	providers/cloudstack-json.c \
+	providers/target-cloudstack.c
+
 PROVIDERS_LIBS = providers/libproviders.a $(TRANSPORT_LIBS) $(LIBXML_LIBS) \
 	$(JSON_LIBS)

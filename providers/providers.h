@@ -90,6 +90,14 @@ typedef struct {
      * over, chunk by chunk (0 or 1: one, the control connection; at most
      * TARGET_MAX_STREAMS).  ferry receive takes one stream. */
     guint streams;
+    /* cloudstack:// only (NULL elsewhere): the ids importVm takes
+     * (@cs_disk_offering for data disks), and the files holding the API
+     * and secret keys (NULL: CLOUDSTACK_API_KEY, CLOUDSTACK_SECRET_KEY). */
+    const char *cs_service_offering;
+    const char *cs_network;
+    const char *cs_disk_offering;
+    const char *cs_api_key_file;
+    const char *cs_secret_key_file;
 } TargetOptions;
 
 /* The most TargetOptions.streams. */
@@ -212,6 +220,9 @@ typedef struct {
     void (*phase)(const char *phase, int percent, const char *status,
                   gpointer data);
     gpointer phase_data;
+    /* No disk was sent: check every id and describe the call that would
+     * make the machine (TargetOptions.notice), changing nothing. */
+    gboolean dry_run;
 } TargetExport;
 
 /**

@@ -57,6 +57,7 @@ struct ferry_target {
 extern const struct ferry_target target_file_backend;
 extern const struct ferry_target target_ssh_backend;
 extern const struct ferry_target target_aws_backend;
+extern const struct ferry_target target_cloudstack_backend;
 
 struct _Target {
     const struct ferry_target *backend;   /* immutable after new */
@@ -87,6 +88,10 @@ struct _Target {
 /* aws://REGION[/BUCKET] (target-aws.c), called by target.c's parser. */
 gboolean target_aws_parse_uri(Target *t, const char *uri, GUri *u,
                               GError **error);
+
+/* cloudstack://MGMT[:PORT]/ZONE?storage=POOL (target-cloudstack.c). */
+gboolean target_cloudstack_parse_uri(Target *t, const char *uri, GUri *u,
+                                     GError **error);
 
 /* "<pool>/<name>" (owned). */
 char *target_path(const Target *t, const char *name);

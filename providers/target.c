@@ -17,6 +17,7 @@ static const struct ferry_target *const target_backends[] = {
     &target_file_backend,
     &target_ssh_backend,
     &target_aws_backend,
+    &target_cloudstack_backend,
 };
 
 static const struct ferry_target *
@@ -49,7 +50,8 @@ target_parse_uri(Target *t, const char *uri, GError **error)
     t->backend = target_find_backend(scheme);
     if (!t->backend) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "--to '%s': unknown scheme '%s' (expected file, ssh or aws)",
+                    "--to '%s': unknown scheme '%s' (expected file, ssh, aws "
+                    "or cloudstack)",
                     uri, scheme);
         return FALSE;
     }
@@ -59,6 +61,9 @@ target_parse_uri(Target *t, const char *uri, GError **error)
                     "--password-file");
         return FALSE;
     }
+    /* cloudstack:// names its pool in the query. */
+    if (t->backend == &target_cloudstack_backend)
+        return target_cloudstack_parse_uri(t, uri, u, error);
     if (g_uri_get_query(u) || g_uri_get_fragment(u)) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
                     "--to '%s': a query or fragment is not expected", uri);
