@@ -25,5 +25,9 @@ providers_libproviders_a_SOURCES += \
 	providers/aws-import.c \
 	providers/target-aws.c
 
+providers_libproviders_a_SOURCES += \
+	providers/azure-priv.h \
+	providers/azure-sharedkey.c
+
 PROVIDERS_LIBS = providers/libproviders.a $(TRANSPORT_LIBS) $(LIBXML_LIBS) \
 	$(JSON_LIBS)

@@ -37,6 +37,7 @@ include tests/agent-export.mk
 include tests/trust.mk
 include tests/faults.mk
 include tests/aws.mk
+include tests/azure.mk
 include tests/ansible.mk
 
 check_PROGRAMS += $(UNIT_TESTS)
