@@ -27,7 +27,9 @@ providers_libproviders_a_SOURCES += \
 
 providers_libproviders_a_SOURCES += \
 	providers/azure-priv.h \
-	providers/azure-sharedkey.c
+	providers/azure-sharedkey.c \
+	providers/azure-blob.c \
+	providers/target-azure.c
 
 PROVIDERS_LIBS = providers/libproviders.a $(TRANSPORT_LIBS) $(LIBXML_LIBS) \
 	$(JSON_LIBS)

@@ -6,3 +6,10 @@ UNIT_TESTS += tests/unit/test-azure-sharedkey
 tests_unit_test_azure_sharedkey_SOURCES = tests/unit/test-azure-sharedkey.c
 tests_unit_test_azure_sharedkey_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_azure_sharedkey_LDADD = $(PROVIDERS_LIBS)
+
+INTEGRATION_TESTS += \
+	tests/integration/test-export-azure-blob.sh
+EXTRA_DIST += tests/integration/azure-functions.sh \
+	tests/integration/azure_blob.py \
+	tests/azurite/package.json \
+	tests/azurite/package-lock.json

@@ -204,6 +204,20 @@ test_malformed(void)
     g_assert_nonnull(strstr(error->message, "'AccountName' is given twice"));
 }
 
+static void
+test_ranges_merge(void)
+{
+    static const guint64 in[] = { 0, 512, 512, 4096, 8192, 9216, 9216, 9728 };
+    g_autoptr(GArray) r = g_array_new(FALSE, FALSE, sizeof(guint64));
+
+    g_array_append_vals(r, in, G_N_ELEMENTS(in));
+    azure_ranges_merge(r);
+    g_assert_cmpuint(r->len, ==, 4);
+    g_assert_cmpuint(g_array_index(r, guint64, 1), ==, 4096);
+    g_assert_cmpuint(g_array_index(r, guint64, 2), ==, 8192);
+    g_assert_cmpuint(g_array_index(r, guint64, 3), ==, 9728);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -224,5 +238,6 @@ main(int argc, char **argv)
     g_test_add_func("/providers/azure/credentials/none", test_none);
     g_test_add_func("/providers/azure/credentials/key-twice",
                     test_malformed);
+    g_test_add_func("/providers/azure/blob/ranges-merge", test_ranges_merge);
     return g_test_run();
 }
