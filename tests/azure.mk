@@ -8,7 +8,8 @@ tests_unit_test_azure_sharedkey_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_azure_sharedkey_LDADD = $(PROVIDERS_LIBS)
 
 INTEGRATION_TESTS += \
-	tests/integration/test-export-azure-blob.sh
+	tests/integration/test-export-azure-blob.sh \
+	tests/integration/test-export-azure-faults.sh
 EXTRA_DIST += tests/integration/azure-functions.sh \
 	tests/integration/azure_blob.py \
 	tests/azurite/package.json \
