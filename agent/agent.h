@@ -449,6 +449,9 @@ typedef struct {
     const char *options;         /* -o k=v,... for the writer, or NULL */
     const char *name_template;   /* NULL: "{vm}-{dev}.{ext}" */
     gboolean resume;             /* continue .part files, keep done disks */
+    /* replace what is there (azure:// only: target_new() refuses it for
+     * other targets) */
+    gboolean overwrite;
     GCancellable *cancellable;
     /* Target devs to export ("vda"), NULL-terminated; NULL for all. */
     const char *const *disks;

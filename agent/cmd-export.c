@@ -3,7 +3,7 @@
  * cmd-export.c: `ferry export VM --to TARGET [--connect URI] [--format
  * qcow2|raw|vmdk|vpc] [-o K=V,...] [-p] [--json] [--name TEMPLATE]
  * [--known-hosts FILE] [--accept-new] [--host-key SHA256:...] [--identity FILE]
- * [--password-file FILE] [--bwlimit RATE] [--resume] [--transport
+ * [--password-file FILE] [--bwlimit RATE] [--resume] [--overwrite] [--transport
  * auto|sftp|ferry-receive] [--remote-ferry PATH] [--compress LEVEL] [--streams N]
  * [--background [--session | --bus-address ADDRESS]]`.
  *
@@ -490,6 +490,7 @@ cmd_export(int argc, char **argv)
     g_auto(GStrv) identities = NULL;
     gboolean progress = FALSE, json = FALSE, accept_new = FALSE;
     gboolean resume = FALSE, background = FALSE, session = FALSE, ok;
+    gboolean overwrite = FALSE;
     g_autofree char *aws_method = NULL, *aws_role = NULL;
     g_autofree char *aws_license_type = NULL, *aws_platform = NULL;
     gboolean aws_keep_objects = FALSE, aws_no_import = FALSE;
@@ -535,6 +536,8 @@ cmd_export(int argc, char **argv)
         { "resume", 0, 0, G_OPTION_ARG_NONE, &resume,
           "Continue a stopped export: keep finished disks, resume .part files",
           NULL },
+        { "overwrite", 0, 0, G_OPTION_ARG_NONE, &overwrite,
+          "azure: replace blobs of the same name", NULL },
         { "bwlimit", 0, 0, G_OPTION_ARG_STRING, &bwlimit_text,
           "Send at most RATE bytes per second (suffixes K, M, G)", "RATE" },
         { "method", 0, 0, G_OPTION_ARG_STRING, &aws_method,
@@ -647,6 +650,7 @@ cmd_export(int argc, char **argv)
     if (background && dry_run)
         return agent_usage_error("export",
                                  "--dry-run: not with --background");
+    topts.overwrite = overwrite;
     if (background) {
         CmdExportJobArgs a = {
             .connect = connect,
@@ -666,8 +670,10 @@ cmd_export(int argc, char **argv)
             return agent_usage_error("export",
                                      "--transport, --remote-ferry, "
                                      "--compress and --streams: not with "
-                                     "--background yet (ferry.conf's "
-                                     "[export] streams sets the agent's)");
+                                     "--background yet");
+        if (overwrite)
+            return agent_usage_error("export",
+                                     "--overwrite: not with --background yet");
         if (resume)
             return agent_usage_error("export",
                                      "--resume: with --background, use "
@@ -712,6 +718,7 @@ cmd_export(int argc, char **argv)
     opts.name_template = name;
     opts.resume = resume;
     opts.dry_run = dry_run;
+    opts.overwrite = overwrite;
     opts.cancellable = cancellable;
     view.json = json;
     view.progress = progress;

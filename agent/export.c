@@ -392,7 +392,8 @@ export_check_target(Export *ex, GError **error)
     guint64 needed = EXPORT_META_BYTES, size;
     guint i;
 
-    if (target_stat(ex->target, manifest, &size, NULL)) {
+    if (!ex->opts->overwrite &&
+        target_stat(ex->target, manifest, &size, NULL)) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_EXISTS,
                     "%s: '%s' already exists: domain '%s' was exported there "
                     "already", target_get_name(ex->target), manifest,
@@ -403,7 +404,8 @@ export_check_target(Export *ex, GError **error)
         ExportDisk *d = &g_array_index(ex->disks, ExportDisk, i);
         g_autofree char *part = g_strconcat(d->name, ".part", NULL);
 
-        if (target_stat(ex->target, d->name, &size, NULL)) {
+        if (!ex->opts->overwrite &&
+            target_stat(ex->target, d->name, &size, NULL)) {
             if (!ex->opts->resume) {
                 g_set_error(error, FERRY_ERROR, FERRY_ERROR_EXISTS,
                             "%s: '%s' already exists (use --resume to keep "

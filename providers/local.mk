@@ -29,7 +29,11 @@ providers_libproviders_a_SOURCES += \
 	providers/cloudstack-priv.h \
 	providers/cloudstack-api.c \
 	providers/cloudstack-json.c \
-	providers/target-cloudstack.c
+	providers/target-cloudstack.c \
+	providers/azure-priv.h \
+	providers/azure-sharedkey.c \
+	providers/azure-blob.c \
+	providers/target-azure.c
 
 PROVIDERS_LIBS = providers/libproviders.a $(TRANSPORT_LIBS) $(LIBXML_LIBS) \
 	$(JSON_LIBS)

@@ -75,6 +75,9 @@ typedef struct {
     gboolean aws_keep_objects;
     gboolean aws_no_import;
     guint aws_poll_interval;
+    /* azure:// only: blobs of the same name are replaced, not refused
+     * (FERRY_ERROR_EXISTS). */
+    gboolean overwrite;
     /* Text for the operator that is not an error line (the IAM policy to
      * apply when IAM refuses); NULL to drop it. */
     void (*notice)(const char *text, gpointer data);

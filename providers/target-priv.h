@@ -58,6 +58,7 @@ extern const struct ferry_target target_file_backend;
 extern const struct ferry_target target_ssh_backend;
 extern const struct ferry_target target_aws_backend;
 extern const struct ferry_target target_cloudstack_backend;
+extern const struct ferry_target target_azure_backend;
 
 struct _Target {
     const struct ferry_target *backend;   /* immutable after new */
@@ -92,6 +93,11 @@ gboolean target_aws_parse_uri(Target *t, const char *uri, GUri *u,
 /* cloudstack://MGMT[:PORT]/ZONE?storage=POOL (target-cloudstack.c). */
 gboolean target_cloudstack_parse_uri(Target *t, const char *uri, GUri *u,
                                      GError **error);
+/* azure://ACCOUNT/CONTAINER[/PREFIX] (target-azure.c): t->host is the
+ * account, t->pool "CONTAINER[/PREFIX]", t->user the prefix ("" or
+ * "PREFIX/"). */
+gboolean target_azure_parse_uri(Target *t, const char *uri, GUri *u,
+                                GError **error);
 
 /* "<pool>/<name>" (owned). */
 char *target_path(const Target *t, const char *name);

@@ -18,6 +18,7 @@ static const struct ferry_target *const target_backends[] = {
     &target_ssh_backend,
     &target_aws_backend,
     &target_cloudstack_backend,
+    &target_azure_backend,
 };
 
 static const struct ferry_target *
@@ -50,8 +51,8 @@ target_parse_uri(Target *t, const char *uri, GError **error)
     t->backend = target_find_backend(scheme);
     if (!t->backend) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                    "--to '%s': unknown scheme '%s' (expected file, ssh, aws "
-                    "or cloudstack)",
+                    "--to '%s': unknown scheme '%s' (expected file, ssh, aws, "
+                    "cloudstack or azure)",
                     uri, scheme);
         return FALSE;
     }
@@ -71,6 +72,8 @@ target_parse_uri(Target *t, const char *uri, GError **error)
     }
     if (t->backend == &target_aws_backend)
         return target_aws_parse_uri(t, uri, u, error);
+    if (t->backend == &target_azure_backend)
+        return target_azure_parse_uri(t, uri, u, error);
     path = g_uri_get_path(u);
     if (!path || path[0] != '/' || strlen(path) >= 4096) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
@@ -175,6 +178,12 @@ target_new(const char *uri, const TargetOptions *opts,
     if (!target_parse_uri(t, uri, error) ||
         !target_parse_file_options(t, error))
         return NULL;
+    if (t->opts->overwrite && t->backend != &target_azure_backend) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
+                    "%s: --overwrite: only azure:// targets replace what is "
+                    "there", t->name);
+        return NULL;
+    }
     return g_steal_pointer(&t);
 }
 

@@ -25,3 +25,10 @@ if [ -n "$missing" ]; then
     # shellcheck disable=SC2086
     apt-get install -y -q --no-install-recommends $missing
 fi
+
+# Azurite for the azure:// tests, from tests/azurite's lock file (3.35.0 is
+# the last release that runs on Node 20; Node comes with the machine, not
+# from apt).  --ignore-scripts: nothing from the registry runs here.
+if command -v npm >/dev/null 2>&1 && [ ! -d "$(dirname "$0")/../tests/azurite/node_modules" ]; then
+    (cd "$(dirname "$0")/../tests/azurite" && npm ci --ignore-scripts --no-audit --no-fund)
+fi

@@ -38,6 +38,7 @@ include tests/trust.mk
 include tests/faults.mk
 include tests/aws.mk
 include tests/cloudstack.mk
+include tests/azure.mk
 include tests/ansible.mk
 
 check_PROGRAMS += $(UNIT_TESTS)

@@ -20,6 +20,8 @@ applies a script of faults to chosen connections:
   http-close-mid-response  close after half of the response's headers
   http-method:METHOD    the http- faults hit only requests with METHOD
                   (PUT: S3's UploadPart); others are forwarded
+  http-query:TEXT       ... and only requests whose target holds TEXT
+                  (comp=page: Azure's Put Page)
   http-once       http-truncate and http-close-mid-response hit only the
                   first request they may, over every connection
 
@@ -60,6 +62,7 @@ class Plan:
         self.http_truncate = None
         self.http_close_mid = False
         self.http_method = None
+        self.http_query = None
         self.http_once = False
         for f in faults:
             kind, _, arg = f.partition(":")
@@ -88,6 +91,8 @@ class Plan:
                 self.http_once = True
             elif kind == "http-method":
                 self.http_method = arg.encode()
+            elif kind == "http-query":
+                self.http_query = arg.encode()
             else:
                 sys.exit(f"fault-proxy: unknown fault '{f}'")
 
@@ -155,7 +160,8 @@ def pump_down(s, c):
 
 
 def read_http_message(sock, buf):
-    """One HTTP/1.1 message with Content-Length (or none); returns
+    """One HTTP/1.1 message with Content-Length, chunked (no trailers) or
+    none; returns
     (head, body, rest) or None at EOF."""
     while b"\r\n\r\n" not in buf:
         data = sock.recv(65536)
@@ -164,10 +170,33 @@ def read_http_message(sock, buf):
         buf += data
     head, _, rest = buf.partition(b"\r\n\r\n")
     length = 0
+    chunked = False
     for line in head.split(b"\r\n")[1:]:
         k, _, v = line.partition(b":")
         if k.strip().lower() == b"content-length":
             length = int(v.strip())
+        if k.strip().lower() == b"transfer-encoding" and b"chunked" in v.lower():
+            chunked = True
+    if chunked:
+        # Azurite's XML answers: chunks until the empty one.
+        pos = 0
+        while True:
+            while b"\r\n" not in rest[pos:]:
+                data = sock.recv(65536)
+                if not data:
+                    return head + b"\r\n\r\n", rest, b""
+                rest += data
+            size_line, _, _ = rest[pos:].partition(b"\r\n")
+            size = int(size_line.split(b";")[0], 16)
+            end = pos + len(size_line) + 2 + size + 2
+            while len(rest) < end:
+                data = sock.recv(65536)
+                if not data:
+                    return head + b"\r\n\r\n", rest, b""
+                rest += data
+            pos = end
+            if size == 0:
+                return head + b"\r\n\r\n", rest[:pos], rest[pos:]
     while len(rest) < length:
         data = sock.recv(65536)
         if not data:
@@ -191,6 +220,8 @@ def serve_http(c, dest, plan, n, log, counter):
                 break
             head, body, cbuf = req
             hit = plan.http_method is None or head.split(b" ", 1)[0] == plan.http_method
+            if plan.http_query is not None:
+                hit = hit and plan.http_query in head.split(b"\r\n", 1)[0]
             with counter["lock"]:
                 if hit and plan.http_once and (plan.http_close_mid or
                                                plan.http_truncate is not None):

@@ -1,0 +1,687 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * azure-blob.c: the Blob service calls of the azure:// target (Azure
+ * Storage REST reference, Blob service), each signed with SharedKey
+ * (azure-sharedkey.c) or carrying the SAS, sent through transport/http.c
+ * (which retries 429, 500 OperationTimedOut, 503 ServerBusy and honours
+ * Retry-After), and a disk's page blob:
+ *
+ *   Put Blob        x-ms-blob-type: PageBlob, x-ms-blob-content-length =
+ *                   the fixed VHD's size, x-ms-meta-ferry_state: partial,
+ *                   If-None-Match: * unless --overwrite (409 otherwise)
+ *   Put Page        x-ms-page-write: update, x-ms-range, Content-MD5 (the
+ *                   service refuses a body that does not match it), one
+ *                   per 4 MiB-aligned window of the stream that holds
+ *                   data, from its first to its last written page; a
+ *                   window that stayed all zeros is not sent (a new page
+ *                   blob reads as zeros).  The stream is forward-only, so
+ *                   the window with the VHD footer goes last.
+ *   Get Page Ranges after the last page: the ranges holding data must be
+ *                   exactly those sent (merged), or FERRY_ERROR_CHECKSUM
+ *   Set Blob Metadata  sha256=<the stream's SHA-256> (ferry_state goes)
+ *   Delete Blob     an unfinished upload's blob, on failure and cancel
+ *
+ * Azure has no rename: the blob is written under its final name, marked
+ * ferry_state=partial until the stream's hash is set as its metadata, and
+ * deleted if the upload does not finish (an export that was killed leaves
+ * a blob marked partial, which a later export refuses as it refuses any
+ * blob, unless --overwrite).  The SHA-256 is that of the bytes the
+ * service acknowledged (each Put Page checked by its Content-MD5) at the
+ * offsets Get Page Ranges confirms, zeros elsewhere; ferry does not read
+ * the blob back.
+ */
+#include <config.h>
+
+#include <string.h>
+
+#include "providers/aws-priv.h"
+#include "providers/azure-priv.h"
+
+/* ---- the client ----------------------------------------------------------- */
+
+void
+azure_client_free(AzureClient *c)
+{
+    if (!c)
+        return;
+    http_client_free(c->http);
+    http_client_free(c->http_cleanup);
+    azure_credentials_clear(&c->creds);
+    g_free(c->endpoint_path);
+    g_free(c);
+}
+
+AzureClient *
+azure_client_new(const char *account, GCancellable *cancellable,
+                 GError **error)
+{
+    g_autoptr(AzureClient) c = g_new0(AzureClient, 1);
+    HttpClientOptions hopts = { 0 };
+    const char *ca = g_getenv("AZURE_CA_BUNDLE");
+    const char *p;
+
+    if (!azure_credentials_load(NULL, NULL, account, &c->creds, error))
+        return NULL;
+    /* "http://127.0.0.1:10000/devstoreaccount1" -> "/devstoreaccount1" */
+    p = strstr(c->creds.blob_endpoint, "://") + 3;
+    p += strcspn(p, "/");
+    c->endpoint_path = g_strdup(p);
+    hopts.ca_file = ca && *ca ? ca : NULL;
+    hopts.cancellable = cancellable;
+    c->http = http_client_new(&hopts, error);
+    if (!c->http)
+        return NULL;
+    /* Deleting a blob after a cancel must not itself be cancelled. */
+    hopts.cancellable = NULL;
+    hopts.max_retries = 2;
+    c->http_cleanup = http_client_new(&hopts, error);
+    if (!c->http_cleanup)
+        return NULL;
+    return g_steal_pointer(&c);
+}
+
+/* ---- one call ------------------------------------------------------------- */
+
+typedef struct {
+    const char *action;          /* "PutPage", for messages */
+    const char *method;
+    const char *container;
+    const char *blob;            /* decoded, or NULL */
+    const AzureParam *query;
+    gsize n_query;
+    const AzureHeader *headers;
+    gsize n_headers;
+    const void *body;
+    gsize body_len;
+    gboolean cleanup;            /* on the never-cancelled client */
+} AzureCall;
+
+/* RFC 1123 in English whatever the locale, as x-ms-date wants it. */
+static char *
+azure_http_date(void)
+{
+    static const char *const days[] = { "Mon", "Tue", "Wed", "Thu", "Fri",
+                                        "Sat", "Sun" };
+    static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May",
+                                          "Jun", "Jul", "Aug", "Sep", "Oct",
+                                          "Nov", "Dec" };
+    g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+
+    return g_strdup_printf("%s, %02d %s %04d %02d:%02d:%02d GMT",
+                           days[g_date_time_get_day_of_week(now) - 1],
+                           g_date_time_get_day_of_month(now),
+                           months[g_date_time_get_month(now) - 1],
+                           g_date_time_get_year(now),
+                           g_date_time_get_hour(now),
+                           g_date_time_get_minute(now),
+                           g_date_time_get_second(now));
+}
+
+/* One line from an error answer: "azure <action>: <Code>: <Message's
+ * first line> (HTTP n)".  401/403 are FERRY_ERROR_AUTH, 404
+ * FERRY_ERROR_NOT_FOUND, 409 BlobAlreadyExists and 412
+ * FERRY_ERROR_EXISTS, the rest FERRY_ERROR_REMOTE. */
+static gboolean
+azure_error_from_response(const char *action, const HttpResponse *resp,
+                          GError **error)
+{
+    g_autofree char *code = NULL, *message = NULL;
+    const char *hcode = http_response_header(resp, "x-ms-error-code");
+    FerryError kind = FERRY_ERROR_REMOTE;
+
+    if (resp->body && resp->body->len) {
+        g_autoptr(AwsXml) x = aws_xml_parse(resp->body->data, resp->body->len,
+                                            NULL);
+
+        if (x) {
+            code = aws_xml_find(x, "Code");
+            message = aws_xml_find(x, "Message");
+        }
+    }
+    if (!code && hcode)
+        code = g_strdup(hcode);
+    if (code && !ferry_check_text("x-ms-error-code", code, 256, NULL))
+        g_clear_pointer(&code, g_free);
+    if (message) {
+        message[strcspn(message, "\r\n")] = '\0';
+        if (!ferry_check_text("Message", message, 1024, NULL))
+            g_clear_pointer(&message, g_free);
+    }
+    if (resp->status == 401 || resp->status == 403)
+        kind = FERRY_ERROR_AUTH;
+    else if (resp->status == 404)
+        kind = FERRY_ERROR_NOT_FOUND;
+    else if (resp->status == 412 ||
+             (resp->status == 409 && code &&
+              g_str_equal(code, "BlobAlreadyExists")))
+        kind = FERRY_ERROR_EXISTS;
+    g_set_error(error, FERRY_ERROR, kind, "azure %s: %s%s%s (HTTP %ld)",
+                action, code ? code : "error",
+                message && *message ? ": " : "", message ? message : "",
+                resp->status);
+    return FALSE;
+}
+
+static gboolean
+azure_call(AzureClient *c, const AzureCall *call, HttpResponse *resp,
+           GError **error)
+{
+    g_autofree char *date = azure_http_date();
+    g_autofree char *eblob = NULL, *path = NULL, *url = NULL;
+    g_autofree char *auth = NULL;
+    g_autoptr(GArray) headers = g_array_new(FALSE, TRUE,
+                                            sizeof(AzureHeader));
+    g_autoptr(GPtrArray) lines = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GString) query = g_string_new(NULL);
+    AzureHeader h;
+    HttpRequest req = { 0 };
+    gboolean ok;
+    gsize i;
+
+    eblob = call->blob ? g_uri_escape_string(call->blob, "/", FALSE) : NULL;
+    path = g_strconcat(c->endpoint_path, "/", call->container,
+                       eblob ? "/" : "", eblob ? eblob : "", NULL);
+    for (i = 0; i < call->n_query; i++) {
+        g_autofree char *k = g_uri_escape_string(call->query[i].name, NULL,
+                                                 FALSE);
+        g_autofree char *v = g_uri_escape_string(call->query[i].value, NULL,
+                                                 FALSE);
+
+        g_string_append_printf(query, "%s%s=%s", i ? "&" : "", k, v);
+    }
+    if (c->creds.sas && !c->creds.key)
+        g_string_append_printf(query, "%s%s", query->len ? "&" : "",
+                               c->creds.sas);
+    url = g_strconcat(c->creds.blob_endpoint,
+                      path + strlen(c->endpoint_path),
+                      query->len ? "?" : "", query->str, NULL);
+
+    h.name = "x-ms-date";
+    h.value = date;
+    g_array_append_val(headers, h);
+    h.name = "x-ms-version";
+    h.value = AZURE_API_VERSION;
+    g_array_append_val(headers, h);
+    for (i = 0; i < call->n_headers; i++)
+        g_array_append_val(headers, call->headers[i]);
+    for (i = 0; i < headers->len; i++) {
+        const AzureHeader *hh = &g_array_index(headers, AzureHeader, i);
+
+        g_ptr_array_add(lines, g_strdup_printf("%s: %s", hh->name,
+                                               hh->value));
+    }
+    if (c->creds.key) {
+        AzureSharedKeyRequest sreq = {
+            .method = call->method,
+            .account = c->creds.account,
+            .path = path,
+            .query = call->query,
+            .n_query = call->n_query,
+            .headers = (const AzureHeader *)headers->data,
+            .n_headers = headers->len,
+            .content_length = call->body_len,
+        };
+
+        auth = azure_sharedkey_authorization(&sreq, c->creds.key, error);
+        if (!auth)
+            return FALSE;
+        g_ptr_array_add(lines, g_strdup_printf("Authorization: %s", auth));
+        memset(auth, 0, strlen(auth));
+    }
+    g_ptr_array_add(lines, NULL);
+    req.method = call->method;
+    req.url = url;
+    req.headers = (const char *const *)lines->pdata;
+    req.body = call->body;
+    req.body_len = call->body_len;
+    ok = http_client_send(call->cleanup ? c->http_cleanup : c->http, &req,
+                          resp, error);
+    /* The header lines held the signature, the URL the SAS: wipe them. */
+    for (i = 0; i + 1 < lines->len; i++)
+        memset(lines->pdata[i], 0, strlen(lines->pdata[i]));
+    memset(url, 0, strlen(url));
+    if (!ok) {
+        g_prefix_error(error, "azure %s: ", call->action);
+        return FALSE;
+    }
+    if (resp->status >= 200 && resp->status < 300)
+        return TRUE;
+    return azure_error_from_response(call->action, resp, error);
+}
+
+/* ---- containers and blobs ------------------------------------------------- */
+
+char *
+azure_blob_name(const AzureTarget *at, const char *name)
+{
+    return g_strconcat(at->prefix, name, NULL);
+}
+
+gboolean
+azure_container_ensure(AzureTarget *at, gboolean *created, GError **error)
+{
+    static const AzureParam q[] = { { "restype", "container" } };
+    g_auto(HttpResponse) resp = { 0 };
+    g_autoptr(GError) local = NULL;
+    AzureCall call = { .action = "GetContainerProperties", .method = "GET",
+                       .container = at->container, .query = q,
+                       .n_query = G_N_ELEMENTS(q) };
+
+    *created = FALSE;
+    if (azure_call(at->client, &call, &resp, &local))
+        return TRUE;
+    if (!g_error_matches(local, FERRY_ERROR, FERRY_ERROR_NOT_FOUND)) {
+        g_propagate_prefixed_error(error, g_steal_pointer(&local),
+                                   "container '%s': ", at->container);
+        return FALSE;
+    }
+    http_response_clear(&resp);
+    call.action = "CreateContainer";
+    call.method = "PUT";
+    if (!azure_call(at->client, &call, &resp, error)) {
+        g_prefix_error(error, "container '%s': ", at->container);
+        return FALSE;
+    }
+    *created = TRUE;
+    return TRUE;
+}
+
+gboolean
+azure_blob_head(AzureTarget *at, const char *blob, guint64 *size,
+                char **sha256, gboolean *partial, GError **error)
+{
+    g_auto(HttpResponse) resp = { 0 };
+    AzureCall call = { .action = "GetBlobProperties", .method = "HEAD",
+                       .container = at->container, .blob = blob };
+    const char *len, *sum, *state;
+
+    if (!azure_call(at->client, &call, &resp, error))
+        return FALSE;
+    len = http_response_header(&resp, "content-length");
+    sum = http_response_header(&resp, "x-ms-meta-sha256");
+    state = http_response_header(&resp, "x-ms-meta-ferry_state");
+    if (size)
+        *size = len ? g_ascii_strtoull(len, NULL, 10) : 0;
+    if (sha256) {
+        *sha256 = NULL;
+        if (sum && strlen(sum) == 64 &&
+            strspn(sum, "0123456789abcdef") == 64)
+            *sha256 = g_strdup(sum);
+    }
+    if (partial)
+        *partial = state && g_str_equal(state, "partial");
+    return TRUE;
+}
+
+gboolean
+azure_blob_delete(AzureTarget *at, const char *blob, GError **error)
+{
+    g_auto(HttpResponse) resp = { 0 };
+    AzureCall call = { .action = "DeleteBlob", .method = "DELETE",
+                       .container = at->container, .blob = blob,
+                       .cleanup = TRUE };
+
+    return azure_call(at->client, &call, &resp, error);
+}
+
+gboolean
+azure_blob_set_sha256(AzureTarget *at, const char *blob, const char *sha256,
+                      GError **error)
+{
+    static const AzureParam q[] = { { "comp", "metadata" } };
+    g_auto(HttpResponse) resp = { 0 };
+    AzureHeader h[] = { { "x-ms-meta-sha256", sha256 } };
+    AzureCall call = { .action = "SetBlobMetadata", .method = "PUT",
+                       .container = at->container, .blob = blob, .query = q,
+                       .n_query = G_N_ELEMENTS(q), .headers = h,
+                       .n_headers = G_N_ELEMENTS(h) };
+
+    return azure_call(at->client, &call, &resp, error);
+}
+
+static char *
+azure_md5_base64(const void *data, gsize len)
+{
+    g_autoptr(GChecksum) md5 = g_checksum_new(G_CHECKSUM_MD5);
+    guint8 digest[16];
+    gsize n = sizeof(digest);
+
+    g_checksum_update(md5, data, len);
+    g_checksum_get_digest(md5, digest, &n);
+    return g_base64_encode(digest, n);
+}
+
+gboolean
+azure_blob_put_block(AzureTarget *at, const char *blob, const void *data,
+                     gsize len, const char *sha256, GError **error)
+{
+    g_autofree char *md5 = azure_md5_base64(data, len);
+    g_auto(HttpResponse) resp = { 0 };
+    AzureHeader h[] = {
+        { "x-ms-blob-type", "BlockBlob" },
+        { "Content-MD5", md5 },
+        { "Content-Type", "application/octet-stream" },
+        { "x-ms-meta-sha256", sha256 },
+        { "If-None-Match", "*" },
+    };
+    AzureCall call = { .action = "PutBlob", .method = "PUT",
+                       .container = at->container, .blob = blob,
+                       .headers = h, .n_headers = G_N_ELEMENTS(h),
+                       .body = data, .body_len = len };
+
+    if (at->overwrite)
+        call.n_headers--;
+    return azure_call(at->client, &call, &resp, error);
+}
+
+/* ---- page ranges ---------------------------------------------------------- */
+
+void
+azure_ranges_merge(GArray *ranges)
+{
+    guint i, out = 0;
+
+    for (i = 0; i < ranges->len; i += 2) {
+        guint64 s = g_array_index(ranges, guint64, i);
+        guint64 e = g_array_index(ranges, guint64, i + 1);
+
+        if (out && s <= g_array_index(ranges, guint64, out - 1)) {
+            guint64 *last = &g_array_index(ranges, guint64, out - 1);
+
+            *last = MAX(*last, e);
+            continue;
+        }
+        g_array_index(ranges, guint64, out) = s;
+        g_array_index(ranges, guint64, out + 1) = e;
+        out += 2;
+    }
+    g_array_set_size(ranges, out);
+}
+
+/* Get Page Ranges: [start, end) pairs, sorted and merged. */
+static GArray *
+azure_blob_page_ranges(AzureTarget *at, const char *blob, guint64 size,
+                       GError **error)
+{
+    static const AzureParam q[] = { { "comp", "pagelist" } };
+    g_auto(HttpResponse) resp = { 0 };
+    g_autoptr(AwsXml) x = NULL;
+    g_auto(GStrv) starts = NULL, ends = NULL, clear = NULL;
+    g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(guint64));
+    AzureCall call = { .action = "GetPageRanges", .method = "GET",
+                       .container = at->container, .blob = blob, .query = q,
+                       .n_query = G_N_ELEMENTS(q) };
+    guint64 prev_end = 0;
+    guint i;
+
+    if (!azure_call(at->client, &call, &resp, error))
+        return NULL;
+    x = aws_xml_parse(resp.body->data, resp.body->len, error);
+    if (!x) {
+        g_prefix_error(error, "azure GetPageRanges: ");
+        return NULL;
+    }
+    starts = aws_xml_find_all(x, "Start");
+    ends = aws_xml_find_all(x, "End");
+    clear = aws_xml_find_all(x, "ClearRange");
+    if (g_strv_length(starts) != g_strv_length(ends) || clear[0]) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
+                    "azure GetPageRanges: '%s': the page list does not pair "
+                    "each Start with an End", blob);
+        return NULL;
+    }
+    for (i = 0; starts[i]; i++) {
+        guint64 s, e;
+
+        /* Inclusive ends, 512-aligned, in order, inside the blob. */
+        if (!g_ascii_string_to_unsigned(starts[i], 10, 0, G_MAXUINT64, &s,
+                                        NULL) ||
+            !g_ascii_string_to_unsigned(ends[i], 10, 0, G_MAXUINT64, &e,
+                                        NULL) ||
+            e < s || e >= size || s % AZURE_PAGE_SIZE ||
+            (e + 1) % AZURE_PAGE_SIZE || (i && s < prev_end)) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
+                        "azure GetPageRanges: '%s': range %u is not a "
+                        "page range of the blob (%" G_GUINT64_FORMAT
+                        " bytes)", blob, i + 1, size);
+            return NULL;
+        }
+        prev_end = e + 1;
+        g_array_append_val(out, s);
+        g_array_append_val(out, prev_end);
+    }
+    azure_ranges_merge(out);
+    return g_steal_pointer(&out);
+}
+
+/* ---- a page blob upload --------------------------------------------------- */
+
+struct _AzureUpload {
+    AzureTarget *at;             /* borrowed */
+    char *name;                  /* the pool's file name */
+    char *blob;
+    guint64 size;                /* the blob's, fixed at Put Blob */
+    guint64 pos;                 /* stream offset */
+    guint8 *window;              /* AZURE_MAX_PUT_PAGE bytes */
+    guint64 window_start;        /* stream offset of window[0] */
+    gsize dirty_lo, dirty_hi;    /* written part of the window */
+    GArray *sent;                /* [start, end) pairs sent */
+    guint64 page_bytes;          /* bytes sent with Put Page */
+    GChecksum *stream;           /* SHA-256 of every byte, zeros too */
+    gboolean finished;
+};
+
+AzureUpload *
+azure_page_upload_open(AzureTarget *at, const char *name, guint64 size,
+                       GError **error)
+{
+    g_autofree char *blob = azure_blob_name(at, name);
+    g_autofree char *len = g_strdup_printf("%" G_GUINT64_FORMAT, size);
+    g_auto(HttpResponse) resp = { 0 };
+    AzureHeader h[] = {
+        { "x-ms-blob-type", "PageBlob" },
+        { "x-ms-blob-content-length", len },
+        { "x-ms-meta-ferry_state", "partial" },
+        { "If-None-Match", "*" },
+    };
+    AzureCall call = { .action = "PutBlob", .method = "PUT",
+                       .container = at->container, .blob = blob,
+                       .headers = h, .n_headers = G_N_ELEMENTS(h) };
+    AzureUpload *u;
+
+    if (size == 0 || size % AZURE_PAGE_SIZE || size > AZURE_MAX_PAGE_BLOB) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
+                    "azure: '%s': a page blob of %" G_GUINT64_FORMAT
+                    " bytes: expected a multiple of %d bytes, at most 8 TiB",
+                    blob, size, AZURE_PAGE_SIZE);
+        return NULL;
+    }
+    if (at->overwrite)
+        call.n_headers--;
+    if (!azure_call(at->client, &call, &resp, error)) {
+        g_prefix_error(error, "'%s': ", blob);
+        return NULL;
+    }
+    u = g_new0(AzureUpload, 1);
+    u->at = at;
+    u->name = g_strdup(name);
+    u->blob = g_steal_pointer(&blob);
+    u->size = size;
+    u->window = g_malloc0(AZURE_MAX_PUT_PAGE);
+    u->sent = g_array_new(FALSE, FALSE, sizeof(guint64));
+    u->stream = g_checksum_new(G_CHECKSUM_SHA256);
+    g_debug("azure '%s': page blob of %" G_GUINT64_FORMAT " bytes", u->blob,
+            size);
+    return u;
+}
+
+static gboolean
+azure_is_zero(const guint8 *p, gsize len)
+{
+    return len == 0 || (p[0] == 0 && memcmp(p, p + 1, len - 1) == 0);
+}
+
+/* Sends the window's written pages, unless they are all zeros. */
+static gboolean
+azure_page_flush(AzureUpload *u, GError **error)
+{
+    static const AzureParam q[] = { { "comp", "page" } };
+    gsize lo = u->dirty_lo / AZURE_PAGE_SIZE * AZURE_PAGE_SIZE;
+    gsize hi = (u->dirty_hi + AZURE_PAGE_SIZE - 1) / AZURE_PAGE_SIZE *
+               AZURE_PAGE_SIZE;
+    guint64 start = u->window_start + lo, end = u->window_start + hi;
+    g_autofree char *md5 = NULL, *range = NULL;
+    g_auto(HttpResponse) resp = { 0 };
+    AzureHeader h[3];
+    AzureCall call = { .action = "PutPage", .method = "PUT",
+                       .container = u->at->container, .blob = u->blob,
+                       .query = q, .n_query = G_N_ELEMENTS(q), .headers = h,
+                       .n_headers = G_N_ELEMENTS(h) };
+
+    if (u->dirty_hi == u->dirty_lo)
+        return TRUE;
+    u->dirty_lo = u->dirty_hi = 0;
+    if (azure_is_zero(u->window + lo, hi - lo))
+        return TRUE;
+    md5 = azure_md5_base64(u->window + lo, hi - lo);
+    range = g_strdup_printf("bytes=%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT,
+                            start, end - 1);
+    h[0] = (AzureHeader){ "x-ms-page-write", "update" };
+    h[1] = (AzureHeader){ "x-ms-range", range };
+    h[2] = (AzureHeader){ "Content-MD5", md5 };
+    call.body = u->window + lo;
+    call.body_len = hi - lo;
+    if (!azure_call(u->at->client, &call, &resp, error)) {
+        g_prefix_error(error, "'%s' %s: ", u->blob, range);
+        return FALSE;
+    }
+    memset(u->window + lo, 0, hi - lo);
+    g_array_append_val(u->sent, start);
+    g_array_append_val(u->sent, end);
+    u->page_bytes += hi - lo;
+    return TRUE;
+}
+
+static gboolean
+azure_page_check_room(AzureUpload *u, guint64 len, GError **error)
+{
+    if (len <= u->size - u->pos)
+        return TRUE;
+    g_set_error(error, FERRY_ERROR, FERRY_ERROR_FAILED,
+                "azure: '%s': the output runs past the page blob's %"
+                G_GUINT64_FORMAT " bytes", u->blob, u->size);
+    return FALSE;
+}
+
+gboolean
+azure_page_upload_write(AzureUpload *u, const void *buf, gsize len,
+                        GError **error)
+{
+    const guint8 *p = buf;
+
+    if (!azure_page_check_room(u, len, error))
+        return FALSE;
+    g_checksum_update(u->stream, buf, len);
+    while (len) {
+        guint64 start = u->pos / AZURE_MAX_PUT_PAGE * AZURE_MAX_PUT_PAGE;
+        gsize off, n;
+
+        if (start != u->window_start) {
+            if (!azure_page_flush(u, error))
+                return FALSE;
+            u->window_start = start;
+        }
+        off = (gsize)(u->pos - start);
+        n = MIN(len, AZURE_MAX_PUT_PAGE - off);
+        memcpy(u->window + off, p, n);
+        if (u->dirty_hi == u->dirty_lo)
+            u->dirty_lo = off;
+        u->dirty_hi = off + n;
+        u->pos += n;
+        p += n;
+        len -= n;
+    }
+    return TRUE;
+}
+
+gboolean
+azure_page_upload_skip(AzureUpload *u, guint64 len, GError **error)
+{
+    static const guint8 zeros[64 * 1024];
+    guint64 left = len;
+
+    if (!azure_page_check_room(u, len, error))
+        return FALSE;
+    while (left) {
+        gsize n = (gsize)MIN(left, sizeof(zeros));
+
+        g_checksum_update(u->stream, zeros, n);
+        left -= n;
+    }
+    u->pos += len;
+    return TRUE;
+}
+
+gboolean
+azure_page_upload_finish(AzureUpload *u, char sha256[65], GError **error)
+{
+    g_autoptr(GArray) ranges = NULL;
+
+    if (u->pos != u->size) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_FAILED,
+                    "azure: '%s': the output is %" G_GUINT64_FORMAT
+                    " bytes, the page blob %" G_GUINT64_FORMAT, u->blob,
+                    u->pos, u->size);
+        return FALSE;
+    }
+    if (!azure_page_flush(u, error))
+        return FALSE;
+    ranges = azure_blob_page_ranges(u->at, u->blob, u->size, error);
+    if (!ranges)
+        return FALSE;
+    azure_ranges_merge(u->sent);
+    if (ranges->len != u->sent->len ||
+        memcmp(ranges->data, u->sent->data,
+               ranges->len * sizeof(guint64)) != 0) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CHECKSUM,
+                    "azure: '%s': Get Page Ranges lists %u ranges, ferry "
+                    "sent %u other ones", u->blob, ranges->len / 2,
+                    u->sent->len / 2);
+        return FALSE;
+    }
+    g_strlcpy(sha256, g_checksum_get_string(u->stream), 65);
+    u->finished = TRUE;
+    g_debug("azure '%s': %" G_GUINT64_FORMAT " bytes of pages in %u ranges",
+            u->blob, u->page_bytes, ranges->len / 2);
+    return TRUE;
+}
+
+void
+azure_page_upload_free(AzureUpload *u)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!u)
+        return;
+    if (!u->finished && !azure_blob_delete(u->at, u->blob, &error))
+        g_warning("azure '%s': the unfinished blob stays: %s", u->blob,
+                  error->message);
+    g_free(u->name);
+    g_free(u->blob);
+    g_free(u->window);
+    g_array_unref(u->sent);
+    g_checksum_free(u->stream);
+    g_free(u);
+}
+
+const char *
+azure_page_upload_get_name(const AzureUpload *u)
+{
+    return u->name;
+}
+
+guint64
+azure_page_upload_get_page_bytes(const AzureUpload *u)
+{
+    return u->page_bytes;
+}

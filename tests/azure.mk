@@ -1,0 +1,16 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The azure:// target: SharedKey and credentials (unit); Azurite, from
+# tests/azurite's lock file, on loopback (integration).
+
+UNIT_TESTS += tests/unit/test-azure-sharedkey
+tests_unit_test_azure_sharedkey_SOURCES = tests/unit/test-azure-sharedkey.c
+tests_unit_test_azure_sharedkey_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_azure_sharedkey_LDADD = $(PROVIDERS_LIBS)
+
+INTEGRATION_TESTS += \
+	tests/integration/test-export-azure-blob.sh \
+	tests/integration/test-export-azure-faults.sh
+EXTRA_DIST += tests/integration/azure-functions.sh \
+	tests/integration/azure_blob.py \
+	tests/azurite/package.json \
+	tests/azurite/package-lock.json

@@ -1,0 +1,69 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# azure:// upload faults, with tests/tools/fault-proxy.py between ferry and
+# Azurite (which never answers 503 itself): two Put Page calls answered
+# 503 ServerBusy with Retry-After are sent again and the export completes,
+# the blob equal to `ferry convert -O vpc -o azure=on` of the disk; a Put
+# Page refused for good (403) fails the export with one line and leaves
+# no blob behind.
+. "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/domain-functions.sh"
+. "$top_srcdir/tests/integration/azure-functions.sh"
+requires qemu-img qemu-io curl
+requires_azurite
+make_tmpdir
+
+img=$tmpdir/img
+mkdir "$img"
+make_image raw "$img/root.raw" 24M "0x22 1M 2M" "0x33 13M 5M"
+name=ferry-test-$$-azfault
+write_test_host "$name" "vda:raw:$img/root.raw"
+uri=$test_host_uri
+$FERRY convert -O vpc -o azure=on "$img/root.raw" "$tmpdir/vda.vhd" || fail "convert"
+
+start_azurite
+container=faults
+
+# start_proxy LABEL FAULT...: the proxy in front of Azurite, on every
+# connection, for Put Page only.
+start_proxy() {
+    label=$1
+    shift
+    rm -f "$tmpdir/proxy.port"
+    python3 "$top_srcdir/tests/tools/fault-proxy.py" "$tmpdir/proxy.port" "$azurite_port" \
+        --on all http-method:PUT http-query:comp=page "$@" 2>"$tmpdir/proxy-$label.log" &
+    proxy_pid=$!
+    cleanup_fn "kill $proxy_pid 2>/dev/null"
+    await_daemon fault-proxy "$proxy_pid" "$tmpdir/proxy-$label.log" "wrote no port" \
+        test -s "$tmpdir/proxy.port"
+    azure_env "http://127.0.0.1:$(cat "$tmpdir/proxy.port")/$AZURITE_ACCOUNT"
+}
+
+stop_proxy() {
+    kill "$proxy_pid" 2>/dev/null || true
+    wait "$proxy_pid" 2>/dev/null || true
+}
+
+# 503 ServerBusy with Retry-After: 1, twice: retried, completed.
+start_proxy busy http-status:503:1x2
+$FERRY export "$name" --connect "$uri" --to "azure://$AZURITE_ACCOUNT/$container/busy" \
+    >"$tmpdir/out" 2>"$tmpdir/err" || fail "export through 503s: $(cat "$tmpdir/err")"
+stop_proxy
+assert_eq "$(grep -c 'answered 503' "$tmpdir/proxy-busy.log")" 2 "503s injected"
+azure_blob get "$container" "busy/$name-vda.vhd" "$tmpdir/got" || fail "get"
+cmp -s "$tmpdir/got" "$tmpdir/vda.vhd" || fail "the blob differs from ferry convert's VHD"
+
+# 403 on every Put Page: one line, exit 8, the partial blob deleted.
+start_proxy refused http-status:403x99
+st=0
+$FERRY export "$name" --connect "$uri" --to "azure://$AZURITE_ACCOUNT/$container/refused" \
+    >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
+stop_proxy
+assert_eq "$st" 8 "exit status for a refused Put Page"
+assert_eq "$(wc -l <"$tmpdir/err")" 1 "lines on stderr for a refused Put Page"
+assert_contains "$(cat "$tmpdir/err")" "PutPage" "refused Put Page message"
+azure_blob list "$container" >"$tmpdir/list" || fail "list"
+if grep -q '^refused/' "$tmpdir/list"; then
+    fail "a blob is left after the failure: $(cat "$tmpdir/list")"
+fi
+exit 0
