@@ -167,8 +167,9 @@ aws_call(AwsClient *c, const AwsCall *call, HttpResponse *resp,
     req.headers = (const char *const *)lines->pdata;
     req.body = call->body;
     req.body_len = call->body_len;
-    if (!http_client_send(call->cleanup ? c->http_cleanup : c->http, &req,
-                          resp, error)) {
+    if (!http_client_send(call->http ? call->http
+                          : call->cleanup ? c->http_cleanup : c->http,
+                          &req, resp, error)) {
         g_prefix_error(error, "%s %s: ", call->service, call->action);
         /* The header lines held the signature: wipe them. */
         for (i = 0; i + 1 < lines->len; i++)
@@ -274,8 +275,18 @@ aws_client_free(AwsClient *c)
     http_client_free(c->http_cleanup);
     aws_credentials_clear(&c->creds);
     g_free(c->region);
+    g_free(c->ca_file);
     g_clear_pointer(&c->endpoints, g_hash_table_unref);
     g_free(c);
+}
+
+HttpClient *
+aws_client_new_http(AwsClient *c, GError **error)
+{
+    HttpClientOptions hopts = { .ca_file = c->ca_file,
+                                .cancellable = c->cancellable };
+
+    return http_client_new(&hopts, error);
 }
 
 AwsClient *
@@ -301,6 +312,8 @@ aws_client_new(const char *region, GCancellable *cancellable, GError **error)
             return NULL;
         g_hash_table_insert(c->endpoints, (gpointer)services[i], url);
     }
+    c->ca_file = g_strdup(ca);
+    c->cancellable = cancellable;
     hopts.ca_file = ca;
     hopts.cancellable = cancellable;
     c->http = http_client_new(&hopts, error);
