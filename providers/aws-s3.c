@@ -25,6 +25,15 @@
  * enough that the disk fits in AWS_S3_MAX_PARTS (S3's limit is 10,000;
  * the size hint is the output's planned size, and a compressed stream is
  * smaller than that).  Each part goes with the HTTP client's retries.
+ *
+ * Parts go AWS_S3_PARTS_IN_FLIGHT at a time: the writer (the converter's
+ * thread) fills a part buffer and queues it; uploader threads, each with
+ * an HttpClient of its own, send queued parts; the writer blocks while
+ * every buffer is queued or in flight, so memory stays at
+ * AWS_S3_PARTS_IN_FLIGHT + 1 parts.  The first part to fail fails the
+ * upload (the writer's next call, or finish, returns its error) and the
+ * upload is aborted; the SHA-256 of the whole stream is still computed by
+ * the writer, in order.
  */
 #include <config.h>
 
@@ -33,17 +42,48 @@
 
 #include "providers/aws-target-priv.h"
 
+/* Parts sent at once.  bench/aws.sh (256 MiB, moto on loopback, 2 cores)
+ * measured 1.57x the time of `aws s3 cp` with one part at a time; four
+ * uploaders keep the link busy while the converter fills the next part,
+ * for AWS_S3_PARTS_IN_FLIGHT + 1 part buffers in all. */
+#define AWS_S3_PARTS_IN_FLIGHT 4
+
+typedef struct {
+    guint8 *buf;                 /* part_size bytes */
+    gsize fill;
+    guint number;                /* its part number, once queued */
+} AwsPart;
+
+typedef struct {
+    AwsUpload *u;
+    HttpClient *http;            /* this thread's only */
+    GThread *thread;
+} AwsUploader;
+
 struct _AwsUpload {
+    /* immutable after aws_s3_upload_open() */
     AwsTarget *at;               /* borrowed */
     char *key;
-    char *upload_id;
-    guint8 *buf;
+    char *upload_id;             /* NULL once completed */
     gsize part_size;
-    gsize fill;
-    guint part_number;           /* of the last part sent */
-    GString *parts_xml;          /* <Part> elements so far */
-    GChecksum *stream;           /* SHA-256 of every byte */
     char *name;                  /* the .part name ferry gave */
+    AwsPart parts[AWS_S3_PARTS_IN_FLIGHT + 1];
+    AwsUploader uploaders[AWS_S3_PARTS_IN_FLIGHT];
+
+    /* the writer's thread only */
+    AwsPart *cur;                /* being filled */
+    guint part_count;            /* numbers handed out */
+    GChecksum *stream;           /* SHA-256 of every byte, in order */
+
+    /* under lock */
+    GMutex lock;
+    GCond cond;                  /* a part queued, sent, or stop */
+    GQueue free_parts;
+    GQueue queued;               /* waiting for an uploader */
+    guint sending;
+    GPtrArray *done;             /* [number - 1]: its <Part> element */
+    GError *failed;              /* the first error of any part */
+    gboolean stopping;
 };
 
 static char *
@@ -199,6 +239,149 @@ aws_s3_abort_strays(AwsTarget *at, const char *key, const char *keep)
     }
 }
 
+/* UploadPart of @p on @http; @xml gets its <Part> element. */
+static gboolean
+aws_s3_send_part(AwsUpload *u, HttpClient *http, const AwsPart *p,
+                 char **xml, GError **error)
+{
+    g_autofree char *path = aws_s3_path(u->at->bucket, u->key);
+    g_autofree char *number = g_strdup_printf("%u", p->number);
+    g_autofree char *b64 = NULL, *etag = NULL;
+    g_autoptr(GArray) q = aws_params_new();
+    g_auto(HttpResponse) resp = { 0 };
+    guint8 md[SHA256_DIGEST_LENGTH];
+    const char *headers[3] = { "x-amz-checksum-sha256", NULL, NULL };
+    AwsCall call = { .service = "s3", .action = "UploadPart",
+                     .method = "PUT", .path = path, .query = q,
+                     .headers = headers, .body = p->buf,
+                     .body_len = p->fill, .http = http };
+    char hex[65];
+    const char *e;
+    guint i;
+
+    SHA256(p->buf, p->fill, md);
+    for (i = 0; i < sizeof(md); i++)
+        g_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    b64 = g_base64_encode(md, sizeof(md));
+    headers[1] = b64;
+    call.payload_sha256 = hex;
+    aws_params_add(q, "partNumber", number);
+    aws_params_add(q, "uploadId", u->upload_id);
+    if (!aws_call(u->at->client, &call, &resp, error)) {
+        g_prefix_error(error, "'%s' part %s: ", u->key, number);
+        return FALSE;
+    }
+    e = http_response_header(&resp, "etag");
+    if (!e || !ferry_check_text("ETag", e, 256, NULL)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
+                    "s3 UploadPart: '%s' part %s: no ETag in the answer",
+                    u->key, number);
+        return FALSE;
+    }
+    etag = g_markup_escape_text(e, -1);
+    *xml = g_strdup_printf("<Part><PartNumber>%s</PartNumber><ETag>%s</ETag>"
+                           "<ChecksumSHA256>%s</ChecksumSHA256></Part>",
+                           number, etag, b64);
+    return TRUE;
+}
+
+/* An uploader thread: sends queued parts until told to stop.  Once a
+ * part failed (or the upload is being freed), queued parts are dropped:
+ * the upload will be aborted. */
+static gpointer
+aws_s3_uploader(gpointer data)
+{
+    AwsUploader *w = data;
+    AwsUpload *u = w->u;
+
+    g_mutex_lock(&u->lock);
+    for (;;) {
+        AwsPart *p;
+        g_autoptr(GError) error = NULL;
+        char *xml = NULL;
+        gboolean ok;
+
+        while (!u->stopping && g_queue_is_empty(&u->queued))
+            g_cond_wait(&u->cond, &u->lock);
+        p = g_queue_pop_head(&u->queued);
+        if (!p)
+            break;
+        if (!u->failed && !u->stopping) {
+            u->sending++;
+            g_mutex_unlock(&u->lock);
+            ok = aws_s3_send_part(u, w->http, p, &xml, &error);
+            g_mutex_lock(&u->lock);
+            u->sending--;
+            if (ok)
+                g_ptr_array_index(u->done, p->number - 1) = xml;
+            else if (!u->failed)
+                u->failed = g_steal_pointer(&error);
+        }
+        p->fill = 0;
+        g_queue_push_tail(&u->free_parts, p);
+        g_cond_broadcast(&u->cond);
+    }
+    g_mutex_unlock(&u->lock);
+    return NULL;
+}
+
+/* The first part error, copied to @error; FALSE if there was one.  With
+ * u->lock held. */
+static gboolean
+aws_s3_check_failed(AwsUpload *u, GError **error)
+{
+    if (!u->failed)
+        return TRUE;
+    g_propagate_error(error, g_error_copy(u->failed));
+    return FALSE;
+}
+
+/* After a part failed (u->cur is NULL then): FALSE with its error. */
+static gboolean
+aws_s3_get_failure(AwsUpload *u, GError **error)
+{
+    gboolean ok;
+
+    g_mutex_lock(&u->lock);
+    g_assert(u->failed);
+    ok = aws_s3_check_failed(u, error);
+    g_mutex_unlock(&u->lock);
+    return ok;
+}
+
+/* Hands the part being filled to the uploaders; with @next, waits for a
+ * free buffer to fill next (the writer's back-pressure). */
+static gboolean
+aws_s3_queue_part(AwsUpload *u, gboolean next, GError **error)
+{
+    gboolean ok;
+
+    if (u->part_count >= AWS_S3_MAX_PARTS) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
+                    "s3 '%s': more than %u parts of %" G_GSIZE_FORMAT
+                    " bytes", u->key, AWS_S3_MAX_PARTS, u->part_size);
+        return FALSE;
+    }
+    g_mutex_lock(&u->lock);
+    if (u->failed) {
+        ok = aws_s3_check_failed(u, error);
+        g_mutex_unlock(&u->lock);
+        return ok;
+    }
+    u->cur->number = ++u->part_count;
+    g_ptr_array_set_size(u->done, u->part_count);
+    g_queue_push_tail(&u->queued, u->cur);
+    u->cur = NULL;
+    g_cond_broadcast(&u->cond);
+    while (next && !u->failed && g_queue_is_empty(&u->free_parts))
+        g_cond_wait(&u->cond, &u->lock);
+    if (next && !u->failed)
+        u->cur = g_queue_pop_head(&u->free_parts);
+    ok = aws_s3_check_failed(u, error);
+    g_mutex_unlock(&u->lock);
+    return ok;
+}
+
 AwsUpload *
 aws_s3_upload_open(AwsTarget *at, const char *name, const char *key,
                    guint64 size_hint, GError **error)
@@ -213,6 +396,7 @@ aws_s3_upload_open(AwsTarget *at, const char *name, const char *key,
                      .headers = headers };
     AwsUpload *u;
     char *id;
+    guint i;
 
     aws_params_add(q, "uploads", "");
     if (!aws_call(at->client, &call, &resp, error))
@@ -236,65 +420,30 @@ aws_s3_upload_open(AwsTarget *at, const char *name, const char *key,
     u->key = g_strdup(key);
     u->upload_id = id;
     u->part_size = aws_s3_part_size(size_hint);
-    u->buf = g_malloc(u->part_size);
-    u->parts_xml = g_string_new(NULL);
     u->stream = g_checksum_new(G_CHECKSUM_SHA256);
-    g_debug("s3 '%s': multipart upload, parts of %" G_GSIZE_FORMAT " bytes",
-            key, u->part_size);
+    u->done = g_ptr_array_new_with_free_func(g_free);
+    g_mutex_init(&u->lock);
+    g_cond_init(&u->cond);
+    /* malloc maps big buffers lazily: a small disk touches few pages. */
+    for (i = 0; i < G_N_ELEMENTS(u->parts); i++) {
+        u->parts[i].buf = g_malloc(u->part_size);
+        g_queue_push_tail(&u->free_parts, &u->parts[i]);
+    }
+    u->cur = g_queue_pop_head(&u->free_parts);
+    for (i = 0; i < G_N_ELEMENTS(u->uploaders); i++) {
+        AwsUploader *w = &u->uploaders[i];
+
+        w->u = u;
+        w->http = aws_client_new_http(at->client, error);
+        if (!w->http) {
+            aws_s3_upload_free(u);
+            return NULL;
+        }
+        w->thread = g_thread_new("ferry-s3-part", aws_s3_uploader, w);
+    }
+    g_debug("s3 '%s': multipart upload, parts of %" G_GSIZE_FORMAT
+            " bytes, %u at once", key, u->part_size, AWS_S3_PARTS_IN_FLIGHT);
     return u;
-}
-
-static gboolean
-aws_s3_send_part(AwsUpload *u, GError **error)
-{
-    g_autofree char *path = aws_s3_path(u->at->bucket, u->key);
-    g_autofree char *number = g_strdup_printf("%u", u->part_number + 1);
-    g_autofree char *b64 = NULL, *etag = NULL;
-    g_autoptr(GArray) q = aws_params_new();
-    g_auto(HttpResponse) resp = { 0 };
-    guint8 md[SHA256_DIGEST_LENGTH];
-    const char *headers[3] = { "x-amz-checksum-sha256", NULL, NULL };
-    AwsCall call = { .service = "s3", .action = "UploadPart",
-                     .method = "PUT", .path = path, .query = q,
-                     .headers = headers, .body = u->buf,
-                     .body_len = u->fill };
-    char hex[65];
-    const char *e;
-    guint i;
-
-    if (u->part_number >= AWS_S3_MAX_PARTS) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
-                    "s3 '%s': more than %u parts of %" G_GSIZE_FORMAT
-                    " bytes", u->key, AWS_S3_MAX_PARTS, u->part_size);
-        return FALSE;
-    }
-    SHA256(u->buf, u->fill, md);
-    for (i = 0; i < sizeof(md); i++)
-        g_snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    b64 = g_base64_encode(md, sizeof(md));
-    headers[1] = b64;
-    call.payload_sha256 = hex;
-    aws_params_add(q, "partNumber", number);
-    aws_params_add(q, "uploadId", u->upload_id);
-    if (!aws_call(u->at->client, &call, &resp, error)) {
-        g_prefix_error(error, "'%s' part %s: ", u->key, number);
-        return FALSE;
-    }
-    e = http_response_header(&resp, "etag");
-    if (!e || !ferry_check_text("ETag", e, 256, NULL)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
-                    "s3 UploadPart: '%s' part %s: no ETag in the answer",
-                    u->key, number);
-        return FALSE;
-    }
-    etag = g_markup_escape_text(e, -1);
-    g_string_append_printf(u->parts_xml,
-                           "<Part><PartNumber>%s</PartNumber><ETag>%s</ETag>"
-                           "<ChecksumSHA256>%s</ChecksumSHA256></Part>",
-                           number, etag, b64);
-    u->part_number++;
-    u->fill = 0;
-    return TRUE;
 }
 
 gboolean
@@ -302,15 +451,18 @@ aws_s3_upload_write(AwsUpload *u, const void *buf, gsize len, GError **error)
 {
     const guint8 *p = buf;
 
+    if (!u->cur)                 /* a part failed: keep failing */
+        return aws_s3_get_failure(u, error);
     g_checksum_update(u->stream, buf, len);
     while (len) {
-        gsize n = MIN(len, u->part_size - u->fill);
+        gsize n = MIN(len, u->part_size - u->cur->fill);
 
-        memcpy(u->buf + u->fill, p, n);
-        u->fill += n;
+        memcpy(u->cur->buf + u->cur->fill, p, n);
+        u->cur->fill += n;
         p += n;
         len -= n;
-        if (u->fill == u->part_size && !aws_s3_send_part(u, error))
+        if (u->cur->fill == u->part_size &&
+            !aws_s3_queue_part(u, TRUE, error))
             return FALSE;
     }
     return TRUE;
@@ -327,12 +479,28 @@ aws_s3_upload_finish(AwsUpload *u, char sha256[65], GError **error)
                      .method = "POST", .path = path, .query = q,
                      .content_type = "application/xml" };
 
+    g_autoptr(GString) parts = g_string_new(NULL);
+    gboolean ok;
+    guint i;
+
+    if (!u->cur)
+        return aws_s3_get_failure(u, error);
     /* The last part may be short (or empty, for an empty stream). */
-    if ((u->fill || u->part_number == 0) && !aws_s3_send_part(u, error))
+    if ((u->cur->fill || u->part_count == 0) &&
+        !aws_s3_queue_part(u, FALSE, error))
         return FALSE;
+    g_mutex_lock(&u->lock);
+    while (!u->failed && (!g_queue_is_empty(&u->queued) || u->sending))
+        g_cond_wait(&u->cond, &u->lock);
+    ok = aws_s3_check_failed(u, error);
+    g_mutex_unlock(&u->lock);
+    if (!ok)
+        return FALSE;
+    for (i = 0; i < u->done->len; i++)
+        g_string_append(parts, g_ptr_array_index(u->done, i));
     body = g_strdup_printf("<CompleteMultipartUpload xmlns=\"http://s3."
                            "amazonaws.com/doc/2006-03-01/\">%s"
-                           "</CompleteMultipartUpload>", u->parts_xml->str);
+                           "</CompleteMultipartUpload>", parts->str);
     call.body = body;
     call.body_len = strlen(body);
     aws_params_add(q, "uploadId", u->upload_id);
@@ -360,16 +528,35 @@ aws_s3_upload_finish(AwsUpload *u, char sha256[65], GError **error)
 void
 aws_s3_upload_free(AwsUpload *u)
 {
+    guint i;
+
     if (!u)
         return;
+    /* Parts in flight end (a cancel cuts them short) before the abort:
+     * S3 may keep a part that completes after AbortMultipartUpload. */
+    g_mutex_lock(&u->lock);
+    u->stopping = TRUE;
+    g_cond_broadcast(&u->cond);
+    g_mutex_unlock(&u->lock);
+    for (i = 0; i < G_N_ELEMENTS(u->uploaders); i++) {
+        if (u->uploaders[i].thread)
+            g_thread_join(u->uploaders[i].thread);
+        http_client_free(u->uploaders[i].http);
+    }
     if (u->upload_id) {
         aws_s3_abort_upload(u->at, u->key, u->upload_id);
         g_free(u->upload_id);
     }
     g_free(u->key);
     g_free(u->name);
-    g_free(u->buf);
-    g_string_free(u->parts_xml, TRUE);
+    for (i = 0; i < G_N_ELEMENTS(u->parts); i++)
+        g_free(u->parts[i].buf);
+    g_queue_clear(&u->free_parts);
+    g_queue_clear(&u->queued);
+    g_ptr_array_unref(u->done);
+    g_clear_error(&u->failed);
+    g_mutex_clear(&u->lock);
+    g_cond_clear(&u->cond);
     g_checksum_free(u->stream);
     g_free(u);
 }
