@@ -50,6 +50,39 @@ void aws_s3_upload_free(AwsUpload *u);
 const char *aws_s3_upload_get_name(const AwsUpload *u);
 AwsTarget *aws_s3_upload_get_target(const AwsUpload *u);
 
+/* ---- buffers sent by a few threads at once (aws-pool.c) ------------------ */
+
+typedef struct _AwsPool AwsPool;
+
+/* Sends @len bytes of @buf, the caller's @number (a part number, a block
+ * index), on @http; may set @result (owned) for aws_pool_get_results().
+ * Called from the pool's threads, one buffer per call. */
+typedef gboolean (*AwsPoolSendFunc)(gpointer data, HttpClient *http,
+                                    guint64 number, const guint8 *buf,
+                                    gsize len, char **result,
+                                    GError **error);
+
+/* @n_threads senders (each with an HttpClient like @client's) and
+ * @n_threads + 1 buffers of @buf_size bytes. */
+AwsPool *aws_pool_new(AwsClient *client, guint n_threads, gsize buf_size,
+                      gboolean keep_results, AwsPoolSendFunc send,
+                      gpointer data, GError **error);
+/* The buffer to fill next (borrowed until aws_pool_submit()); NULL with
+ * the first send's error once one failed. */
+guint8 *aws_pool_get_buffer(AwsPool *p, GError **error);
+/* Queues the current buffer's first @len bytes as @number and waits for
+ * a free buffer; FALSE with the first send's error once one failed. */
+gboolean aws_pool_submit(AwsPool *p, guint64 number, gsize len,
+                         GError **error);
+/* Waits until every submitted buffer was sent; FALSE as above. */
+gboolean aws_pool_drain(AwsPool *p, GError **error);
+/* After a drain: each submission's result, in submission order. */
+const GPtrArray *aws_pool_get_results(AwsPool *p);
+guint aws_pool_get_submitted(const AwsPool *p);
+/* Stops the threads (sends in flight end first; queued ones are dropped). */
+void aws_pool_free(AwsPool *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(AwsPool, aws_pool_free)
+
 /* aws-import.c */
 gboolean aws_import_ensure_role(AwsTarget *at, const TargetOptions *opts,
                                 GError **error);

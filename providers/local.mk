@@ -21,6 +21,7 @@ providers_libproviders_a_SOURCES += \
 	providers/aws-config.c \
 	providers/aws-xml.c \
 	providers/aws-call.c \
+	providers/aws-pool.c \
 	providers/aws-s3.c \
 	providers/aws-import.c \
 	providers/target-aws.c
