@@ -24,6 +24,7 @@ providers_libproviders_a_SOURCES += \
 	providers/aws-pool.c \
 	providers/aws-s3.c \
 	providers/aws-import.c \
+	providers/aws-ebs.c \
 	providers/target-aws.c
 
 PROVIDERS_LIBS = providers/libproviders.a $(TRANSPORT_LIBS) $(LIBXML_LIBS) \
