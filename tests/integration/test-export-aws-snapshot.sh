@@ -12,7 +12,10 @@
 #   - one RegisterImage: hvm, EnaSupport, BootMode legacy-bios, root
 #     /dev/xvda on the root disk's snapshot, /dev/xvdb on the data disk's;
 #     its AMI is in --json and describe_images lists it;
-#   - the bucket holds only the manifest and the domain XML, no upload open.
+#   - the bucket holds only the manifest and the domain XML, no upload open;
+#   - before that, with tests/tools/fault-proxy.py in front of the EBS
+#     endpoint refusing block 20 for good (403): exit 8, one line naming
+#     the block, no RegisterImage, and no snapshot of ferry's left.
 . "$top_srcdir/tests/integration/functions.sh"
 . "$top_srcdir/tests/integration/domain-functions.sh"
 . "$top_srcdir/tests/integration/aws-functions.sh"
@@ -39,6 +42,39 @@ aws_env
 bucket=ferry-snap
 boto3_py 's3.create_bucket(Bucket=sys.argv[1])' "$bucket" || fail "bucket"
 
+# ferry_snapshots: the Description of every snapshot ferry started.
+ferry_snapshots() {
+    boto3_py '
+ec2 = boto3.client("ec2", **kw)
+for s in ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]:
+    if s.get("Description", "").startswith("ferry export: "):
+        print(s["Description"])'
+}
+
+# One block refused for good while others are in flight.
+rm -f "$tmpdir/proxy.port"
+python3 "$top_srcdir/tests/tools/fault-proxy.py" "$tmpdir/proxy.port" "$moto_port" \
+    --on all http-method:PUT http-match:/blocks/20 http-status:403x99 \
+    2>"$tmpdir/proxy.log" &
+proxy_pid=$!
+cleanup_fn "kill $proxy_pid 2>/dev/null"
+await_daemon fault-proxy "$proxy_pid" "$tmpdir/proxy.log" "wrote no port" \
+    test -s "$tmpdir/proxy.port"
+st=0
+AWS_ENDPOINT_URL_EBS=http://127.0.0.1:$(cat "$tmpdir/proxy.port") \
+    $FERRY export "$name" --connect "$test_host_uri" --to "aws://us-east-1/$bucket" \
+    --method snapshot --poll-interval 1 >"$tmpdir/out" 2>"$tmpdir/err-block" || st=$?
+kill "$proxy_pid" 2>/dev/null || true
+wait "$proxy_pid" 2>/dev/null || true
+assert_eq "$st" 8 "exit status after a block's 403"
+assert_eq "$(wc -l <"$tmpdir/err-block")" 1 "lines on stderr after a block's 403"
+grep -q "block 20: ebs PutSnapshotBlock: .*HTTP 403" "$tmpdir/err-block" ||
+    fail "block 20: message: $(cat "$tmpdir/err-block")"
+assert_eq "$(grep -c 'answered 403' "$tmpdir/proxy.log")" 1 "403s injected"
+assert_eq "$(grep -c '"Action": "RegisterImage"' "$tmpdir/contract.log" || true)" 0 \
+    "RegisterImage calls after a failed block"
+assert_eq "$(ferry_snapshots)" "" "ferry's snapshots left after a failed block"
+
 $FERRY export "$name" --connect "$test_host_uri" --to "aws://us-east-1/$bucket" \
     --method snapshot --json --poll-interval 1 >"$tmpdir/events" 2>"$tmpdir/err" ||
     fail "export: $(cat "$tmpdir/err")"
@@ -49,6 +85,7 @@ for l in open(sys.argv[1]):
     if e["event"] == "image": print(e["image-id"])' "$tmpdir/events")
 case $ami in ami-*) ;; *) fail "no AMI id in --json: $(cat "$tmpdir/events")" ;; esac
 assert_eq "$(grep -c '"Action": "RegisterImage"' "$tmpdir/contract.log")" 1 "RegisterImage calls"
+assert_eq "$(ferry_snapshots | wc -l)" 2 "ferry's snapshots after the export"
 
 # moto 5.2.1 refuses boto3's own signature on the EBS GETs
 # (ListSnapshotBlocks, GetSnapshotBlock: SignatureDoesNotMatch, while
