@@ -497,7 +497,7 @@ aws_ebs_register_image(AwsTarget *at, const TargetExport *exp,
         aws_params_add(p, k_type, "gp3");
     }
     if (exp->phase)
-        exp->phase("register", -1, "RegisterImage", exp->phase_data);
+        exp->phase("register", 0, "RegisterImage", exp->phase_data);
     if (!aws_query(at->client, "ec2", "RegisterImage", AWS_EC2_VERSION, p, &x,
                    error))
         return FALSE;
@@ -509,6 +509,8 @@ aws_ebs_register_image(AwsTarget *at, const TargetExport *exp,
         return FALSE;
     }
     g_info("domain '%s': image %s", exp->vm, ami);
+    if (exp->phase)
+        exp->phase("register", 100, "completed", exp->phase_data);
     *image_id = g_steal_pointer(&ami);
     return TRUE;
 }
