@@ -541,7 +541,7 @@ cmd_export(int argc, char **argv)
         { "bwlimit", 0, 0, G_OPTION_ARG_STRING, &bwlimit_text,
           "Send at most RATE bytes per second (suffixes K, M, G)", "RATE" },
         { "method", 0, 0, G_OPTION_ARG_STRING, &aws_method,
-          "aws: import-image (default)", "METHOD" },
+          "aws: import-image (default) or snapshot", "METHOD" },
         { "role", 0, 0, G_OPTION_ARG_STRING, &aws_role,
           "aws: the VM Import service role (default vmimport)", "NAME" },
         { "keep-objects", 0, 0, G_OPTION_ARG_NONE, &aws_keep_objects,

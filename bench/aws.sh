@@ -122,7 +122,7 @@ report=$top_srcdir/bench/reports/aws-$date.md
     echo
     echo "One raw disk of $mib MiB, every other 16 MiB random; $size bytes as"
     echo "VMDK streamOptimized.  ferry converts from the raw image and uploads"
-    echo "in one pass (8 MiB parts, each with x-amz-checksum-sha256, one at a"
+    echo "in one pass (8 MiB parts, each with x-amz-checksum-sha256, four at a"
     echo "time); \`aws s3 cp\` uploads the VMDK already converted (8 MiB parts,"
     echo "10 threads).  Both to one moto_server on loopback (no signature"
     echo "checks), page cache warm; best wall time of $runs runs each, its CPU"

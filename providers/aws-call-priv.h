@@ -12,9 +12,14 @@ G_BEGIN_DECLS
 typedef struct {
     HttpClient *http;            /* cancelled with the export */
     HttpClient *http_cleanup;    /* never cancelled: aborts, deletes */
+    /* Immutable after aws_client_new(): threads that each hold an
+     * HttpClient of their own (aws_client_new_http()) may share the rest
+     * for aws_call(). */
     AwsCredentials creds;
     char *region;
     GHashTable *endpoints;       /* service -> base URL */
+    char *ca_file;               /* AWS_CA_BUNDLE, or NULL */
+    GCancellable *cancellable;   /* borrowed */
 } AwsClient;
 
 AwsClient *aws_client_new(const char *region, GCancellable *cancellable,
@@ -22,6 +27,9 @@ AwsClient *aws_client_new(const char *region, GCancellable *cancellable,
 void aws_client_free(AwsClient *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AwsClient, aws_client_free)
 const char *aws_client_endpoint(AwsClient *c, const char *service);
+/* Another HttpClient like @c->http (CA bundle, cancellable), for a thread
+ * of its own: libcurl easy handles are used by one thread at a time. */
+HttpClient *aws_client_new_http(AwsClient *c, GError **error);
 
 typedef struct {
     const char *service;         /* "s3", "sts", "iam", "ec2", "ebs" */
@@ -35,6 +43,7 @@ typedef struct {
     gsize body_len;
     const char *payload_sha256;  /* hex, if already known */
     gboolean cleanup;            /* on the never-cancelled client */
+    HttpClient *http;            /* or NULL for the client's own */
 } AwsCall;
 
 GArray *aws_params_new(void);

@@ -4,12 +4,15 @@
  * endpoint, the decoded path and query pairs (the same encoder the
  * signer uses), SigV4 headers (X-Amz-Date, X-Amz-Content-Sha256 for S3,
  * X-Amz-Security-Token), sent through transport/http.c, and an error
- * answer turned into one line: "<service> <action>: <Code>: <Message>".
+ * answer turned into one line: "<service> <action>: <Code>: <Message>"
+ * (from the XML error body, or for the JSON services (EBS) from the
+ * x-amzn-ErrorType header and the body's "message").
  * 403 with a credentials code is FERRY_ERROR_AUTH (exit 8), 404 and the
  * NoSuch* codes FERRY_ERROR_NOT_FOUND, anything else FERRY_ERROR_REMOTE.
  */
 #include <config.h>
 
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "providers/aws-call-priv.h"
@@ -67,6 +70,46 @@ aws_amz_date(void)
     return g_date_time_format(now, "%Y%m%dT%H%M%SZ");
 }
 
+/* The JSON services' error (EBS direct APIs): the code from
+ * x-amzn-ErrorType ("ValidationException:http://..."), the message from
+ * the body's "message" or "Message".  Either stays NULL when absent. */
+static void
+aws_json_error(const HttpResponse *resp, char **code, char **message)
+{
+    const char *type = http_response_header(resp, "x-amzn-errortype");
+    g_autoptr(JsonParser) parser = NULL;
+    JsonNode *root;
+    JsonObject *o;
+    const char *const members[] = { "message", "Message" };
+    guint i;
+
+    if (type && ferry_check_text("x-amzn-ErrorType", type, 256, NULL))
+        *code = g_strndup(type, strcspn(type, ":"));
+    if (!resp->body || resp->body->len == 0)
+        return;
+    parser = json_parser_new();
+    if (!json_parser_load_from_data(parser, (const char *)resp->body->data,
+                                    (gssize)resp->body->len, NULL))
+        return;
+    root = json_parser_get_root(parser);
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root))
+        return;
+    o = json_node_get_object(root);
+    for (i = 0; i < G_N_ELEMENTS(members); i++) {
+        JsonNode *m = json_object_get_member(o, members[i]);
+        const char *v;
+
+        if (!m || !JSON_NODE_HOLDS_VALUE(m) ||
+            json_node_get_value_type(m) != G_TYPE_STRING)
+            continue;
+        v = json_node_get_string(m);
+        if (v && ferry_check_text("message", v, 1024, NULL)) {
+            *message = g_strdup(v);
+            return;
+        }
+    }
+}
+
 gboolean
 aws_error_from_response(const char *service, const char *action,
                         const HttpResponse *resp, GError **error)
@@ -75,9 +118,10 @@ aws_error_from_response(const char *service, const char *action,
     FerryError kind = FERRY_ERROR_REMOTE;
     guint i;
 
-    if (resp->body)
-        aws_xml_parse_error(resp->body->data, resp->body->len, &code,
-                            &message);
+    if (!resp->body ||
+        !aws_xml_parse_error(resp->body->data, resp->body->len, &code,
+                             &message))
+        aws_json_error(resp, &code, &message);
     if (resp->status == 404 ||
         (code && (g_str_has_prefix(code, "NoSuch") ||
                   g_str_has_suffix(code, ".NotFound"))))
@@ -167,8 +211,9 @@ aws_call(AwsClient *c, const AwsCall *call, HttpResponse *resp,
     req.headers = (const char *const *)lines->pdata;
     req.body = call->body;
     req.body_len = call->body_len;
-    if (!http_client_send(call->cleanup ? c->http_cleanup : c->http, &req,
-                          resp, error)) {
+    if (!http_client_send(call->http ? call->http
+                          : call->cleanup ? c->http_cleanup : c->http,
+                          &req, resp, error)) {
         g_prefix_error(error, "%s %s: ", call->service, call->action);
         /* The header lines held the signature: wipe them. */
         for (i = 0; i + 1 < lines->len; i++)
@@ -274,8 +319,18 @@ aws_client_free(AwsClient *c)
     http_client_free(c->http_cleanup);
     aws_credentials_clear(&c->creds);
     g_free(c->region);
+    g_free(c->ca_file);
     g_clear_pointer(&c->endpoints, g_hash_table_unref);
     g_free(c);
+}
+
+HttpClient *
+aws_client_new_http(AwsClient *c, GError **error)
+{
+    HttpClientOptions hopts = { .ca_file = c->ca_file,
+                                .cancellable = c->cancellable };
+
+    return http_client_new(&hopts, error);
 }
 
 AwsClient *
@@ -301,6 +356,8 @@ aws_client_new(const char *region, GCancellable *cancellable, GError **error)
             return NULL;
         g_hash_table_insert(c->endpoints, (gpointer)services[i], url);
     }
+    c->ca_file = g_strdup(ca);
+    c->cancellable = cancellable;
     hopts.ca_file = ca;
     hopts.cancellable = cancellable;
     c->http = http_client_new(&hopts, error);

@@ -28,11 +28,7 @@
 
 #include "providers/aws-target-priv.h"
 
-#define AWS_EC2_VERSION "2016-11-15"
 #define AWS_IAM_VERSION "2010-05-08"
-/* VM Import takes minutes to hours; the console refreshes about this
- * often, and EC2 throttles Describe* calls per account. */
-#define AWS_IMPORT_DEFAULT_POLL_S 15
 /* VM Import may take hours on a big disk; stop waiting after this. */
 #define AWS_IMPORT_MAX_WAIT_S (12 * 3600)
 
@@ -124,8 +120,7 @@ refused:
     return FALSE;
 }
 
-/* "uefi" for <os firmware='efi'> or a pflash loader, else "legacy-bios". */
-static const char *
+const char *
 aws_import_boot_mode(const char *xml)
 {
     xmlDocPtr doc;
@@ -181,7 +176,7 @@ aws_import_client_token(AwsTarget *at, const TargetExport *exp)
     return g_strdup(g_checksum_get_string(ck));
 }
 
-static gboolean
+gboolean
 aws_import_sleep(AwsTarget *at, guint ms, GCancellable *cancellable,
                  GError **error)
 {

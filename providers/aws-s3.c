@@ -25,6 +25,11 @@
  * enough that the disk fits in AWS_S3_MAX_PARTS (S3's limit is 10,000;
  * the size hint is the output's planned size, and a compressed stream is
  * smaller than that).  Each part goes with the HTTP client's retries.
+ *
+ * Parts go AWS_S3_PARTS_IN_FLIGHT at a time through an AwsPool
+ * (aws-pool.c): the writer blocks while every part buffer is busy, the
+ * first part to fail fails the upload, which is then aborted.  The
+ * SHA-256 of the whole stream is computed by the writer, in order.
  */
 #include <config.h>
 
@@ -33,17 +38,25 @@
 
 #include "providers/aws-target-priv.h"
 
+/* Parts sent at once.  bench/aws.sh (256 MiB, moto on loopback, 2 cores)
+ * measured 1.57x the time of `aws s3 cp` with one part at a time; four
+ * senders overlap the PUTs with the conversion, for five part buffers in
+ * all (aws-pool.c). */
+#define AWS_S3_PARTS_IN_FLIGHT 4
+
 struct _AwsUpload {
+    /* immutable after aws_s3_upload_open() but upload_id */
     AwsTarget *at;               /* borrowed */
     char *key;
-    char *upload_id;
-    guint8 *buf;
+    char *upload_id;             /* NULL once completed */
     gsize part_size;
-    gsize fill;
-    guint part_number;           /* of the last part sent */
-    GString *parts_xml;          /* <Part> elements so far */
-    GChecksum *stream;           /* SHA-256 of every byte */
     char *name;                  /* the .part name ferry gave */
+    AwsPool *pool;
+
+    /* the writer's thread only */
+    gsize fill;                  /* of the pool's current buffer */
+    guint part_count;            /* part numbers handed out */
+    GChecksum *stream;           /* SHA-256 of every byte, in order */
 };
 
 static char *
@@ -199,6 +212,94 @@ aws_s3_abort_strays(AwsTarget *at, const char *key, const char *keep)
     }
 }
 
+/* UploadPart of @len bytes as part @number, on a pool thread (an
+ * AwsPoolSendFunc); @xml gets its <Part> element. */
+static gboolean
+aws_s3_send_part(gpointer data, HttpClient *http, guint64 number,
+                 const guint8 *buf, gsize len, char **xml, GError **error)
+{
+    AwsUpload *u = data;
+    g_autofree char *path = aws_s3_path(u->at->bucket, u->key);
+    g_autofree char *num = g_strdup_printf("%" G_GUINT64_FORMAT, number);
+    g_autofree char *b64 = NULL, *etag = NULL;
+    g_autoptr(GArray) q = aws_params_new();
+    g_auto(HttpResponse) resp = { 0 };
+    guint8 md[SHA256_DIGEST_LENGTH];
+    const char *headers[3] = { "x-amz-checksum-sha256", NULL, NULL };
+    AwsCall call = { .service = "s3", .action = "UploadPart",
+                     .method = "PUT", .path = path, .query = q,
+                     .headers = headers, .body = buf, .body_len = len,
+                     .http = http };
+    char hex[65];
+    const char *e;
+    guint i;
+
+    SHA256(buf, len, md);
+    for (i = 0; i < sizeof(md); i++)
+        g_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    b64 = g_base64_encode(md, sizeof(md));
+    headers[1] = b64;
+    call.payload_sha256 = hex;
+    aws_params_add(q, "partNumber", num);
+    aws_params_add(q, "uploadId", u->upload_id);
+    if (!aws_call(u->at->client, &call, &resp, error)) {
+        g_prefix_error(error, "'%s' part %s: ", u->key, num);
+        return FALSE;
+    }
+    e = http_response_header(&resp, "etag");
+    if (!e || !ferry_check_text("ETag", e, 256, NULL)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
+                    "s3 UploadPart: '%s' part %s: no ETag in the answer",
+                    u->key, num);
+        return FALSE;
+    }
+    etag = g_markup_escape_text(e, -1);
+    *xml = g_strdup_printf("<Part><PartNumber>%s</PartNumber><ETag>%s</ETag>"
+                           "<ChecksumSHA256>%s</ChecksumSHA256></Part>",
+                           num, etag, b64);
+    return TRUE;
+}
+
+/* Hands the filled part to the pool (which blocks while every buffer is
+ * busy). */
+static gboolean
+aws_s3_queue_part(AwsUpload *u, GError **error)
+{
+    if (u->part_count >= AWS_S3_MAX_PARTS) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
+                    "s3 '%s': more than %u parts of %" G_GSIZE_FORMAT
+                    " bytes", u->key, AWS_S3_MAX_PARTS, u->part_size);
+        return FALSE;
+    }
+    if (!aws_pool_submit(u->pool, u->part_count + 1, u->fill, error))
+        return FALSE;
+    u->part_count++;
+    u->fill = 0;
+    return TRUE;
+}
+
+gboolean
+aws_s3_upload_write(AwsUpload *u, const void *buf, gsize len, GError **error)
+{
+    const guint8 *p = buf;
+
+    g_checksum_update(u->stream, buf, len);
+    while (len) {
+        gsize n = MIN(len, u->part_size - u->fill);
+        guint8 *dst = aws_pool_get_buffer(u->pool, error);
+
+        if (!dst)
+            return FALSE;
+        memcpy(dst + u->fill, p, n);
+        u->fill += n;
+        p += n;
+        len -= n;
+        if (u->fill == u->part_size && !aws_s3_queue_part(u, error))
+            return FALSE;
+    }
+    return TRUE;
+}
+
 AwsUpload *
 aws_s3_upload_open(AwsTarget *at, const char *name, const char *key,
                    guint64 size_hint, GError **error)
@@ -236,84 +337,16 @@ aws_s3_upload_open(AwsTarget *at, const char *name, const char *key,
     u->key = g_strdup(key);
     u->upload_id = id;
     u->part_size = aws_s3_part_size(size_hint);
-    u->buf = g_malloc(u->part_size);
-    u->parts_xml = g_string_new(NULL);
     u->stream = g_checksum_new(G_CHECKSUM_SHA256);
-    g_debug("s3 '%s': multipart upload, parts of %" G_GSIZE_FORMAT " bytes",
-            key, u->part_size);
+    u->pool = aws_pool_new(at->client, AWS_S3_PARTS_IN_FLIGHT, u->part_size,
+                           TRUE, aws_s3_send_part, u, error);
+    if (!u->pool) {
+        aws_s3_upload_free(u);
+        return NULL;
+    }
+    g_debug("s3 '%s': multipart upload, parts of %" G_GSIZE_FORMAT
+            " bytes, %u at once", key, u->part_size, AWS_S3_PARTS_IN_FLIGHT);
     return u;
-}
-
-static gboolean
-aws_s3_send_part(AwsUpload *u, GError **error)
-{
-    g_autofree char *path = aws_s3_path(u->at->bucket, u->key);
-    g_autofree char *number = g_strdup_printf("%u", u->part_number + 1);
-    g_autofree char *b64 = NULL, *etag = NULL;
-    g_autoptr(GArray) q = aws_params_new();
-    g_auto(HttpResponse) resp = { 0 };
-    guint8 md[SHA256_DIGEST_LENGTH];
-    const char *headers[3] = { "x-amz-checksum-sha256", NULL, NULL };
-    AwsCall call = { .service = "s3", .action = "UploadPart",
-                     .method = "PUT", .path = path, .query = q,
-                     .headers = headers, .body = u->buf,
-                     .body_len = u->fill };
-    char hex[65];
-    const char *e;
-    guint i;
-
-    if (u->part_number >= AWS_S3_MAX_PARTS) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
-                    "s3 '%s': more than %u parts of %" G_GSIZE_FORMAT
-                    " bytes", u->key, AWS_S3_MAX_PARTS, u->part_size);
-        return FALSE;
-    }
-    SHA256(u->buf, u->fill, md);
-    for (i = 0; i < sizeof(md); i++)
-        g_snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    b64 = g_base64_encode(md, sizeof(md));
-    headers[1] = b64;
-    call.payload_sha256 = hex;
-    aws_params_add(q, "partNumber", number);
-    aws_params_add(q, "uploadId", u->upload_id);
-    if (!aws_call(u->at->client, &call, &resp, error)) {
-        g_prefix_error(error, "'%s' part %s: ", u->key, number);
-        return FALSE;
-    }
-    e = http_response_header(&resp, "etag");
-    if (!e || !ferry_check_text("ETag", e, 256, NULL)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
-                    "s3 UploadPart: '%s' part %s: no ETag in the answer",
-                    u->key, number);
-        return FALSE;
-    }
-    etag = g_markup_escape_text(e, -1);
-    g_string_append_printf(u->parts_xml,
-                           "<Part><PartNumber>%s</PartNumber><ETag>%s</ETag>"
-                           "<ChecksumSHA256>%s</ChecksumSHA256></Part>",
-                           number, etag, b64);
-    u->part_number++;
-    u->fill = 0;
-    return TRUE;
-}
-
-gboolean
-aws_s3_upload_write(AwsUpload *u, const void *buf, gsize len, GError **error)
-{
-    const guint8 *p = buf;
-
-    g_checksum_update(u->stream, buf, len);
-    while (len) {
-        gsize n = MIN(len, u->part_size - u->fill);
-
-        memcpy(u->buf + u->fill, p, n);
-        u->fill += n;
-        p += n;
-        len -= n;
-        if (u->fill == u->part_size && !aws_s3_send_part(u, error))
-            return FALSE;
-    }
-    return TRUE;
 }
 
 gboolean
@@ -326,13 +359,21 @@ aws_s3_upload_finish(AwsUpload *u, char sha256[65], GError **error)
     AwsCall call = { .service = "s3", .action = "CompleteMultipartUpload",
                      .method = "POST", .path = path, .query = q,
                      .content_type = "application/xml" };
+    g_autoptr(GString) parts = g_string_new(NULL);
+    const GPtrArray *done;
+    guint i;
 
     /* The last part may be short (or empty, for an empty stream). */
-    if ((u->fill || u->part_number == 0) && !aws_s3_send_part(u, error))
+    if ((u->fill || u->part_count == 0) && !aws_s3_queue_part(u, error))
         return FALSE;
+    if (!aws_pool_drain(u->pool, error))
+        return FALSE;
+    done = aws_pool_get_results(u->pool);
+    for (i = 0; i < done->len; i++)
+        g_string_append(parts, g_ptr_array_index(done, i));
     body = g_strdup_printf("<CompleteMultipartUpload xmlns=\"http://s3."
                            "amazonaws.com/doc/2006-03-01/\">%s"
-                           "</CompleteMultipartUpload>", u->parts_xml->str);
+                           "</CompleteMultipartUpload>", parts->str);
     call.body = body;
     call.body_len = strlen(body);
     aws_params_add(q, "uploadId", u->upload_id);
@@ -362,14 +403,15 @@ aws_s3_upload_free(AwsUpload *u)
 {
     if (!u)
         return;
+    /* Parts in flight end (a cancel cuts them short) before the abort:
+     * S3 may keep a part that completes after AbortMultipartUpload. */
+    aws_pool_free(u->pool);
     if (u->upload_id) {
         aws_s3_abort_upload(u->at, u->key, u->upload_id);
         g_free(u->upload_id);
     }
     g_free(u->key);
     g_free(u->name);
-    g_free(u->buf);
-    g_string_free(u->parts_xml, TRUE);
     g_checksum_free(u->stream);
     g_free(u);
 }

@@ -21,8 +21,10 @@ providers_libproviders_a_SOURCES += \
 	providers/aws-config.c \
 	providers/aws-xml.c \
 	providers/aws-call.c \
+	providers/aws-pool.c \
 	providers/aws-s3.c \
 	providers/aws-import.c \
+	providers/aws-ebs.c \
 	providers/target-aws.c
 
 providers_libproviders_a_SOURCES += \

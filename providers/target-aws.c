@@ -14,6 +14,10 @@
  * There are no partial objects to resume from: a resumed export sends a
  * disk again, and its ClientToken keeps ImportImage from running twice.
  * After the disks, target_finish_export() runs the import.
+ *
+ * With --method snapshot a disk goes as raw bytes into an EBS snapshot
+ * instead (aws-ebs.c), and target_finish_export() registers the AMI; the
+ * bucket then holds only the manifest and the domain XML.
  */
 #include <config.h>
 
@@ -116,14 +120,11 @@ target_aws_parse_uri(Target *t, const char *uri, GUri *u, GError **error)
     }
     t->name = g_strdup_printf("aws://%s%s%s", region, t->pool ? "/" : "",
                               t->pool ? t->pool : "");
-    if (t->opts->aws_method &&
-        !g_str_equal(t->opts->aws_method, "import-image")) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
-                    "%s: --method '%s': only import-image is implemented",
-                    t->name, t->opts->aws_method);
-        return FALSE;
-    }
-    if (!target_aws_check_choice(t->name, "--license-type",
+    if (!target_aws_check_choice(t->name, "--method", t->opts->aws_method,
+                                 (const char *const[]){ "import-image",
+                                                        "snapshot", NULL },
+                                 error) ||
+        !target_aws_check_choice(t->name, "--license-type",
                                  t->opts->aws_license_type,
                                  (const char *const[]){ "AWS", "BYOL", NULL },
                                  error) ||
@@ -142,6 +143,39 @@ target_aws(Target *t)
     return t->priv;
 }
 
+static gboolean
+target_aws_is_snapshot(const Target *t)
+{
+    return t->opts->aws_method &&
+           g_str_equal(t->opts->aws_method, "snapshot");
+}
+
+/* An upload handle: a multipart upload, or (--method snapshot, a disk)
+ * an EBS snapshot. */
+typedef enum {
+    TARGET_AWS_UPLOAD_S3,
+    TARGET_AWS_UPLOAD_EBS,
+} TargetAwsUploadKind;
+
+typedef struct {
+    TargetAwsUploadKind kind;
+    AwsTarget *at;
+    union {
+        AwsUpload *s3;
+        AwsSnapshot *ebs;
+    } u;
+} TargetAwsUpload;
+
+static void
+target_aws_upload_free(TargetAwsUpload *h)
+{
+    if (h->kind == TARGET_AWS_UPLOAD_S3)
+        aws_s3_upload_free(h->u.s3);
+    else
+        aws_ebs_snapshot_free(h->u.ebs);
+    g_free(h);
+}
+
 static void
 target_aws_disconnect(Target *t)
 {
@@ -155,6 +189,7 @@ target_aws_disconnect(Target *t)
     g_free(at->bucket);
     g_free(at->role);
     g_hash_table_unref(at->hashes);
+    g_hash_table_unref(at->snapshots);
     g_free(at);
     t->priv = NULL;
 }
@@ -171,6 +206,8 @@ target_aws_connect(Target *t, GError **error)
     at->cancellable = t->cancellable;
     at->hashes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                        g_free);
+    at->snapshots = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                          g_free);
     at->role = g_strdup(t->opts->aws_role ? t->opts->aws_role : "vmimport");
     at->client = aws_client_new(at->region, t->cancellable, error);
     if (!at->client ||
@@ -199,7 +236,7 @@ target_aws_connect(Target *t, GError **error)
     }
     g_debug("%s: account %s, bucket '%s'", t->name, at->account, at->bucket);
     if (!aws_s3_ensure_bucket(at, &created, error) ||
-        (!t->opts->aws_no_import &&
+        (!t->opts->aws_no_import && !target_aws_is_snapshot(t) &&
          !aws_import_ensure_role(at, t->opts, error))) {
         g_prefix_error(error, "%s: ", t->name);
         target_aws_disconnect(t);
@@ -257,6 +294,7 @@ target_aws_upload_open(Target *t, const char *name, guint64 *resume,
                        GError **error)
 {
     g_autofree char *key = NULL;
+    TargetAwsUpload *h;
 
     if (*resume) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
@@ -267,26 +305,48 @@ target_aws_upload_open(Target *t, const char *name, guint64 *resume,
     key = g_str_has_suffix(name, ".part")
               ? g_strndup(name, strlen(name) - strlen(".part"))
               : g_strdup(name);
-    return aws_s3_upload_open(target_aws(t), name, key, t->upload_size_hint,
-                              error);
+    h = g_new0(TargetAwsUpload, 1);
+    h->at = target_aws(t);
+    /* The manifest and the domain XML stay S3 objects. */
+    if (target_aws_is_snapshot(t) && !t->small_upload) {
+        h->kind = TARGET_AWS_UPLOAD_EBS;
+        h->u.ebs = aws_ebs_snapshot_open(h->at, name, t->upload_size_hint,
+                                         t->opts->aws_poll_interval, error);
+    } else {
+        h->kind = TARGET_AWS_UPLOAD_S3;
+        h->u.s3 = aws_s3_upload_open(h->at, name, key, t->upload_size_hint,
+                                     error);
+    }
+    if (h->kind == TARGET_AWS_UPLOAD_EBS ? !h->u.ebs : !h->u.s3) {
+        g_free(h);
+        return NULL;
+    }
+    return h;
 }
 
 static gboolean
-target_aws_upload_write(gpointer h, const void *buf, gsize len,
+target_aws_upload_write(gpointer data, const void *buf, gsize len,
                         GError **error)
 {
-    return aws_s3_upload_write(h, buf, len, error);
+    TargetAwsUpload *h = data;
+
+    if (h->kind == TARGET_AWS_UPLOAD_EBS)
+        return aws_ebs_snapshot_write(h->u.ebs, buf, len, error);
+    return aws_s3_upload_write(h->u.s3, buf, len, error);
 }
 
 static gboolean
-target_aws_upload_skip(gpointer h, guint64 len, GError **error)
+target_aws_upload_skip(gpointer data, guint64 len, GError **error)
 {
     static const guint8 zeros[64 * 1024];
+    TargetAwsUpload *h = data;
 
+    if (h->kind == TARGET_AWS_UPLOAD_EBS)
+        return aws_ebs_snapshot_skip(h->u.ebs, len, error);
     while (len) {
         gsize n = (gsize)MIN(len, sizeof(zeros));
 
-        if (!aws_s3_upload_write(h, zeros, n, error))
+        if (!aws_s3_upload_write(h->u.s3, zeros, n, error))
             return FALSE;
         len -= n;
     }
@@ -294,25 +354,40 @@ target_aws_upload_skip(gpointer h, guint64 len, GError **error)
 }
 
 static gboolean
-target_aws_upload_finish(gpointer h, GError **error)
+target_aws_upload_finish(gpointer data, GError **error)
 {
-    AwsUpload *u = h;
-    AwsTarget *at = aws_s3_upload_get_target(u);
+    TargetAwsUpload *h = data;
+    g_autofree char *snapshot = NULL;
+    const char *name;
     char sha[65];
-    gboolean ok = aws_s3_upload_finish(u, sha, error);
+    gboolean ok;
 
-    if (ok) {
-        g_hash_table_replace(at->hashes, g_strdup(aws_s3_upload_get_name(u)),
-                             g_strdup(sha));
+    if (h->kind == TARGET_AWS_UPLOAD_EBS) {
+        name = aws_ebs_snapshot_get_name(h->u.ebs);
+        ok = aws_ebs_snapshot_finish(h->u.ebs, &snapshot, sha, error);
+    } else {
+        name = aws_s3_upload_get_name(h->u.s3);
+        ok = aws_s3_upload_finish(h->u.s3, sha, error);
     }
-    aws_s3_upload_free(u);
+    if (ok) {
+        g_hash_table_replace(h->at->hashes, g_strdup(name), g_strdup(sha));
+        if (snapshot) {
+            /* Keyed by the final name, as TargetExport.files has it. */
+            g_hash_table_replace(h->at->snapshots,
+                                 g_strndup(name, strlen(name) -
+                                           (g_str_has_suffix(name, ".part")
+                                                ? strlen(".part") : 0)),
+                                 g_steal_pointer(&snapshot));
+        }
+    }
+    target_aws_upload_free(h);
     return ok;
 }
 
 static void
-target_aws_upload_close(gpointer h)
+target_aws_upload_close(gpointer data)
 {
-    aws_s3_upload_free(h);
+    target_aws_upload_free(data);
 }
 
 static char *
@@ -333,9 +408,15 @@ static gboolean
 target_aws_finish_export(Target *t, const TargetExport *exp, char **image_id,
                          GError **error)
 {
+    gboolean ok;
+
     if (t->opts->aws_no_import)
         return TRUE;
-    if (!aws_import_run(target_aws(t), t->opts, exp, image_id, error)) {
+    if (target_aws_is_snapshot(t))
+        ok = aws_ebs_register_image(target_aws(t), exp, image_id, error);
+    else
+        ok = aws_import_run(target_aws(t), t->opts, exp, image_id, error);
+    if (!ok) {
         g_prefix_error(error, "%s: ", t->name);
         return FALSE;
     }
@@ -345,6 +426,10 @@ target_aws_finish_export(Target *t, const TargetExport *exp, char **image_id,
 static const char *
 target_aws_output_format(const Target *t, const char **options)
 {
+    if (target_aws_is_snapshot(t)) {
+        *options = NULL;
+        return "raw";      /* block by block into EBS */
+    }
     *options = "subformat=streamOptimized";
     return "vmdk";
 }

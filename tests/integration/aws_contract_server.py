@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """A contract server for EC2 ImportImage and DescribeImportImageTasks,
-which moto does not implement.  It follows the EC2 API reference:
+which moto does not implement, and RegisterImage, which moto 5 takes but
+whose block device mappings, BootMode and EnaSupport it drops.  It follows the EC2 API reference:
 query-protocol POSTs, XML answers in the 2016-11-15 namespace.
 
 Every request's SigV4 Authorization is recomputed with botocore's signer
@@ -15,11 +16,20 @@ of it (one without ImportTaskId.N lists every task as it stands); with
 END_DELETED set it ends "deleted" with a ClientError status message
 instead.
 
+RegisterImage checks, through boto3 against moto, that each
+BlockDeviceMapping.N.Ebs.SnapshotId is a completed snapshot, registers an
+image in moto (so that describe_images lists it) and answers with its
+id; the call, with every mapping, is in LOG.  Every other EC2 action
+(DescribeSnapshots, DeleteSnapshot) is forwarded to moto as it came:
+moto checks its signature against the Host header sent, this server's.
+
 usage: aws_contract_server.py PORT MOTO_URL ACCESS_KEY SECRET LOG [deleted]
 """
+import http.client
 import json
 import sys
 import uuid
+from urllib.parse import urlsplit
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
@@ -95,7 +105,51 @@ class Handler(BaseHTTPRequestHandler):
             return self.import_image(params)
         if action == "DescribeImportImageTasks":
             return self.describe(params)
-        return self.error(400, "InvalidAction", f"{action} is not served")
+        if action == "RegisterImage":
+            return self.register_image(params)
+        return self.forward(body)
+
+    def forward(self, body):
+        u = urlsplit(MOTO)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
+        conn.putrequest(self.command, self.path, skip_host=True,
+                        skip_accept_encoding=True)
+        for k, v in self.headers.items():
+            conn.putheader(k, v)
+        conn.endheaders(body)
+        r = conn.getresponse()
+        data = r.read()
+        self.send_response(r.status)
+        for k, v in r.getheaders():
+            if k.lower() not in ("content-length", "transfer-encoding",
+                                 "connection", "server", "date"):
+                self.send_header(k, v)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def register_image(self, p):
+        ec2 = aws("ec2")
+        n = 1
+        while f"BlockDeviceMapping.{n}.DeviceName" in p:
+            snap = p.get(f"BlockDeviceMapping.{n}.Ebs.SnapshotId")
+            try:
+                s = ec2.describe_snapshots(SnapshotIds=[snap])["Snapshots"][0]
+            except Exception:
+                return self.error(400, "InvalidSnapshot.NotFound",
+                                  f"mapping {n}: no snapshot {snap}")
+            if s["State"] != "completed":
+                return self.error(400, "IncorrectState",
+                                  f"snapshot {snap} is {s['State']}")
+            n += 1
+        if n == 1:
+            return self.error(400, "InvalidParameterCombination",
+                              "no block device mapping")
+        ami = ec2.register_image(Name=p["Name"],
+                                 Description=p.get("Description", ""))
+        self.reply(200, f'<RegisterImageResponse xmlns="{NS}"><requestId>'
+                   f'{uuid.uuid4()}</requestId><imageId>{ami["ImageId"]}'
+                   f'</imageId></RegisterImageResponse>')
 
     def import_image(self, p):
         token = p.get("ClientToken")

@@ -10,6 +10,8 @@
 #   - create-truncated: CreateMultipartUpload's answer cut after 40 bytes
 #     of body: retried, completes, and the upload the cut answer created
 #     (whose id ferry never read) is aborted too: no upload stays open;
+#   - part-403: part 2 (of three, sent at once) answered 403 every time:
+#     exit 8, one line naming part 2, no upload left open, no object;
 #   - cancel: SIGINT once an upload is open (at 2 MiB/s): exit 130, one
 #     line, no multipart upload left open, no object under the final name.
 . "$top_srcdir/tests/integration/functions.sh"
@@ -97,6 +99,19 @@ assert_eq "$(grep -c "closed mid-response" "$tmpdir/proxy-part-close.log")" 1 "r
 
 cell create-truncated --on all http-method:POST http-truncate:40 http-once
 assert_eq "$(grep -c 'body cut at 40' "$tmpdir/proxy-create-truncated.log")" 1 "bodies cut"
+
+# A part in the middle fails for good while the others are in flight.
+start_proxy part-403 --on all http-method:PUT http-match:partNumber=2\& http-status:403x99
+st=0
+$FERRY export "$name" --connect "$test_host_uri" --to "aws://us-east-1/$bucket" \
+    --no-import >"$tmpdir/out" 2>"$tmpdir/err-part-403" || st=$?
+stop_proxy
+assert_eq "$st" 8 "exit status after a part's 403"
+assert_eq "$(wc -l <"$tmpdir/err-part-403")" 1 "lines on stderr after a part's 403"
+grep -q "part 2: s3 UploadPart: .*HTTP 403" "$tmpdir/err-part-403" ||
+    fail "part-403: message: $(cat "$tmpdir/err-part-403")"
+assert_eq "$(grep -c 'answered 403' "$tmpdir/proxy-part-403.log")" 1 "403s injected"
+check_bucket part-403 0
 
 # Cancel: SIGINT once moto holds an open upload.
 start_proxy cancel

@@ -20,8 +20,9 @@ applies a script of faults to chosen connections:
   http-close-mid-response  close after half of the response's headers
   http-method:METHOD    the http- faults hit only requests with METHOD
                   (PUT: S3's UploadPart); others are forwarded
-  http-query:TEXT       ... and only requests whose target holds TEXT
-                  (comp=page: Azure's Put Page)
+  http-match:TEXT       ... and only requests whose request line holds
+                  TEXT ("partNumber=2&": one S3 part; "comp=page":
+                  Azure's Put Page); http-query:TEXT is the same
   http-once       http-truncate and http-close-mid-response hit only the
                   first request they may, over every connection
 
@@ -62,7 +63,7 @@ class Plan:
         self.http_truncate = None
         self.http_close_mid = False
         self.http_method = None
-        self.http_query = None
+        self.http_match = None
         self.http_once = False
         for f in faults:
             kind, _, arg = f.partition(":")
@@ -91,8 +92,8 @@ class Plan:
                 self.http_once = True
             elif kind == "http-method":
                 self.http_method = arg.encode()
-            elif kind == "http-query":
-                self.http_query = arg.encode()
+            elif kind in ("http-match", "http-query"):
+                self.http_match = arg.encode()
             else:
                 sys.exit(f"fault-proxy: unknown fault '{f}'")
 
@@ -220,8 +221,8 @@ def serve_http(c, dest, plan, n, log, counter):
                 break
             head, body, cbuf = req
             hit = plan.http_method is None or head.split(b" ", 1)[0] == plan.http_method
-            if plan.http_query is not None:
-                hit = hit and plan.http_query in head.split(b"\r\n", 1)[0]
+            if plan.http_match is not None:
+                hit = hit and plan.http_match in head.split(b"\r\n", 1)[0]
             with counter["lock"]:
                 if hit and plan.http_once and (plan.http_close_mid or
                                                plan.http_truncate is not None):

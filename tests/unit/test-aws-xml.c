@@ -2,13 +2,14 @@
 /*
  * test-aws-xml.c: the XML answers of AWS as providers/aws-xml.c reads
  * them: lookups by local name whatever the namespace, the three shapes
- * of error body, a DTD refused, and what tests/fuzz/fuzz-aws-xml.c found.
+ * of error body, a DTD refused, and what tests/fuzz/fuzz-aws-xml.c found;
+ * and the JSON error of the EBS direct APIs, which has no XML at all.
  */
 #include <config.h>
 
 #include <string.h>
 
-#include "providers/aws-priv.h"
+#include "providers/aws-call-priv.h"
 
 static void
 test_find_ignores_namespaces(void)
@@ -87,6 +88,41 @@ test_bad_encoding_stays_off_stderr(void)
     g_test_trap_assert_stderr("");
 }
 
+/* EBS: the code in x-amzn-ErrorType, the message in the JSON body. */
+static void
+test_ebs_json_error(void)
+{
+    static const char body[] =
+        "{\"message\":\"The snapshot 'snap-0' does not exist.\","
+        "\"Reason\":\"SNAPSHOT_NOT_FOUND\"}";
+    g_auto(HttpResponse) resp = { 0 };
+    g_autoptr(GError) error = NULL;
+
+    resp.status = 400;
+    resp.headers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                         g_free);
+    g_hash_table_insert(resp.headers, g_strdup("x-amzn-errortype"),
+                        g_strdup("ValidationException:http://internal/"));
+    resp.body = g_byte_array_new();
+    g_byte_array_append(resp.body, (const guint8 *)body, strlen(body));
+    g_assert_false(aws_error_from_response("ebs", "PutSnapshotBlock", &resp,
+                                           &error));
+    g_assert_error(error, FERRY_ERROR, FERRY_ERROR_REMOTE);
+    g_assert_cmpstr(error->message, ==,
+                    "ebs PutSnapshotBlock: ValidationException: The snapshot "
+                    "'snap-0' does not exist. (HTTP 400)");
+    g_clear_error(&error);
+
+    /* AccessDeniedException is an auth failure (exit 8), as in XML. */
+    g_hash_table_insert(resp.headers, g_strdup("x-amzn-errortype"),
+                        g_strdup("AccessDeniedException"));
+    resp.status = 403;
+    g_assert_false(aws_error_from_response("ebs", "StartSnapshot", &resp,
+                                           &error));
+    g_assert_error(error, FERRY_ERROR, FERRY_ERROR_AUTH);
+    g_assert_nonnull(strstr(error->message, "AccessDeniedException"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -97,5 +133,6 @@ main(int argc, char **argv)
     g_test_add_func("/providers/aws/xml/doctype-refused", test_doctype_refused);
     g_test_add_func("/providers/aws/xml/bad-encoding-stays-off-stderr",
                     test_bad_encoding_stays_off_stderr);
+    g_test_add_func("/providers/aws/error/ebs-json", test_ebs_json_error);
     return g_test_run();
 }
