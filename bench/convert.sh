@@ -26,8 +26,9 @@
 # each leaves dirty).  GNU time gives CPU (user+sys) and peak RSS.  Every
 # ferry output is checked with `qemu-img compare` against the source (and
 # `qemu-img check` where there is one) before its row is printed, so a fast
-# wrong answer cannot score.  Cases whose writer ferry does not have yet
-# print "not available".  Prints a Markdown report on stdout:
+# wrong answer cannot score (the last round's outputs are the ones
+# checked).  Cases whose writer ferry does not have yet print "not
+# available".  Prints a Markdown report on stdout:
 #
 #   sh bench/convert.sh [BUILDDIR] > bench/reports/convert-$(date +%F).md
 #
@@ -107,9 +108,25 @@ PY
 # measure CMD...: runs CMD under GNU time; sets t_wall t_cpu t_rss.
 # Dirty pages left by the command before (qemu-img does not flush its
 # output, nor does ferry -t unsafe) are written out first, so that no
-# command pays for the writeback of the one before it.
+# command pays for the writeback of the one before it; then the earlier
+# outputs are removed, the removal committed, and a second let pass.
+# Each step was measured on this kind of machine (a VM whose freed memory
+# goes back to the host, on ext4 mounted with discard), 1 GiB qcow2 ->
+# raw with `ferry convert -t unsafe`, the same binary each time, after
+# qemu-img wrote its output:
+#  - with qemu-img's output still in the cache: 1.0-1.8 s (0.7-1.0 s
+#    system time); page cache that was freed moments before is cheap to
+#    take again, other memory is not;
+#  - output removed, then sync, run at once: 0.34-0.61 s, the same CPU
+#    (0.23 s) but waits, as the removal's discards go on;
+#  - sync, removal, sync, 3 s pause: 0.32-0.64 s (0.30-0.56 s CPU): the
+#    freed memory has gone back by then;
+#  - sync, removal, sync, 1 s pause: 0.24-0.28 s in 3 runs of 4.
 measure() {
     sync
+    rm -f "$tmpdir"/out/*
+    sync
+    sleep 1
     /usr/bin/time -f '%e %U %S %M' -o "$tmpdir/time" "$@" >/dev/null \
         2>"$tmpdir/stderr" || {
         cat "$tmpdir/stderr" >&2
@@ -153,12 +170,13 @@ cat <<EOF
 
 Input: $(echo "$gibs" | sed 's/ / and /g') GiB virtual, every other 64 MiB
 holds data (file contents from /usr), the rest a hole; each source format
-made from it by qemu-img.  Each case ran qemu-img, \`ferry convert -t
-unsafe\`, qemu-img then \`$flush\`, and \`ferry convert\` in turn, $runs
-round(s), page cache warm for all, \`sync\` before every run; best and
-median wall time of each.  Every ferry output passed \`qemu-img compare\`
-(and \`qemu-img check\`) first.  Ratio = ferry / qemu-img (of the best
-runs, of the medians; size of the output file).
+made from it by qemu-img.  Each case ran qemu-img then \`$flush\`,
+\`ferry convert\`, \`ferry convert -t unsafe\` and qemu-img in turn,
+$runs round(s), page cache warm for all; before every run the earlier
+outputs were removed and \`sync\` run; best and median wall time of each.
+ferry's outputs of the last round passed \`qemu-img compare\` (and
+\`qemu-img check\`) before the rows were printed.  Ratio = ferry /
+qemu-img (of the best runs, of the medians; size of the output file).
 
 Two comparisons:
 - persisted: \`ferry convert\` (its default: fsync before the rename)
@@ -175,6 +193,18 @@ Two comparisons:
 - ferry: $(cd "$top_srcdir" && git describe --always --dirty 2>/dev/null || echo unknown)
 - command: FERRY_BENCH_GIB="$gibs" FERRY_BENCH_RUNS=$runs${only:+ FERRY_BENCH_ONLY='$only'}$( [ "$sync_all" = 1 ] && echo " FERRY_BENCH_SYNC=1") sh bench/convert.sh
 EOF
+
+# verify LABEL SRC SRCFMT OUT OUTFMT: ferry's output is the source's disk
+# (and a consistent image where qemu-img can check one).
+verify() {
+    qemu-img compare -q -f "$3" -F "$5" "$2" "$4" ||
+        fail "$1: ferry's output differs from the source"
+    case $5 in
+    qcow2 | vmdk)
+        qemu-img check -q -f "$5" "$4" ||
+            fail "$1: qemu-img check failed on ferry's output" ;;
+    esac
+}
 
 # keep KEY WALL CPU RSS: keeps the run with the best wall time per KEY, and
 # every wall time for the median.
@@ -214,55 +244,58 @@ bench_case() {
     fi
     qo=$tmpdir/out/q.$ofmt fo=$tmpdir/out/f.$ofmt
     rm -f "$tmpdir"/rows/[qf]-*
+    # The order of a round: qemu-img + sync, ferry, ferry -t unsafe,
+    # qemu-img.  Each command takes the page cache the one before freed
+    # (see measure()), so each must follow one that left its whole output
+    # in the cache.  ferry's default does not (it keeps only the last
+    # 256 MiB, conv/sink.c): a copy of the raw input, not timed, comes
+    # after it.  Without that copy ferry -t unsafe, following ferry,
+    # took 0.68 s against qemu-img's 0.20 s on 1 GiB qcow2 -> raw (CPU
+    # 0.69 s against 0.19 s), and 0.2-0.3 s after qemu-img or the copy.
     r=0
     while [ $r -lt "$runs" ]; do
-        if has_mode unsafe; then
-            echo "$gib GiB $label: qemu-img, run $((r + 1))" >&2
-            rm -f "$qo"
-            # shellcheck disable=SC2086
-            measure qemu-img convert -f "$ifmt" -O "$ofmt" $qargs "$in" "$qo"
-            keep q-unsafe "$t_wall" "$t_cpu" "$t_rss"
-            echo "$gib GiB $label: ferry -t unsafe, run $((r + 1))" >&2
-            rm -f "$fo"
-            # shellcheck disable=SC2086
-            measure "$FERRY" convert -t unsafe -f "$ifmt" -O "$ofmt" $fargs \
-                "$in" "$fo"
-            keep f-unsafe "$t_wall" "$t_cpu" "$t_rss"
-        fi
+        r=$((r + 1))
         if has_mode persisted; then
-            echo "$gib GiB $label: qemu-img + $flush, run $((r + 1))" >&2
-            rm -f "$qo"
+            echo "$gib GiB $label: qemu-img + $flush, run $r" >&2
             # shellcheck disable=SC2086
-            measure sh -c "$then_sync" sh "$qo" qemu-img convert -f "$ifmt" -O "$ofmt" \
-                $qargs "$in" "$qo"
+            measure sh -c "$then_sync" sh "$qo" qemu-img convert \
+                -f "$ifmt" -O "$ofmt" $qargs "$in" "$qo"
             keep q-persisted "$t_wall" "$t_cpu" "$t_rss"
-            echo "$gib GiB $label: ferry, run $((r + 1))" >&2
-            rm -f "$fo"
+            q_size=$(out_size "$qo")
+            echo "$gib GiB $label: ferry, run $r" >&2
             if [ "$sync_all" = 1 ]; then
                 # shellcheck disable=SC2086
-                measure sh -c "$then_sync" sh "$fo" "$FERRY" convert -f "$ifmt" \
-                    -O "$ofmt" $fargs "$in" "$fo"
+                measure sh -c "$then_sync" sh "$fo" "$FERRY" convert \
+                    -f "$ifmt" -O "$ofmt" $fargs "$in" "$fo"
             else
                 # shellcheck disable=SC2086
                 measure "$FERRY" convert -f "$ifmt" -O "$ofmt" $fargs \
                     "$in" "$fo"
             fi
             keep f-persisted "$t_wall" "$t_cpu" "$t_rss"
+            [ $r -lt "$runs" ] || verify "$label" "$in" "$ifmt" "$fo" "$ofmt"
+            f_size=$(out_size "$fo")
+            cp --sparse=always "$src/disk.raw" "$tmpdir/out/spacer"
         fi
-        r=$((r + 1))
+        if has_mode unsafe; then
+            echo "$gib GiB $label: ferry -t unsafe, run $r" >&2
+            # shellcheck disable=SC2086
+            measure "$FERRY" convert -t unsafe -f "$ifmt" -O "$ofmt" $fargs \
+                "$in" "$fo"
+            keep f-unsafe "$t_wall" "$t_cpu" "$t_rss"
+            [ $r -lt "$runs" ] || verify "$label" "$in" "$ifmt" "$fo" "$ofmt"
+            f_size=$(out_size "$fo")
+            echo "$gib GiB $label: qemu-img, run $r" >&2
+            # shellcheck disable=SC2086
+            measure qemu-img convert -f "$ifmt" -O "$ofmt" $qargs "$in" "$qo"
+            keep q-unsafe "$t_wall" "$t_cpu" "$t_rss"
+            q_size=$(out_size "$qo")
+        fi
     done
-    qemu-img compare -q -f "$ifmt" -F "$ofmt" "$in" "$fo" ||
-        fail "$label: ferry's output differs from the source"
-    case $ofmt in
-    qcow2 | vmdk)
-        qemu-img check -q -f "$ofmt" "$fo" ||
-            fail "$label: qemu-img check failed on ferry's output" ;;
-    esac
-    size_ratio=$(ratio "$(out_size "$fo")" "$(out_size "$qo")")
     for mode in $modes; do
-        row "$mode" "$label" "$size_ratio"
+        row "$mode" "$label" "$(ratio "$f_size" "$q_size")"
     done
-    rm -f "$qo" "$fo"
+    rm -f "$tmpdir"/out/*
 }
 
 for mode in $modes; do
