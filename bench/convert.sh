@@ -247,11 +247,13 @@ bench_case() {
     # The order of a round: qemu-img + sync, ferry, ferry -t unsafe,
     # qemu-img.  Each command takes the page cache the one before freed
     # (see measure()), so each must follow one that left its whole output
-    # in the cache.  ferry's default does not (it keeps only the last
-    # 256 MiB, conv/sink.c): a copy of the raw input, not timed, comes
-    # after it.  Without that copy ferry -t unsafe, following ferry,
-    # took 0.68 s against qemu-img's 0.20 s on 1 GiB qcow2 -> raw (CPU
-    # 0.69 s against 0.19 s), and 0.2-0.3 s after qemu-img or the copy.
+    # in the cache.  ferry's default does not (it drops all but the last
+    # 256 MiB as it goes, conv/sink.c), so an untimed ferry -t unsafe of
+    # the same case follows it.  1 GiB qcow2 -> raw, ferry -t unsafe right
+    # after ferry's default: 0.80-0.88 s (0.46-0.53 s CPU); with an
+    # untimed conversion (ferry -t unsafe or qemu-img) between them:
+    # 0.24-0.61 s (0.22-0.26 s CPU in 5 runs of 6); a copy of the raw
+    # input between them did not help (0.57-0.94 s).
     r=0
     while [ $r -lt "$runs" ]; do
         r=$((r + 1))
@@ -275,7 +277,11 @@ bench_case() {
             keep f-persisted "$t_wall" "$t_cpu" "$t_rss"
             [ $r -lt "$runs" ] || verify "$label" "$in" "$ifmt" "$fo" "$ofmt"
             f_size=$(out_size "$fo")
-            cp --sparse=always "$src/disk.raw" "$tmpdir/out/spacer"
+            if has_mode unsafe; then
+                # shellcheck disable=SC2086
+                "$FERRY" convert -t unsafe -f "$ifmt" -O "$ofmt" $fargs \
+                    "$in" "$tmpdir/out/spacer" >/dev/null
+            fi
         fi
         if has_mode unsafe; then
             echo "$gib GiB $label: ferry -t unsafe, run $r" >&2
