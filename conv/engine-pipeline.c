@@ -30,6 +30,15 @@
 /* Slot memory at most, for large clusters: 16 MiB of reads plus as much of
  * compressed output. */
 #define CONV_PIPELINE_BYTES (16 * 1024 * 1024)
+/* Slot buffers start on a page boundary, as qemu's qemu_blockalign()
+ * buffers do.  g_malloc() of 1 MiB returns an mmap()ed block 16 bytes past
+ * a page, and the kernel's copy of each write into the page cache (rep
+ * movsb from a source not aligned like its destination) took 65 % of
+ * ferry's samples on qcow2 -> raw against 20 % for qemu-img doing the same
+ * copy.  1 GiB half-data qcow2 -> raw, -t unsafe, 9 runs alternating with
+ * qemu-img: median 0.29 s (CPU 0.27 s) before, 0.21 s (0.20 s) aligned;
+ * qemu-img 0.21 s (0.19 s). */
+#define CONV_SLOT_ALIGN 4096
 
 typedef enum {
     CONV_ITEM_BYTES,
@@ -311,7 +320,7 @@ conv_engine_stop(ConvOutput *out)
         conv_item_free(item);
     g_clear_error(&eng->error);
     for (i = 0; i < eng->n_slots; i++) {
-        g_free(eng->data[i]);
+        g_aligned_free(eng->data[i]);
         g_free(eng->zdata[i]);
     }
     g_free(eng->data);
@@ -579,7 +588,8 @@ conv_engine_take_slot(ConvEngine *eng, gboolean compress, GError **error)
                 /* Slots are allocated on first use: a small disk never
                  * pays for all of them. */
                 if (!eng->data[i])
-                    eng->data[i] = g_malloc(eng->chunk_bytes);
+                    eng->data[i] = g_aligned_alloc(eng->chunk_bytes, 1,
+                                                   CONV_SLOT_ALIGN);
                 if (compress && !eng->zdata[i])
                     eng->zdata[i] = g_malloc(eng->chunk_bytes /
                                              eng->out->cluster_size *
