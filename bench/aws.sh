@@ -17,6 +17,7 @@ top_builddir=$(cd "${1:-$top_srcdir/build}" && pwd)
 FERRY=$top_builddir/ferry
 export top_srcdir top_builddir FERRY
 . "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/domain-functions.sh"
 . "$top_srcdir/tests/integration/aws-functions.sh"
 requires aws /usr/bin/time qemu-img python3 curl
 requires_moto
@@ -35,23 +36,7 @@ with open(sys.argv[1], "wb") as f:
         f.seek(off)
         f.write(os.urandom(chunk))
 PY
-cat >"$tmpdir/host.xml" <<X
-<node>
-  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
-    <name>bench</name>
-    <memory unit='MiB'>256</memory>
-    <os><type arch='x86_64'>hvm</type></os>
-    <test:runstate>5</test:runstate>
-    <devices>
-      <disk type='file' device='disk'>
-        <driver name='qemu' type='raw'/>
-        <source file='$tmpdir/src.raw'/>
-        <target dev='vda' bus='virtio'/>
-      </disk>
-    </devices>
-  </domain>
-</node>
-X
+write_test_host bench "vda:raw:$tmpdir/src.raw"
 "$FERRY" convert -O vmdk -o subformat=streamOptimized "$tmpdir/src.raw" "$tmpdir/src.vmdk"
 size=$(stat -c %s "$tmpdir/src.vmdk")
 cat "$tmpdir/src.raw" "$tmpdir/src.vmdk" >/dev/null

@@ -18,6 +18,7 @@ top_builddir=$(cd "${1:-$top_srcdir/build}" && pwd)
 FERRY=$top_builddir/ferry
 export top_srcdir top_builddir FERRY
 . "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/domain-functions.sh"
 requires scp ssh /usr/bin/time qemu-img python3
 gib=${FERRY_BENCH_GIB:-4}
 
@@ -39,23 +40,7 @@ PY
 qemu-img convert -q -f raw -O qcow2 "$tmpdir/src.raw" "$tmpdir/src.qcow2"
 rm -f "$tmpdir/src.raw"
 cat "$tmpdir/src.qcow2" >/dev/null
-cat >"$tmpdir/host.xml" <<X
-<node>
-  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
-    <name>bench</name>
-    <memory unit='MiB'>256</memory>
-    <os><type arch='x86_64'>hvm</type></os>
-    <test:runstate>5</test:runstate>
-    <devices>
-      <disk type='file' device='disk'>
-        <driver name='qemu' type='qcow2'/>
-        <source file='$tmpdir/src.qcow2'/>
-        <target dev='vda' bus='virtio'/>
-      </disk>
-    </devices>
-  </domain>
-</node>
-X
+write_test_host bench "vda:qcow2:$tmpdir/src.qcow2"
 scp_opts="-q -P $sshd_port -i $tmpdir/id -o UserKnownHostsFile=$sshd_known_hosts
     -o StrictHostKeyChecking=yes -o BatchMode=yes -c aes128-ctr -o MACs=hmac-sha2-256"
 rows=""

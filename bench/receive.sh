@@ -22,75 +22,14 @@ top_builddir=$(cd "${1:-$top_srcdir/build}" && pwd)
 FERRY=$top_builddir/ferry
 export top_srcdir top_builddir FERRY
 . "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/domain-functions.sh"
 requires scp ssh /usr/bin/time python3
 mib=${FERRY_BENCH_MIB:-1024}
 relay_mib=${FERRY_BENCH_RELAY_MIB:-256}
 rtt=${FERRY_BENCH_RTT_MS:-20}
 runs=${FERRY_BENCH_RUNS:-3}
 
-make_tmpdir
-mkdir "$tmpdir/bin" "$tmpdir/pool"
-ln -s "$FERRY" "$tmpdir/bin/ferry"
-start_sshd "SetEnv PATH=$tmpdir/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-ssh_client_key ed25519 id
-
-# make_host NAME MIB: NAME.raw of MIB MiB random bytes and a test-driver
-# host NAME.xml with domain NAME on it.
-make_host() {
-    head -c $(($2 << 20)) /dev/urandom >"$tmpdir/$1.raw"
-    cat >"$tmpdir/$1.xml" <<X
-<node>
-  <domain type='test' xmlns:test='http://libvirt.org/schemas/domain/test/1.0'>
-    <name>$1</name>
-    <memory unit='MiB'>256</memory>
-    <os><type arch='x86_64'>hvm</type></os>
-    <test:runstate>5</test:runstate>
-    <devices>
-      <disk type='file' device='disk'>
-        <driver name='qemu' type='raw'/>
-        <source file='$tmpdir/$1.raw'/>
-        <target dev='vda' bus='virtio'/>
-      </disk>
-    </devices>
-  </domain>
-</node>
-X
-}
-echo "making $mib MiB and $relay_mib MiB of random bytes..." >&2
-make_host big "$mib"
-make_host small "$relay_mib"
-
-rows=""
-# timed CMD...: wall, user+sys, peak RSS of CMD into $wall $cpu $rss.
-timed() {
-    rm -rf "$tmpdir/pool" && mkdir "$tmpdir/pool"
-    sync
-    /usr/bin/time -f '%e %U %S %M' -o "$tmpdir/time" "$@" >/dev/null 2>"$tmpdir/run.err" ||
-        fail "$* failed: $(cat "$tmpdir/run.err")"
-    read -r w u s r <"$tmpdir/time"
-    wall=$w
-    cpu=$(echo "$u $s" | awk '{printf "%.2f", $1 + $2}')
-    rss=$((r / 1024))
-}
-# best KEY CMD...: keeps the run of least wall time in best_KEY.
-best() {
-    key=$1
-    shift
-    timed "$@"
-    eval "prev=\${best_$key:-}"
-    if [ -z "$prev" ] || awk -v a="$wall" -v b="${prev%% *}" 'BEGIN { exit !(a < b) }'; then
-        eval "best_$key=\"$wall $cpu $rss\""
-    fi
-}
-row() {   # NAME KEY BASEKEY MIB
-    eval "set -- \"\$1\" \$best_$2 \$best_$3 $4"
-    ratio=$(echo "$2 $5" | awk '{printf "%.2f", $1 / $2}')
-    rate=$(echo "$8 $2" | awk '{printf "%.0f", $1 / $2}')
-    r="| $1 | $2 | $rate | $3 | $4 | $ratio |"
-    echo "$r" >&2
-    rows="$rows$r
-"
-}
+. "$top_srcdir/bench/ssh-link-functions.sh"
 
 # group KEY LABEL HOST MIB PORT PINOPTS SCPOPTS: scp, ferry sftp, ferry
 # receive.
@@ -113,19 +52,7 @@ group() {
     row "ferry export, ferry receive ($label)" "${gname}_ferry_receive" "${gname}_scp" "$gmib"
 }
 
-scp_opts="-q -i $tmpdir/id -o UserKnownHostsFile=$sshd_known_hosts -o HostKeyAlias=[127.0.0.1]:$sshd_port
-    -o StrictHostKeyChecking=yes -o BatchMode=yes -c aes128-ctr -o MACs=hmac-sha2-256"
-pin="--known-hosts /dev/null --host-key $sshd_host_key_fp --identity $tmpdir/id"
-echo "| way | wall s | MiB/s | client CPU s | peak RSS MiB | ratio to scp |" >&2
-group loopback loopback big "$mib" "$sshd_port" "$pin" "$scp_opts"
-
-rm -f "$tmpdir/relay.port"
-python3 "$top_srcdir/bench/relay.py" --to "$sshd_port" --port-file "$tmpdir/relay.port" \
-    --delay-ms "$(echo "$rtt" | awk '{print $1 / 2}')" &
-relay_pid=$!
-cleanup_fn "kill $relay_pid 2>/dev/null"
-await_daemon relay "$relay_pid" /dev/null "wrote no port" test -s "$tmpdir/relay.port"
-group relay "relay, $rtt ms RTT" small "$relay_mib" "$(cat "$tmpdir/relay.port")" "$pin" "$scp_opts"
+run_groups
 
 date=$(date +%Y-%m-%d)
 report=${FERRY_BENCH_REPORT:-$top_srcdir/bench/reports/receive-$date.md}
