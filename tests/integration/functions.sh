@@ -393,6 +393,27 @@ start_agent() {
         agent_owns_name
 }
 
+# await_job_completed JOB_PATH SECONDS: waits until the agent's job at
+# JOB_PATH is completed (a failed or cancelled job, or one still going
+# after SECONDS, fails the test); sets job_details to its GetDetails answer.
+await_job_completed() {
+    await_i=0
+    while :; do
+        await_state=$(gdbus call -a "$bus_address" -d org.ferry.Agent1 -o "$1" \
+            -m org.freedesktop.DBus.Properties.Get org.ferry.Agent1.Job State)
+        case $await_state in
+        "(<'completed'>,)") break ;;
+        "(<'failed'>,)" | "(<'cancelled'>,)")
+            fail "job ended $await_state: $(tail -5 "$tmpdir/agent.log")" ;;
+        esac
+        await_i=$((await_i + 1))
+        [ $await_i -lt $(($2 * 10)) ] || fail "job not completed within $2 s: $await_state"
+        sleep 0.1
+    done
+    job_details=$(gdbus call -a "$bus_address" -d org.ferry.Agent1 -o "$1" \
+        -m org.ferry.Agent1.Job.GetDetails "{}")
+}
+
 # agent_owns_name: whether org.ferry.Agent1 has an owner on the private bus.
 agent_owns_name() {
     gdbus call -a "$bus_address" -d org.freedesktop.DBus -o /org/freedesktop/DBus \

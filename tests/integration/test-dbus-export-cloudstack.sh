@@ -38,22 +38,8 @@ $FERRY export "$name" --connect "$test_host_uri" --to "$to" --background \
     fail "ferry export --background: $(cat "$tmpdir/err")"
 job=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["path"])' "$tmpdir/job.json")
 
-i=0
-while :; do
-    state=$(gdbus call -a "$bus_address" -d org.ferry.Agent1 -o "$job" \
-        -m org.freedesktop.DBus.Properties.Get org.ferry.Agent1.Job State)
-    case $state in
-    "(<'completed'>,)") break ;;
-    "(<'failed'>,)" | "(<'cancelled'>,)")
-        fail "job ended $state: $(tail -5 "$tmpdir/agent.log")" ;;
-    esac
-    i=$((i + 1))
-    [ $i -lt 400 ] || fail "job not completed within 40 s: $state"
-    sleep 0.1
-done
-
-details=$(gdbus call -a "$bus_address" -d org.ferry.Agent1 -o "$job" \
-    -m org.ferry.Agent1.Job.GetDetails "{}")
+await_job_completed "$job" 40
+details=$job_details
 vm_id=$(printf '%s\n' "$details" | sed -n "s/.*'image-id': <'\([0-9a-f-]*\)'>.*/\1/p")
 [ -n "$vm_id" ] || fail "no image-id in GetDetails: $details"
 assert_contains "$details" "'phase': <'import'>" "phase in the result"
