@@ -115,6 +115,26 @@ ssh_sftp_set_error(SshSftp *sftp, GError **error, const char *what,
                 status);
 }
 
+/* Opens @path for writing with @flags (mode 0600 if created), waiting
+ * while the non-blocking session says EAGAIN; NULL with @error set. */
+static LIBSSH2_SFTP_HANDLE *
+ssh_sftp_open_handle(SshSftp *sftp, const char *path, unsigned long flags,
+                     gint64 deadline, GError **error)
+{
+    LIBSSH2_SFTP_HANDLE *h;
+
+    while (!(h = libssh2_sftp_open_ex(sftp->sftp, path, strlen(path), flags,
+                                      0600, LIBSSH2_SFTP_OPENFILE))) {
+        if (libssh2_session_last_errno(sftp->s->session) != LIBSSH2_ERROR_EAGAIN) {
+            ssh_sftp_set_error(sftp, error, "open", path);
+            return NULL;
+        }
+        if (!ssh_session_wait(sftp->s, deadline, "sftp open", error))
+            return NULL;
+    }
+    return h;
+}
+
 /* ---- the subsystem ------------------------------------------------------ */
 
 SshSftp *
@@ -315,18 +335,10 @@ ssh_sftp_writer_open(SshSftp *sftp, const char *path, const char *final_path,
     } else {
         flags |= LIBSSH2_FXF_TRUNC;
     }
-    while (!(w->handle = libssh2_sftp_open_ex(sftp->sftp, path, strlen(path),
-                                              flags, 0600,
-                                              LIBSSH2_SFTP_OPENFILE))) {
-        if (libssh2_session_last_errno(sftp->s->session) != LIBSSH2_ERROR_EAGAIN) {
-            w->finished = TRUE;
-            ssh_sftp_set_error(sftp, error, "open", path);
-            return NULL;
-        }
-        if (!ssh_session_wait(sftp->s, deadline, "sftp open", error)) {
-            w->finished = TRUE;
-            return NULL;
-        }
+    w->handle = ssh_sftp_open_handle(sftp, path, flags, deadline, error);
+    if (!w->handle) {
+        w->finished = TRUE;
+        return NULL;
     }
     w->offset = w->handle_pos = resume_offset;
     if (resume_offset > 0) {
@@ -480,18 +492,11 @@ ssh_sftp_writer_open_shared(SshSftp *sftp, const char *path, GError **error)
     w->shared = TRUE;
     w->buf_size = SSH_SFTP_DEFAULT_BUFFER;
     /* No CREAT, no TRUNC: the file is someone else's to create and cut. */
-    while (!(w->handle = libssh2_sftp_open_ex(sftp->sftp, path, strlen(path),
-                                              LIBSSH2_FXF_WRITE, 0600,
-                                              LIBSSH2_SFTP_OPENFILE))) {
-        if (libssh2_session_last_errno(sftp->s->session) != LIBSSH2_ERROR_EAGAIN) {
-            w->finished = TRUE;
-            ssh_sftp_set_error(sftp, error, "open", path);
-            return NULL;
-        }
-        if (!ssh_session_wait(sftp->s, deadline, "sftp open", error)) {
-            w->finished = TRUE;
-            return NULL;
-        }
+    w->handle = ssh_sftp_open_handle(sftp, path, LIBSSH2_FXF_WRITE, deadline,
+                                     error);
+    if (!w->handle) {
+        w->finished = TRUE;
+        return NULL;
     }
     return g_steal_pointer(&w);
 }
