@@ -13,7 +13,8 @@ pkgs="build-essential autoconf automake libtool pkg-config
  clang libclang-rt-14-dev time python3 util-linux strace
  openssh-server openssh-client openssl
  dbus-daemon dbus-bin systemd
- ansible-core ansible-lint"
+ ansible-core ansible-lint
+ libext2fs-dev e2fsprogs xfsprogs dosfstools fdisk lvm2 cryptsetup-bin"
 
 missing=""
 for p in $pkgs; do
