@@ -16,7 +16,7 @@ include agent/image-cmds.mk
 
 # jobs.c names the export job kind, which needs providers/ (and so
 # transport/): every program with libagent.a links them.
-AGENT_LIBS = agent/libagent.a $(PROVIDERS_LIBS) $(CONV_LIBS) $(JSON_LIBS) \
+AGENT_LIBS = agent/libagent.a $(PROVIDERS_LIBS) $(INSPECT_LIBS) $(CONV_LIBS) $(JSON_LIBS) \
 	$(LIBVIRT_LIBS) $(LIBXML_LIBS) $(GLIB_LIBS)
 
 bin_PROGRAMS += ferry ferry-agent

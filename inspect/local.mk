@@ -1,0 +1,14 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# inspect/: what a guest's disks say about it (partition tables, filesystems,
+# os-release, fstab, drivers) and each target's readiness rules.
+noinst_LIBRARIES += inspect/libinspect.a
+
+inspect_libinspect_a_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(JSON_CFLAGS) \
+	$(EXT2FS_CFLAGS) -DG_LOG_DOMAIN=\"ferry-inspect\"
+inspect_libinspect_a_SOURCES = \
+	inspect/inspect.h \
+	inspect/inspect.c \
+	inspect/rules.h \
+	inspect/rules.c
+
+INSPECT_LIBS = inspect/libinspect.a $(CONV_LIBS) $(JSON_LIBS) $(EXT2FS_LIBS)
