@@ -28,3 +28,9 @@ data/org.ferry.Agent1.service: $(top_srcdir)/data/org.ferry.Agent1.service.in Ma
 	$(AM_V_GEN)$(MKDIR_P) data && $(data_edit) $(top_srcdir)/data/org.ferry.Agent1.service.in >$@
 data/ferry-agent.service: $(top_srcdir)/data/ferry-agent.service.in Makefile
 	$(AM_V_GEN)$(MKDIR_P) data && $(data_edit) $(top_srcdir)/data/ferry-agent.service.in >$@
+
+# Readiness rules, one file per target (inspect/rules.c reads them from
+# $(pkgdatadir)/rules, the FERRY_RULES_DIR of inspect/local.mk).
+rulesdir = $(pkgdatadir)/rules
+dist_rules_DATA = data/rules/aws.conf data/rules/azure.conf \
+	data/rules/cloudstack.conf data/rules/sce.conf

@@ -3,12 +3,17 @@
 # os-release, fstab, drivers) and each target's readiness rules.
 noinst_LIBRARIES += inspect/libinspect.a
 
+# The installed rules (data/local.mk installs data/rules/*.conf there);
+# $FERRY_RULES_DIR or an explicit directory overrides it.
 inspect_libinspect_a_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(JSON_CFLAGS) \
-	$(EXT2FS_CFLAGS) -DG_LOG_DOMAIN=\"ferry-inspect\"
+	$(EXT2FS_CFLAGS) -DG_LOG_DOMAIN=\"ferry-inspect\" \
+	-DFERRY_RULES_DIR=\"$(pkgdatadir)/rules\"
 inspect_libinspect_a_SOURCES = \
 	inspect/inspect.h \
 	inspect/inspect.c \
 	inspect/rules.h \
-	inspect/rules.c
+	inspect/rules-priv.h \
+	inspect/rules.c \
+	inspect/rules-load.c
 
 INSPECT_LIBS = inspect/libinspect.a $(CONV_LIBS) $(JSON_LIBS) $(EXT2FS_LIBS)
