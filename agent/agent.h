@@ -440,6 +440,10 @@ typedef struct {
      * @percent (-1: unknown) and the service's status text. */
     void (*phase)(const char *phase, int percent, const char *status,
                   gpointer data);
+    /* The readiness rules did not all pass, yet the export goes on
+     * (warnings, or failures with --force): @readiness is
+     * agent_readiness_summary()'s (borrowed). */
+    void (*readiness)(JsonObject *readiness, gpointer data);
 } AgentExportEvents;
 
 typedef struct {
@@ -463,6 +467,12 @@ typedef struct {
      * target would make of them (cloudstack://: the importVm call), and
      * send nothing. */
     gboolean dry_run;
+    /* Readiness rules to check the guest against before anything is sent
+     * ("aws", "sce": inspect/rules.h), or NULL for none; the fronts take
+     * --for, else agent_readiness_default_target() of the target URI. */
+    const char *rules_target;
+    /* A failed rule is a warning, not a refusal (--force). */
+    gboolean force;
 } AgentExportOptions;
 
 /* One disk that reached its final name. */
@@ -485,6 +495,9 @@ typedef struct {
     GPtrArray *parts;
     /* What the target made of the disks (aws://: the AMI id), or NULL. */
     char *image_id;
+    /* The rules that did not pass (agent_readiness_summary()), or NULL
+     * when none were checked or all passed. */
+    JsonObject *readiness;
 } AgentExportResult;
 
 void agent_export_result_clear(AgentExportResult *result);
@@ -509,6 +522,60 @@ GPtrArray *agent_export_plan_parts(const AgentExportOptions *opts,
 gboolean agent_export_run(struct _Target *target,
                           const AgentExportOptions *opts,
                           AgentExportResult *result, GError **error);
+
+/* ---- readiness (agent/readiness.c) --------------------------------------
+ * A target's rules (inspect/rules.h, data/rules/<target>.conf) checked
+ * against what ferry_inspect() reads of the guest, before an export. */
+
+/* The rules an export to @uri gets by default: "aws" for aws://, "azure"
+ * for azure:// and azure-disk://, "cloudstack" for cloudstack://; NULL
+ * for file:// and ssh:// pools (--for names rules for those). */
+const char *agent_readiness_default_target(const char *uri);
+/* FERRY_ERROR_INVALID ("@what: 'x' has no readiness rules (there are:
+ * ...)") unless @name is one of ferry_rules_targets(). */
+gboolean agent_readiness_check_target(const char *what, const char *name,
+                                      GError **error);
+/* For a ferry_rules_check() @verdict of "fail": FERRY_ERROR_UNSUPPORTED,
+ * "VM: not ready for TARGET: RULE: WHY (FIX; --force to export anyway)"
+ * naming the first failed rule, and FALSE; TRUE otherwise. */
+gboolean agent_readiness_refusal(const char *vm, JsonObject *verdict,
+                                 GError **error);
+/* {"target", "verdict", "rules": [the rules that did not pass]}, with
+ * "forced": true when @forced (a new object). */
+JsonObject *agent_readiness_summary(JsonObject *verdict, gboolean forced);
+/* The summary of a check that could not run: one "inspect" warning whose
+ * why is "inspection not available: @reason". */
+JsonObject *agent_readiness_skipped(const char *target, const char *reason);
+
+typedef struct {
+    const char *vm;
+    const char *target;          /* rules: "aws", "sce"... */
+    const char *xml;             /* the domain's inactive XML */
+    GPtrArray *disks;            /* of AgentDisk, the OS disk first */
+    gboolean force;
+    GCancellable *cancellable;
+} AgentReadinessRequest;
+
+/**
+ * agent_readiness_for_export:
+ * @summary: (out): agent_readiness_summary()'s, or a skipped one when
+ *           this build cannot inspect; NULL on failure
+ * @error: FERRY_ERROR_UNSUPPORTED for a failed rule (unless force), the
+ *         inspection's or the rules file's error otherwise (a rules file
+ *         or disk that cannot be read is a warning with force)
+ *
+ * Blocks on the disks; for the exporting thread.
+ */
+gboolean agent_readiness_for_export(const AgentReadinessRequest *req,
+                                    JsonObject **summary, GError **error);
+
+/* `ferry list --inspect`: {"os-pretty-name", "firmware", "readiness":
+ * {TARGET: verdict, ...}} for @targets, or {"error": "..."} when the
+ * guest cannot be inspected (a new object, never NULL). */
+JsonObject *agent_readiness_list_summary(const char *vm, const char *xml,
+                                         GPtrArray *disks,
+                                         const char *const *targets,
+                                         GCancellable *cancellable);
 
 /* ---- the "export" job kind (agent/export-job.c) -------------------------
  * Options of Manager.Export for it (a{sv}), as `ferry export` names them:

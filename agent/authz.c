@@ -63,6 +63,14 @@ static const AgentAuthzRule agent_authz_rules[] = {
       NULL },
     { AGENT_METHOD_EXPORT, "bwlimit", MANAGE, NULL, FALSE,
       AGENT_AUTHZ_VALUE_ANY, NULL },
+    /* Readiness rules: "for" names one of the installed rules files
+     * (checked against ferry_rules_targets(), never a path), "force"
+     * exports past a failed rule; neither reaches beyond the caller's own
+     * export. */
+    { AGENT_METHOD_EXPORT, "for", MANAGE, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY,
+      NULL },
+    { AGENT_METHOD_EXPORT, "force", MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
     /* A caller other than root records keys in the agent's own known_hosts
      * (<state dir>/known_hosts), never in root's: see agent/dbus.c. */
     { AGENT_METHOD_EXPORT, "accept-new", MANAGE, NULL, FALSE,

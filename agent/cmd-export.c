@@ -5,6 +5,7 @@
  * [--known-hosts FILE] [--accept-new] [--host-key SHA256:...] [--identity FILE]
  * [--password-file FILE] [--bwlimit RATE] [--resume] [--overwrite] [--transport
  * auto|sftp|ferry-receive] [--remote-ferry PATH] [--compress LEVEL] [--streams N]
+ * [--for aws|azure|cloudstack|sce] [--force]
  * [--background [--session | --bus-address ADDRESS]]`.
  *
  * TARGET is file:///pool or ssh://[user@]host[:port]/pool.  Disk files are
@@ -16,6 +17,13 @@
  * is agent/export.c; this file renders the events it reports: JSON events
  * on stdout with --json, with -p a progress bar on a terminal or, when
  * stderr is a log, a plain progress line every CMD_EXPORT_LINE_INTERVAL_US.
+ *
+ * Before anything is sent, the guest is checked against a target's
+ * readiness rules (data/rules/<target>.conf): aws://, azure://,
+ * azure-disk:// and cloudstack:// get their own, --for names others (for
+ * file:// and ssh:// pools); a failed rule refuses the export (exit 5)
+ * unless --force, and what did not pass is printed as warnings (a
+ * "readiness" event with --json) and kept in the manifest.
  *
  * --background hands the export to ferry-agent over D-Bus instead (its
  * "export" job kind, agent/export-job.c, with the same options; paths are
@@ -110,6 +118,7 @@ typedef struct {
     int last_permille;           /* of the current disk; -1: none yet */
     gint64 next_line;            /* monotonic us of the next plain line */
     const Target *target;        /* for "transport" once connected */
+    const char *vm;              /* for warnings */
 } CmdExportView;
 
 static JsonBuilder *
@@ -295,6 +304,39 @@ cmd_export_on_phase(const char *phase, int percent, const char *status,
     }
 }
 
+/* Rules that did not pass, the export going on: one line each on stderr
+ * (the operator must see them even with --json, which gets an event too). */
+static void
+cmd_export_on_readiness(JsonObject *readiness, gpointer data)
+{
+    CmdExportView *view = data;
+    JsonArray *rules = json_object_get_array_member(readiness, "rules");
+    const char *target = json_object_get_string_member(readiness, "target");
+    guint i;
+
+    cmd_export_end_bar(view);
+    for (i = 0; i < json_array_get_length(rules); i++) {
+        JsonObject *r = json_array_get_object_element(rules, i);
+
+        fprintf(stderr, "ferry: %s: %s for %s: %s: %s (%s)\n", view->vm,
+                g_str_equal(json_object_get_string_member(r, "result"), "fail")
+                    ? "forced past a failed rule" : "warning",
+                target, json_object_get_string_member(r, "id"),
+                json_object_get_string_member(r, "why"),
+                json_object_get_string_member(r, "fix"));
+    }
+    fflush(stderr);
+    if (view->json) {
+        g_autoptr(JsonBuilder) b = cmd_export_event_new("readiness", NULL);
+        JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+
+        json_node_set_object(n, readiness);
+        json_builder_set_member_name(b, "readiness");
+        json_builder_add_value(b, n);
+        cmd_export_event_emit(b);
+    }
+}
+
 /* The IAM policy to apply, and such: for the operator, on stderr. */
 static void
 cmd_export_on_notice(const char *text, gpointer data)
@@ -324,6 +366,7 @@ static const AgentExportEvents cmd_export_events = {
     .retry = cmd_export_on_retry,
     .disk_verified = cmd_export_on_disk_verified,
     .manifest_written = cmd_export_on_manifest_written,
+    .readiness = cmd_export_on_readiness,
 };
 
 /* "1048576", "512K", "4M", "1G" (binary units) in bytes per second. */
@@ -357,6 +400,8 @@ typedef struct {
     const char *connect, *format, *options, *name, *known_hosts, *host_key;
     const char *password_file;
     const char *const *identities;
+    const char *rules_for;           /* --for */
+    gboolean force;
     gboolean accept_new;
     guint64 bwlimit;
     /* aws:// and cloudstack://: what TargetOptions has of them (never
@@ -423,6 +468,10 @@ cmd_export_background(const char *vm, const char *to, const CmdExportJobArgs *a,
         g_variant_dict_insert(&d, "accept-new", "b", TRUE);
     if (a->bwlimit)
         g_variant_dict_insert(&d, "bwlimit", "t", a->bwlimit);
+    if (a->rules_for)
+        g_variant_dict_insert(&d, "for", "s", a->rules_for);
+    if (a->force)
+        g_variant_dict_insert(&d, "force", "b", TRUE);
     cmd_export_add_path(&d, "known-hosts", a->known_hosts);
     cmd_export_add_path(&d, "password-file", a->password_file);
     if (a->identities && a->identities[0]) {
@@ -498,7 +547,8 @@ cmd_export(int argc, char **argv)
     g_autofree char *cs_service_offering = NULL, *cs_network = NULL;
     g_autofree char *cs_disk_offering = NULL, *cs_api_key_file = NULL;
     g_autofree char *cs_secret_key_file = NULL;
-    gboolean dry_run = FALSE;
+    gboolean dry_run = FALSE, force = FALSE;
+    g_autofree char *rules_for = NULL;
     g_auto(AgentExportResult) result = { 0 };
     guint64 bwlimit = 0;
     AgentExportOptions opts = { 0 };
@@ -581,6 +631,11 @@ cmd_export(int argc, char **argv)
           &cs_secret_key_file,
           "cloudstack: read the secret key from FILE (default "
           "$CLOUDSTACK_SECRET_KEY)", "FILE" },
+        { "for", 0, 0, G_OPTION_ARG_STRING, &rules_for,
+          "Check the guest against TARGET's readiness rules first (aws, "
+          "azure, cloudstack, sce; default: the target URI's own)", "TARGET" },
+        { "force", 0, 0, G_OPTION_ARG_NONE, &force,
+          "Export even when a readiness rule fails", NULL },
         { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
           "Check the domain and the target, print what would be made, send "
           "nothing", NULL },
@@ -610,6 +665,8 @@ cmd_export(int argc, char **argv)
 
         return agent_usage_error("export", msg);
     }
+    if (rules_for && !agent_readiness_check_target("--for", rules_for, &error))
+        return agent_usage_error("export", error->message);
     if (host_key && !g_str_has_prefix(host_key, "SHA256:"))
         return agent_usage_error("export",
                                  "--host-key: expected SHA256:<base64>");
@@ -661,6 +718,8 @@ cmd_export(int argc, char **argv)
             .host_key = host_key,
             .password_file = password_file,
             .identities = (const char *const *)identities,
+            .rules_for = rules_for,
+            .force = force,
             .accept_new = accept_new,
             .bwlimit = bwlimit,
             .aws = &topts,
@@ -719,12 +778,16 @@ cmd_export(int argc, char **argv)
     opts.resume = resume;
     opts.dry_run = dry_run;
     opts.overwrite = overwrite;
+    opts.rules_target = rules_for ? rules_for
+                                  : agent_readiness_default_target(to);
+    opts.force = force;
     opts.cancellable = cancellable;
     view.json = json;
     view.progress = progress;
     view.tty = isatty(STDERR_FILENO);
     view.last_permille = -1;
     view.target = target;
+    view.vm = argv[1];
     opts.events = &cmd_export_events;
     opts.events_data = &view;
 

@@ -12,8 +12,12 @@
  *   - a Resume continues with export's resume: finished disks are kept,
  *     each .part is continued from its size rounded down to
  *     TARGET_RESUME_ALIGN, and the target's SHA-256 check proves it;
+ *   - "for" names readiness rules (aws, azure, cloudstack, sce) for the
+ *     guest, by default the target URI's own (agent/readiness.c); a failed
+ *     rule fails the job unless "force";
  *   - on success the job's result holds the manifest's path and each
- *     disk's file, SHA-256, bytes sent and resume point;
+ *     disk's file, SHA-256, bytes sent and resume point, and the readiness
+ *     rules that did not pass;
  *   - a Cancel removes the .part files (a cancelled job starts afresh if
  *     resumed), while a stop of the agent keeps them for the Resume; a
  *     Cancel of that interrupted job removes them then (discard()).
@@ -42,6 +46,8 @@ typedef struct {
     const char **identities;       /* NULL-terminated; the array is owned */
     gboolean accept_new;
     guint64 bwlimit;
+    const char *rules_for;         /* "for": readiness rules, or NULL */
+    gboolean force;
     /* aws:// (see TargetOptions).  Never credentials, a profile or an
      * endpoint: the agent signs with its own environment's keys, and a
      * caller's endpoint would receive its signed requests. */
@@ -210,6 +216,8 @@ export_job_params(GVariant *options, ExportJobParams *p, GError **error)
                                   error) ||
         !export_job_string(options, "file-group", &p->file_group, error) ||
         !export_job_boolean(options, "accept-new", &p->accept_new, error) ||
+        !export_job_string(options, "for", &p->rules_for, error) ||
+        !export_job_boolean(options, "force", &p->force, error) ||
         !export_job_aws_params(options, p, error) ||
         !export_job_string(options, "service-offering",
                            &p->cs_service_offering, error) ||
@@ -229,6 +237,9 @@ export_job_params(GVariant *options, ExportJobParams *p, GError **error)
                     p->format, known);
         return FALSE;
     }
+    if (p->rules_for &&
+        !agent_readiness_check_target("option 'for'", p->rules_for, error))
+        return FALSE;
     if (p->host_key && !g_str_has_prefix(p->host_key, "SHA256:")) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
                     "option 'host-key': expected SHA256:<base64>, got '%s'",
@@ -381,7 +392,29 @@ export_job_on_phase(const char *phase, int percent, const char *status,
     r->phase_percent = percent;
 }
 
+/* Rules that did not pass, the export going on: one log line each. */
+static void
+export_job_on_readiness(JsonObject *readiness, gpointer data)
+{
+    ExportJobRun *r = data;
+    JsonArray *rules = json_object_get_array_member(readiness, "rules");
+    guint i;
+
+    for (i = 0; i < json_array_get_length(rules); i++) {
+        JsonObject *rule = json_array_get_object_element(rules, i);
+
+        g_info("job %s: readiness for %s: %s %s: %s (%s)",
+               agent_job_get_id(r->job),
+               json_object_get_string_member(readiness, "target"),
+               json_object_get_string_member(rule, "id"),
+               json_object_get_string_member(rule, "result"),
+               json_object_get_string_member(rule, "why"),
+               json_object_get_string_member(rule, "fix"));
+    }
+}
+
 static const AgentExportEvents export_job_events = {
+    .readiness = export_job_on_readiness,
     .progress = export_job_on_progress,
     .retry = export_job_on_retry,
     .disk_verified = export_job_on_disk_verified,
@@ -401,8 +434,42 @@ export_job_add_string(GVariantBuilder *b, const char *key, const char *value)
     g_variant_builder_add(b, "{sv}", key, g_variant_new_string(value));
 }
 
+/* "readiness": {target: s, verdict: s, forced: b, rules: aa{sv} of
+ * {id, result, why, fix}} from agent_readiness_summary(). */
+static GVariant *
+export_job_readiness(JsonObject *readiness)
+{
+    JsonArray *rules = json_object_get_array_member(readiness, "rules");
+    GVariantBuilder b, list;
+    guint i;
+
+    g_variant_builder_init(&list, G_VARIANT_TYPE("aa{sv}"));
+    for (i = 0; i < json_array_get_length(rules); i++) {
+        JsonObject *r = json_array_get_object_element(rules, i);
+        static const char *const keys[] = { "id", "result", "why", "fix" };
+        gsize k;
+
+        g_variant_builder_open(&list, G_VARIANT_TYPE_VARDICT);
+        for (k = 0; k < G_N_ELEMENTS(keys); k++)
+            export_job_add_string(&list, keys[k],
+                json_object_get_string_member_with_default(r, keys[k], ""));
+        g_variant_builder_close(&list);
+    }
+    g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
+    export_job_add_string(&b, "target",
+        json_object_get_string_member_with_default(readiness, "target", ""));
+    export_job_add_string(&b, "verdict",
+        json_object_get_string_member_with_default(readiness, "verdict", ""));
+    g_variant_builder_add(&b, "{sv}", "forced", g_variant_new_boolean(
+        json_object_get_boolean_member_with_default(readiness, "forced",
+                                                    FALSE)));
+    g_variant_builder_add(&b, "{sv}", "rules", g_variant_builder_end(&list));
+    return g_variant_builder_end(&b);
+}
+
 /* {"manifest": s (path on the target), "pool": s, "disks": aa{sv} of
- * {dev, file, sha256, virtual-size, bytes-sent, resumed-at}}; and when the
+ * {dev, file, sha256, virtual-size, bytes-sent, resumed-at}}; "readiness"
+ * (export_job_readiness()) when a rule did not pass; and when the
  * target made an image of the disks (aws://), "image-id": s (the AMI), and
  * the last phase it reported: "phase": s ("import"), "phase-status": s
  * (the service's words: "completed"). */
@@ -434,6 +501,9 @@ export_job_result(const AgentExportResult *res, const ExportJobRun *r)
     g_variant_builder_add(&b, "{sv}", "disks", g_variant_builder_end(&disks));
     if (res->image_id)
         export_job_add_string(&b, "image-id", res->image_id);
+    if (res->readiness)
+        g_variant_builder_add(&b, "{sv}", "readiness",
+                              export_job_readiness(res->readiness));
     if (r->phase) {
         export_job_add_string(&b, "phase", r->phase);
         export_job_add_string(&b, "phase-status", r->phase_status);
@@ -491,6 +561,10 @@ export_job_run(AgentJob *job, GCancellable *cancellable,
     opts.options = p.options;
     opts.name_template = p.name;
     opts.resume = agent_job_get_resume(job);
+    opts.rules_target = p.rules_for ? p.rules_for
+                        : agent_readiness_default_target(
+                              agent_job_get_target(job));
+    opts.force = p.force;
     opts.cancellable = cancellable;
     opts.disks = disks && disks[0] ? disks : NULL;
     opts.events = &export_job_events;

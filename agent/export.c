@@ -8,6 +8,9 @@
  *      gives it) and inactive XML are read;
  *   2. every disk is opened and its output planned (names from the
  *      template, -o options checked) before the target is contacted;
+ *      with opts->rules_target, the guest is inspected and the target's
+ *      readiness rules refuse it (FERRY_ERROR_UNSUPPORTED) unless
+ *      opts->force (agent/readiness.c);
  *   3. the target is connected, the pool checked (a manifest or disk file
  *      already there is FERRY_ERROR_EXISTS), and its free space must
  *      cover every planned output (less what --resume finds in .part files);
@@ -80,6 +83,7 @@ typedef struct {
     gint64 next_state_check;    /* monotonic us */
     gboolean domain_started;
     char *image_id;             /* target_finish_export()'s, or NULL */
+    JsonObject *readiness;      /* rules that did not pass, or NULL */
 } Export;
 
 /* How often the copy looks at the domain: a guest started mid-export
@@ -383,6 +387,39 @@ export_plan(Export *ex, GError **error)
     return TRUE;
 }
 
+/* The target's readiness rules, on the disks planned: a failed rule
+ * stops the export before the target is contacted. */
+static gboolean
+export_check_readiness(Export *ex, GError **error)
+{
+    const AgentExportOptions *o = ex->opts;
+    g_autoptr(GPtrArray) disks = g_ptr_array_new();
+    AgentReadinessRequest req = { 0 };
+    guint i;
+
+    if (!o->rules_target)
+        return TRUE;
+    for (i = 0; i < ex->disks->len; i++)
+        g_ptr_array_add(disks,
+                        (gpointer)g_array_index(ex->disks, ExportDisk, i).disk);
+    req.vm = o->vm;
+    req.target = o->rules_target;
+    req.xml = ex->xml;
+    req.disks = disks;
+    req.force = o->force;
+    req.cancellable = ex->copy_cancel;
+    if (!agent_readiness_for_export(&req, &ex->readiness, error))
+        return FALSE;
+    if (json_array_get_length(json_object_get_array_member(ex->readiness,
+                                                           "rules")) == 0) {
+        g_clear_pointer(&ex->readiness, json_object_unref);
+        return TRUE;
+    }
+    if (o->events && o->events->readiness)
+        o->events->readiness(ex->readiness, o->events_data);
+    return TRUE;
+}
+
 /* Looks at what an earlier run left (--resume), refuses to overwrite a
  * finished export otherwise, and checks the free space. */
 static gboolean
@@ -659,6 +696,13 @@ export_manifest(Export *ex)
         json_builder_set_member_name(b, "image-id");
         json_builder_add_string_value(b, ex->image_id);
     }
+    if (ex->readiness) {
+        JsonNode *n = json_node_new(JSON_NODE_OBJECT);
+
+        json_node_set_object(n, ex->readiness);
+        json_builder_set_member_name(b, "readiness");
+        json_builder_add_value(b, n);
+    }
     json_builder_end_object(b);
     root = json_builder_get_root(b);
     return inventory_json_to_string(root);
@@ -697,6 +741,7 @@ agent_export_result_clear(AgentExportResult *result)
     }
     g_clear_pointer(&result->parts, g_ptr_array_unref);
     g_clear_pointer(&result->image_id, g_free);
+    g_clear_pointer(&result->readiness, json_object_unref);
 }
 
 /* What was made and what may be left, from the disks' state. */
@@ -796,7 +841,8 @@ agent_export_run(Target *target, const AgentExportOptions *opts,
         cancel_handler = g_cancellable_connect(opts->cancellable,
                                                G_CALLBACK(export_cancel_copy),
                                                ex.copy_cancel, NULL);
-    if (!export_load_domain(&ex, error) || !export_plan(&ex, error))
+    if (!export_load_domain(&ex, error) || !export_plan(&ex, error) ||
+        !export_check_readiness(&ex, error))
         goto cleanup;
     if (!target_connect(target, error) || !export_check_target(&ex, error))
         goto cleanup;
@@ -855,8 +901,11 @@ cleanup:
         if (ok && !opts->dry_run)
             result->manifest = g_strdup(manifest_name);
         result->image_id = g_strdup(ex.image_id);
+        if (ex.readiness)
+            result->readiness = json_object_ref(ex.readiness);
     }
     g_free(ex.image_id);
+    g_clear_pointer(&ex.readiness, json_object_unref);
     if (ex.disks)
         g_array_unref(ex.disks);
     agent_domain_free(ex.domain);

@@ -3,6 +3,7 @@
 agent_libagent_a_SOURCES += \
 	agent/export.c \
 	agent/export-job.c \
+	agent/readiness.c \
 	agent/cmd-export.c \
 	agent/receive-priv.h \
 	agent/receive.c \

@@ -60,6 +60,19 @@ InventoryPool *inventory_pool_parse_xml(const char *xml, gsize len,
 gboolean inventory_volume_parse_xml(const char *xml, gsize len, char **path,
                                     char **format, GError **error);
 
+/* A domain's <os>, for guest inspection (agent/readiness.c). */
+typedef struct {
+    char *firmware;         /* "bios" | "uefi" */
+    char *machine;          /* <type machine>, or NULL */
+    char *arch;             /* <type arch>, or NULL */
+} InventoryOs;
+
+void inventory_os_clear(InventoryOs *os);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(InventoryOs, inventory_os_clear)
+
+gboolean inventory_domain_parse_os(const char *xml, gsize len, InventoryOs *os,
+                                   GError **error);
+
 /* Converts a libvirt memory size and unit ("KiB" when @unit is NULL) to
  * bytes; FALSE on an unknown unit or overflow. */
 gboolean inventory_parse_memory(const char *value, const char *unit,
