@@ -358,6 +358,9 @@ typedef struct {
      * file:// pool. */
     guint file_mode;
     char *file_group;
+    /* [inspect] targets: readiness rules `ferry list --inspect` checks
+     * (NULL: every one of ferry_rules_targets()). */
+    char **inspect_targets;
 } AgentConfig;
 
 #define AGENT_CONFIG_MAX_BYTES (64 * 1024)

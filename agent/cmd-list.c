@@ -1,8 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * cmd-list.c: `ferry list [--connect URI] [--json] [--all]`, the domains of
- * one libvirt host that can be exported, as a table for people or as
- * CloudStack's listVmsForImport response (--json).
+ * cmd-list.c: `ferry list [--connect URI] [--json [--inspect [--config
+ * FILE]]] [--all]`, the domains of one libvirt host that can be exported,
+ * as a table for people or as CloudStack's listVmsForImport response
+ * (--json).
+ *
+ * --inspect reads each listed guest's disks (agent/readiness.c) and adds
+ * to its entry "inspect": {"os-pretty-name", "firmware", "readiness":
+ * {TARGET: verdict}} for the targets of ferry.conf's [inspect] targets (all
+ * four by default), or {"error": "..."} when its disks cannot be
+ * inspected; the domain stays listed either way.  Only when asked: it
+ * reads every guest, where plain listing reads image headers only.
  *
  * The table has one row per domain and, when a domain has several disks or
  * NICs, one continuation row per extra disk or NIC; then the skipped
@@ -23,6 +31,8 @@
 #include <unistd.h>
 
 #include "agent/inventory-priv.h"
+#include "agent/libvirt-priv.h"
+#include "inspect/rules.h"
 
 #define LIST_COLUMNS 6
 #define LIST_COL_DISKS 4
@@ -287,11 +297,76 @@ list_print_table(const AgentInventory *inv)
     }
 }
 
+static JsonObject *
+list_inspect_error(const char *message)
+{
+    JsonObject *o = json_object_new();
+
+    json_object_set_string_member(o, "error", message);
+    return o;
+}
+
+/* The "inspect" summary of domain @d, read over @conn. */
+static JsonObject *
+list_inspect_domain(virConnectPtr conn, const AgentDomain *d,
+                    const char *const *targets)
+{
+    g_autoptr(virDomain) dom = virDomainLookupByName(conn, d->name);
+    g_autofree char *xml = NULL;
+    char *raw;
+
+    if (!dom)
+        return list_inspect_error("the domain is gone");
+    raw = virDomainGetXMLDesc(dom, VIR_DOMAIN_XML_INACTIVE);
+    if (!raw) {
+        g_autofree char *msg = g_strdup_printf("cannot read its XML: %s",
+                                               virGetLastErrorMessage());
+
+        return list_inspect_error(msg);
+    }
+    xml = g_strdup(raw);
+    free(raw);
+    return agent_readiness_list_summary(d->name, xml, d->disks, targets, NULL);
+}
+
+/* Adds "inspect" to each listed domain's entry of @text (the JSON of
+ * agent_inventory_to_json()); a new text, or NULL. */
+static char *
+list_add_inspect(const AgentInventory *inv, const char *text,
+                 const char *const *targets, GError **error)
+{
+    g_autoptr(JsonNode) root = json_from_string(text, error);
+    g_autoptr(virConnect) conn = NULL;
+    JsonObject *resp;
+    JsonArray *vms;
+    guint i;
+
+    if (!root)
+        return NULL;
+    conn = agent_libvirt_open(inv->uri, error);
+    if (!conn)
+        return NULL;
+    resp = json_object_get_object_member(json_node_get_object(root),
+                                         "listvmsforimportresponse");
+    vms = json_object_get_array_member(resp, "unmanagedinstance");
+    /* agent_inventory_to_json() writes inv->listed in order. */
+    g_assert(json_array_get_length(vms) == inv->listed->len);
+    for (i = 0; i < inv->listed->len; i++) {
+        JsonObject *vm = json_array_get_object_element(vms, i);
+
+        json_object_set_object_member(vm, "inspect",
+            list_inspect_domain(conn, g_ptr_array_index(inv->listed, i),
+                                targets));
+    }
+    return inventory_json_to_string(root);
+}
+
 int
 cmd_list(int argc, char **argv)
 {
     g_autofree char *uri = NULL;
-    gboolean json = FALSE, all = FALSE;
+    gboolean json = FALSE, all = FALSE, inspect = FALSE;
+    g_autofree char *config_path = NULL;
     const GOptionEntry entries[] = {
         { "connect", 'c', 0, G_OPTION_ARG_STRING, &uri,
           "libvirt URI (default: $LIBVIRT_DEFAULT_URI, else qemu:///system)",
@@ -301,6 +376,12 @@ cmd_list(int argc, char **argv)
         { "all", 0, 0, G_OPTION_ARG_NONE, &all,
           "also list running, paused and transient domains, marked not exportable",
           NULL },
+        { "inspect", 0, 0, G_OPTION_ARG_NONE, &inspect,
+          "with --json: read each guest and add its OS, firmware and "
+          "readiness per target", NULL },
+        { "config", 0, 0, G_OPTION_ARG_FILENAME, &config_path,
+          "with --inspect: ferry.conf to read [inspect] targets from "
+          "(default " FERRY_SYSCONFDIR "/ferry/ferry.conf)", "FILE" },
         { NULL }
     };
     g_autoptr(GOptionContext) ctx =
@@ -308,6 +389,7 @@ cmd_list(int argc, char **argv)
                              "domains that can be exported");
     g_autoptr(GError) error = NULL;
     g_autoptr(AgentInventory) inv = NULL;
+    g_autoptr(AgentConfig) config = NULL;
     AgentInventoryFlags flags;
 
     g_option_context_add_main_entries(ctx, entries, NULL);
@@ -322,6 +404,18 @@ cmd_list(int argc, char **argv)
         return agent_usage_error("list", error->message);
     if (argc > 1)
         return agent_usage_error("list", "takes no arguments");
+    if (inspect && !json)
+        return agent_usage_error("list", "--inspect goes with --json");
+    if (config_path && !inspect)
+        return agent_usage_error("list", "--config goes with --inspect");
+    if (inspect) {
+        config = config_path ? agent_config_load(config_path, FALSE, &error)
+                             : agent_config_load(FERRY_SYSCONFDIR
+                                                 "/ferry/ferry.conf", TRUE,
+                                                 &error);
+        if (!config)
+            return agent_fail(error);
+    }
 
     flags = all ? AGENT_INVENTORY_ALL : AGENT_INVENTORY_DEFAULT;
     inv = agent_inventory_collect(uri, flags, &error);
@@ -330,6 +424,18 @@ cmd_list(int argc, char **argv)
     if (json) {
         g_autofree char *text = agent_inventory_to_json(inv, flags);
 
+        if (inspect) {
+            const char *const *targets =
+                config->inspect_targets
+                    ? (const char *const *)config->inspect_targets
+                    : ferry_rules_targets();
+            char *with = list_add_inspect(inv, text, targets, &error);
+
+            if (!with)
+                return agent_fail(error);
+            g_free(text);
+            text = with;
+        }
         printf("%s\n", text);
     } else {
         list_print_table(inv);

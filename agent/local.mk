@@ -5,7 +5,8 @@ noinst_LIBRARIES += agent/libagent.a
 AGENT_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(JSON_CFLAGS) $(LIBVIRT_CFLAGS) \
 	$(LIBXML_CFLAGS) $(LIBDEFLATE_CFLAGS) -DG_LOG_DOMAIN=\"ferry\"
 
-agent_libagent_a_CFLAGS = $(AGENT_CFLAGS)
+# cmd-list.c reads ferry.conf for `ferry list --inspect`.
+agent_libagent_a_CFLAGS = $(AGENT_CFLAGS) -DFERRY_SYSCONFDIR=\"$(sysconfdir)\"
 agent_libagent_a_SOURCES = \
 	agent/agent.h \
 	agent/errors.c \

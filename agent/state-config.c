@@ -7,6 +7,8 @@
  *            pools (absolute directories, ';'-separated), allow-test-driver
  *   [export] format, known-hosts, bandwidth-limit (bytes/s, 0 = none),
  *            identity, password-file
+ *   [inspect] targets: the readiness rules `ferry list --inspect` checks
+ *            (';'-separated names of data/rules/<target>.conf)
  *
  * Unknown groups and keys are ignored so that a newer file works with an
  * older agent; a known key with a bad value is an error naming the file,
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "inspect/rules.h"
 
 AgentConfig *
 agent_config_new_default(void)
@@ -46,6 +49,7 @@ agent_config_free(AgentConfig *config)
     g_free(config->password_file);
     g_strfreev(config->pools);
     g_free(config->file_group);
+    g_strfreev(config->inspect_targets);
     g_free(config);
 }
 
@@ -170,6 +174,39 @@ agent_config_paths(GKeyFile *kf, const char *path, const char *group,
     return TRUE;
 }
 
+/* A list of readiness rules targets, each one that has a rules file. */
+static gboolean
+agent_config_targets(GKeyFile *kf, const char *path, const char *group,
+                     const char *key, char ***out, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_auto(GStrv) list = NULL;
+    gsize n = 0, i;
+
+    if (!g_key_file_has_key(kf, group, key, NULL))
+        return TRUE;
+    list = g_key_file_get_string_list(kf, group, key, &n, &local);
+    if (!list) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID, "%s: [%s] %s: %s",
+                    path, group, key, local->message);
+        return FALSE;
+    }
+    for (i = 0; i < n; i++) {
+        if (!g_strv_contains(ferry_rules_targets(), list[i])) {
+            g_autofree char *known = g_strjoinv(", ",
+                                                (char **)ferry_rules_targets());
+
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                        "%s: [%s] %s: '%s' has no readiness rules (there are: "
+                        "%s)", path, group, key, list[i], known);
+            return FALSE;
+        }
+    }
+    g_strfreev(*out);
+    *out = g_steal_pointer(&list);
+    return TRUE;
+}
+
 AgentConfig *
 agent_config_load(const char *path, gboolean optional, GError **error)
 {
@@ -239,7 +276,9 @@ agent_config_load(const char *path, gboolean optional, GError **error)
         !agent_config_uint(kf, path, "export", "file-mode", 8, 1, 0777,
                            &file_mode, error) ||
         !agent_config_string(kf, path, "export", "file-group",
-                             &config->file_group, error))
+                             &config->file_group, error) ||
+        !agent_config_targets(kf, path, "inspect", "targets",
+                              &config->inspect_targets, error))
         return NULL;
     config->concurrency = (guint)concurrency;
     config->file_mode = (guint)file_mode;
