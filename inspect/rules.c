@@ -14,7 +14,11 @@
  */
 #include <config.h>
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conv/conv.h"
 #include "inspect/rules-priv.h"
@@ -31,30 +35,51 @@ ferry_rules_targets(void)
     return targets;
 }
 
-/* Reads at most RULES_MAX_FILE_BYTES of @path, refusing a longer file. */
+/* Reads at most RULES_MAX_FILE_BYTES of @path, refusing a longer file
+ * (or a directory, a device: what a wrong path names). */
 static char *
 rules_read_file(const char *path, gsize *len, GError **error)
 {
-    g_autoptr(GFile) file = g_file_new_for_path(path);
-    g_autoptr(GFileInputStream) in = NULL;
-    g_autoptr(GError) local = NULL;
-    g_autofree char *buf = g_malloc(RULES_MAX_FILE_BYTES + 1);
+    g_autofree char *buf = NULL;
+    struct stat st;
     gsize n = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-    in = g_file_read(file, NULL, &local);
-    if (!in) {
+    if (fd < 0) {
+        int err = errno;
+
         g_set_error(error, FERRY_ERROR,
-                    g_error_matches(local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND)
-                        ? FERRY_ERROR_NOT_FOUND : FERRY_ERROR_IO,
-                    "open: %s: %s", path, local->message);
+                    err == ENOENT ? FERRY_ERROR_NOT_FOUND : FERRY_ERROR_IO,
+                    "open: %s: %s", path, g_strerror(err));
         return NULL;
     }
-    if (!g_input_stream_read_all(G_INPUT_STREAM(in), buf,
-                                 RULES_MAX_FILE_BYTES + 1, &n, NULL, &local)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_IO, "read: %s: %s", path,
-                    local->message);
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "%s: not a regular file", path);
         return NULL;
     }
+    buf = g_malloc(RULES_MAX_FILE_BYTES + 1);
+    /* Up to one byte past the limit: a file growing under us is cut
+     * there and refused, whatever fstat said. */
+    while (n <= RULES_MAX_FILE_BYTES) {
+        ssize_t got = read(fd, buf + n, RULES_MAX_FILE_BYTES + 1 - n);
+
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            int err = errno;
+
+            close(fd);
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_IO, "read: %s: %s",
+                        path, g_strerror(err));
+            return NULL;
+        }
+        if (got == 0)
+            break;
+        n += (gsize)got;
+    }
+    close(fd);
     if (n > RULES_MAX_FILE_BYTES) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
                     "%s: larger than the %d bytes a rules file may have",

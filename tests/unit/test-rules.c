@@ -11,6 +11,7 @@
  */
 #include <config.h>
 
+#include <errno.h>
 #include <glib/gstdio.h>
 #include <string.h>
 
@@ -478,11 +479,28 @@ static void
 test_rules_missing_file(void)
 {
     g_autofree char *dir = g_dir_make_tmp("ferry-rules-XXXXXX", NULL);
+    g_autofree char *want = NULL;
     g_autoptr(GError) error = NULL;
 
     g_assert_null(ferry_rules_load("sce", dir, &error));
     g_assert_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND);
-    g_assert_nonnull(strstr(error->message, "sce.conf"));
+    want = g_strdup_printf("open: %s/sce.conf: %s", dir, g_strerror(ENOENT));
+    g_assert_cmpstr(error->message, ==, want);
+    test_remove_tree(dir);
+}
+
+static void
+test_rules_not_a_file(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("ferry-rules-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "aws.conf", NULL);
+    g_autofree char *want = g_strdup_printf("%s: not a regular file", path);
+    g_autoptr(GError) error = NULL;
+
+    g_assert_cmpint(g_mkdir(path, 0700), ==, 0);
+    g_assert_null(ferry_rules_load("aws", dir, &error));
+    g_assert_error(error, FERRY_ERROR, FERRY_ERROR_INVALID);
+    g_assert_cmpstr(error->message, ==, want);
     test_remove_tree(dir);
 }
 
@@ -530,6 +548,7 @@ main(int argc, char **argv)
                     test_rules_file_too_large);
     g_test_add_func("/inspect/rules/unknown-target", test_rules_unknown_target);
     g_test_add_func("/inspect/rules/missing-file", test_rules_missing_file);
+    g_test_add_func("/inspect/rules/not-a-file", test_rules_not_a_file);
     g_test_add_func("/inspect/rules/env-dir", test_rules_env_dir);
     return g_test_run();
 }
