@@ -3,7 +3,7 @@
  * fuzz-ferry-conf.c: /etc/ferry/ferry.conf as ferry-agent loads it
  * (agent_config_load: size cap, GKeyFile, every key's check).  The input
  * is the file, in a memfd read through /proc/self/fd like any path.
- * FUZZ_EXTRA_SOURCES: agent/state-config.c
+ * FUZZ_EXTRA_SOURCES: agent/state-config.c inspect/rules.c inspect/rules-load.c
  */
 #include <config.h>
 
