@@ -535,9 +535,15 @@ gboolean agent_export_run(struct _Target *target,
  * for file:// and ssh:// pools (--for names rules for those). */
 const char *agent_readiness_default_target(const char *uri);
 /* FERRY_ERROR_INVALID ("@what: 'x' has no readiness rules (there are:
- * ...)") unless @name is one of ferry_rules_targets(). */
+ * ...; or none)") unless @name is one of ferry_rules_targets(). */
 gboolean agent_readiness_check_target(const char *what, const char *name,
                                       GError **error);
+/* The rules an export to @uri checks: --for @rules_for ("none": no
+ * check, @target NULL), else agent_readiness_default_target(@uri);
+ * FERRY_ERROR_INVALID (named @what) for a name without rules. */
+gboolean agent_readiness_resolve(const char *what, const char *rules_for,
+                                 const char *uri, const char **target,
+                                 GError **error);
 /* For a ferry_rules_check() @verdict of "fail": FERRY_ERROR_UNSUPPORTED,
  * "VM: not ready for TARGET: RULE: WHY (FIX; --force to export anyway)"
  * naming the first failed rule, and FALSE; TRUE otherwise. */

@@ -5,7 +5,7 @@
  * [--known-hosts FILE] [--accept-new] [--host-key SHA256:...] [--identity FILE]
  * [--password-file FILE] [--bwlimit RATE] [--resume] [--overwrite] [--transport
  * auto|sftp|ferry-receive] [--remote-ferry PATH] [--compress LEVEL] [--streams N]
- * [--for aws|azure|cloudstack|sce] [--force]
+ * [--for aws|azure|cloudstack|sce|none] [--force]
  * [--background [--session | --bus-address ADDRESS]]`.
  *
  * TARGET is file:///pool or ssh://[user@]host[:port]/pool.  Disk files are
@@ -21,7 +21,7 @@
  * Before anything is sent, the guest is checked against a target's
  * readiness rules (data/rules/<target>.conf): aws://, azure://,
  * azure-disk:// and cloudstack:// get their own, --for names others (for
- * file:// and ssh:// pools); a failed rule refuses the export (exit 5)
+ * file:// and ssh:// pools) or none; a failed rule refuses the export (exit 5)
  * unless --force, and what did not pass is printed as warnings (a
  * "readiness" event with --json) and kept in the manifest.
  *
@@ -633,7 +633,8 @@ cmd_export(int argc, char **argv)
           "$CLOUDSTACK_SECRET_KEY)", "FILE" },
         { "for", 0, 0, G_OPTION_ARG_STRING, &rules_for,
           "Check the guest against TARGET's readiness rules first (aws, "
-          "azure, cloudstack, sce; default: the target URI's own)", "TARGET" },
+          "azure, cloudstack, sce; none: no check; default: the target "
+          "URI's own)", "TARGET" },
         { "force", 0, 0, G_OPTION_ARG_NONE, &force,
           "Export even when a readiness rule fails", NULL },
         { "dry-run", 0, 0, G_OPTION_ARG_NONE, &dry_run,
@@ -665,7 +666,8 @@ cmd_export(int argc, char **argv)
 
         return agent_usage_error("export", msg);
     }
-    if (rules_for && !agent_readiness_check_target("--for", rules_for, &error))
+    if (!agent_readiness_resolve("--for", rules_for, to, &opts.rules_target,
+                                 &error))
         return agent_usage_error("export", error->message);
     if (host_key && !g_str_has_prefix(host_key, "SHA256:"))
         return agent_usage_error("export",
@@ -778,8 +780,6 @@ cmd_export(int argc, char **argv)
     opts.resume = resume;
     opts.dry_run = dry_run;
     opts.overwrite = overwrite;
-    opts.rules_target = rules_for ? rules_for
-                                  : agent_readiness_default_target(to);
     opts.force = force;
     opts.cancellable = cancellable;
     view.json = json;

@@ -12,8 +12,8 @@
  *   - a Resume continues with export's resume: finished disks are kept,
  *     each .part is continued from its size rounded down to
  *     TARGET_RESUME_ALIGN, and the target's SHA-256 check proves it;
- *   - "for" names readiness rules (aws, azure, cloudstack, sce) for the
- *     guest, by default the target URI's own (agent/readiness.c); a failed
+ *   - "for" names readiness rules (aws, azure, cloudstack, sce, or none)
+ *     for the guest, by default the target URI's own (agent/readiness.c); a failed
  *     rule fails the job unless "force";
  *   - on success the job's result holds the manifest's path and each
  *     disk's file, SHA-256, bytes sent and resume point, and the readiness
@@ -237,7 +237,7 @@ export_job_params(GVariant *options, ExportJobParams *p, GError **error)
                     p->format, known);
         return FALSE;
     }
-    if (p->rules_for &&
+    if (p->rules_for && !g_str_equal(p->rules_for, "none") &&
         !agent_readiness_check_target("option 'for'", p->rules_for, error))
         return FALSE;
     if (p->host_key && !g_str_has_prefix(p->host_key, "SHA256:")) {
@@ -561,9 +561,10 @@ export_job_run(AgentJob *job, GCancellable *cancellable,
     opts.options = p.options;
     opts.name_template = p.name;
     opts.resume = agent_job_get_resume(job);
-    opts.rules_target = p.rules_for ? p.rules_for
-                        : agent_readiness_default_target(
-                              agent_job_get_target(job));
+    if (!agent_readiness_resolve("option 'for'", p.rules_for,
+                                 agent_job_get_target(job), &opts.rules_target,
+                                 error))
+        return FALSE;
     opts.force = p.force;
     opts.cancellable = cancellable;
     opts.disks = disks && disks[0] ? disks : NULL;

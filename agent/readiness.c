@@ -51,6 +51,23 @@ agent_readiness_default_target(const char *uri)
 }
 
 gboolean
+agent_readiness_resolve(const char *what, const char *rules_for,
+                        const char *uri, const char **target, GError **error)
+{
+    *target = NULL;
+    if (!rules_for) {
+        *target = agent_readiness_default_target(uri);
+        return TRUE;
+    }
+    if (g_str_equal(rules_for, "none"))
+        return TRUE;
+    if (!agent_readiness_check_target(what, rules_for, error))
+        return FALSE;
+    *target = rules_for;
+    return TRUE;
+}
+
+gboolean
 agent_readiness_check_target(const char *what, const char *name,
                              GError **error)
 {
@@ -60,8 +77,8 @@ agent_readiness_check_target(const char *what, const char *name,
         return TRUE;
     known = g_strjoinv(", ", (char **)ferry_rules_targets());
     g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
-                "%s: '%s' has no readiness rules (there are: %s)", what, name,
-                known);
+                "%s: '%s' has no readiness rules (there are: %s; or none)",
+                what, name, known);
     return FALSE;
 }
 

@@ -25,7 +25,7 @@ aws_env
 
 st=0
 $FERRY export "$name" --connect "$uri" --to aws://us-east-1 --poll-interval 1 \
-    >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
+    --for none >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
 [ "$st" -ne 0 ] || fail "a deleted import task did not fail the export"
 assert_contains "$(cat "$tmpdir/err")" "Unsupported kernel version 5.99.0-ferry-test" \
     "AWS's status message"

@@ -34,7 +34,7 @@ export AWS_DEFAULT_REGION=us-east-1
 # Wrong secret: exit 8, one line.
 st=0
 AWS_SECRET_ACCESS_KEY=wrong $FERRY export "$name" --connect "$uri" \
-    --to "aws://$region" >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
+    --to "aws://$region" --for none >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
 assert_eq "$st" 8 "exit status with a wrong secret"
 assert_eq "$(wc -l <"$tmpdir/err")" 1 "lines on stderr with a wrong secret"
 assert_contains "$(cat "$tmpdir/err")" "SignatureDoesNotMatch" "wrong-secret message"

@@ -104,7 +104,7 @@ assert_eq "$(grep -c 'body cut at 40' "$tmpdir/proxy-create-truncated.log")" 1 "
 start_proxy part-403 --on all http-method:PUT http-match:partNumber=2\& http-status:403x99
 st=0
 $FERRY export "$name" --connect "$test_host_uri" --to "aws://us-east-1/$bucket" \
-    --no-import >"$tmpdir/out" 2>"$tmpdir/err-part-403" || st=$?
+    --no-import --for none >"$tmpdir/out" 2>"$tmpdir/err-part-403" || st=$?
 stop_proxy
 assert_eq "$st" 8 "exit status after a part's 403"
 assert_eq "$(wc -l <"$tmpdir/err-part-403")" 1 "lines on stderr after a part's 403"
@@ -116,7 +116,7 @@ check_bucket part-403 0
 # Cancel: SIGINT once moto holds an open upload.
 start_proxy cancel
 $FERRY export "$name" --connect "$test_host_uri" --to "aws://us-east-1/$bucket" \
-    --no-import --bwlimit 2M >"$tmpdir/out" 2>"$tmpdir/err-cancel" &
+    --no-import --bwlimit 2M --for none >"$tmpdir/out" 2>"$tmpdir/err-cancel" &
 ferry_pid=$!
 i=0
 until boto3_py '

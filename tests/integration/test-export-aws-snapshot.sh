@@ -63,7 +63,8 @@ await_daemon fault-proxy "$proxy_pid" "$tmpdir/proxy.log" "wrote no port" \
 st=0
 AWS_ENDPOINT_URL_EBS=http://127.0.0.1:$(cat "$tmpdir/proxy.port") \
     $FERRY export "$name" --connect "$test_host_uri" --to "aws://us-east-1/$bucket" \
-    --method snapshot --poll-interval 1 >"$tmpdir/out" 2>"$tmpdir/err-block" || st=$?
+    --method snapshot --poll-interval 1 --for none >"$tmpdir/out" \
+    2>"$tmpdir/err-block" || st=$?
 kill "$proxy_pid" 2>/dev/null || true
 wait "$proxy_pid" 2>/dev/null || true
 assert_eq "$st" 8 "exit status after a block's 403"

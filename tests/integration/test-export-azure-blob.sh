@@ -32,7 +32,7 @@ container=exports
 wrong=$(printf 'wrong-key-wrong-key-wrong-key!!' | base64)
 azure_env "$azurite_url" "$wrong"
 st=0
-$FERRY export "$name" --connect "$uri" --to "$to" >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
+$FERRY export "$name" --connect "$uri" --to "$to" --for none >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
 assert_eq "$st" 8 "exit status with a wrong key"
 assert_eq "$(wc -l <"$tmpdir/err")" 1 "lines on stderr with a wrong key"
 assert_contains "$(cat "$tmpdir/err")" "failed to authenticate" "wrong-key message"
@@ -96,7 +96,7 @@ assert_contains "$(cat "$tmpdir/list")" "web/$name.ferry.json" "the manifest blo
 
 # A second export is refused, naming the blob; --overwrite replaces.
 st=0
-$FERRY export "$name" --connect "$uri" --to "$to" >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
+$FERRY export "$name" --connect "$uri" --to "$to" --for none >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
 assert_eq "$st" 12 "exit status for an existing export"
 assert_eq "$(wc -l <"$tmpdir/err")" 1 "lines on stderr for an existing export"
 assert_contains "$(cat "$tmpdir/err")" "already exists" "existing-export message"

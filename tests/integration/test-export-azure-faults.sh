@@ -57,7 +57,7 @@ cmp -s "$tmpdir/got" "$tmpdir/vda.vhd" || fail "the blob differs from ferry conv
 start_proxy refused http-status:403x99
 st=0
 $FERRY export "$name" --connect "$uri" --to "azure://$AZURITE_ACCOUNT/$container/refused" \
-    >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
+    --for none >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
 stop_proxy
 assert_eq "$st" 8 "exit status for a refused Put Page"
 assert_eq "$(wc -l <"$tmpdir/err")" 1 "lines on stderr for a refused Put Page"

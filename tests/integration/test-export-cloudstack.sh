@@ -50,7 +50,7 @@ export_cs() {
 # A wrong secret: exit 8, CloudStack's words, one line.
 printf 'not-the-secret\n' >"$tmpdir/wrong-secret"
 st=0
-export_cs --secret-key-file "$tmpdir/wrong-secret" >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
+export_cs --secret-key-file "$tmpdir/wrong-secret" --for none >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
 assert_eq "$st" 8 "exit status with a wrong secret key"
 assert_eq "$(wc -l <"$tmpdir/err")" 1 "lines on stderr with a wrong secret key"
 assert_contains "$(cat "$tmpdir/err")" "unable to verify user credentials and/or request signature (errorcode 401)" \

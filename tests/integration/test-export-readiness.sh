@@ -84,6 +84,6 @@ status=$?
 set -e
 assert_eq "$status" 2 "exit status of an unknown --for"
 assert_contains "$(cat "$tmpdir/err")" \
-    "--for: 'gcp' has no readiness rules (there are: aws, azure, cloudstack, sce)" \
+    "--for: 'gcp' has no readiness rules (there are: aws, azure, cloudstack, sce; or none)" \
     "unknown --for"
 assert_eq "$(ls -A "$pool")" "" "pool after an unknown --for"

@@ -127,7 +127,29 @@ test_readiness_check_target(void)
     g_assert_error(error, FERRY_ERROR, FERRY_ERROR_INVALID);
     g_assert_cmpstr(error->message, ==,
                     "--for: '../etc/x' has no readiness rules (there are: aws, "
-                    "azure, cloudstack, sce)");
+                    "azure, cloudstack, sce; or none)");
+}
+
+static void
+test_readiness_resolve(void)
+{
+    g_autoptr(GError) error = NULL;
+    const char *t = "x";
+
+    g_assert_true(agent_readiness_resolve("--for", NULL, "aws://b", &t, NULL));
+    g_assert_cmpstr(t, ==, "aws");
+    g_assert_true(agent_readiness_resolve("--for", NULL, "file:///p", &t,
+                                          NULL));
+    g_assert_null(t);
+    g_assert_true(agent_readiness_resolve("--for", "sce", "file:///p", &t,
+                                          NULL));
+    g_assert_cmpstr(t, ==, "sce");
+    g_assert_true(agent_readiness_resolve("--for", "none", "aws://b", &t,
+                                          NULL));
+    g_assert_null(t);
+    g_assert_false(agent_readiness_resolve("--for", "gcp", "aws://b", &t,
+                                           &error));
+    g_assert_error(error, FERRY_ERROR, FERRY_ERROR_INVALID);
 }
 
 /* Every export option has a row (default deny): for and force too. */
@@ -202,6 +224,7 @@ main(int argc, char **argv)
                     test_readiness_default_target);
     g_test_add_func("/agent/readiness/check-target",
                     test_readiness_check_target);
+    g_test_add_func("/agent/readiness/resolve", test_readiness_resolve);
     g_test_add_func("/agent/readiness/authz-rows", test_readiness_authz_rows);
     for (i = 0; i < G_N_ELEMENTS(os_cases); i++) {
         g_autofree char *name = g_strdup_printf("/agent/readiness/domain-os/%s",

@@ -79,12 +79,21 @@ static const RulesCase rules_cases[] = {
     { "aws", "os-known", "{\"os-id\": null}", "warn", "warn" },
 
     /* azure */
-    { "azure", "gen1-mbr", "{}", "pass", "pass" },
-    { "azure", "gen1-mbr", "{\"os-disk-partition-table\": \"gpt\"}", "fail",
-      "fail" },
-    { "azure", "gen1-mbr", "{\"firmware\": null}", "warn", "warn" },
-    { "azure", "gen1-boot-code", "{}", "pass", "pass" },
-    { "azure", "gen1-boot-code", "{\"mbr-boot-code\": false}", "fail", "fail" },
+    { "azure", "gpt-needs-uefi", "{}", "pass", "pass" },
+    { "azure", "gpt-needs-uefi",
+      "{\"firmware\": \"uefi\", \"os-disk-partition-table\": \"gpt\", "
+      "\"esp\": true}", "pass", "pass" },
+    /* a blank disk (no table) is not judged by it */
+    { "azure", "gpt-needs-uefi",
+      "{\"os-disk-partition-table\": \"none\", \"mbr-boot-code\": false}",
+      "pass", "pass" },
+    { "azure", "gpt-needs-uefi", "{\"os-disk-partition-table\": \"gpt\"}",
+      "fail", "fail" },
+    { "azure", "gpt-needs-uefi",
+      "{\"os-disk-partition-table\": \"gpt\", \"firmware\": null}", "warn",
+      "warn" },
+    { "azure", "mbr-boot-code", "{}", "pass", "pass" },
+    { "azure", "mbr-boot-code", "{\"mbr-boot-code\": false}", "fail", "fail" },
     { "azure", "gen1-os-disk-size", "{\"os-disk-size\": 2199023255552}", "pass",
       "pass" },
     { "azure", "gen1-os-disk-size", "{\"os-disk-size\": 2199023255553}", "fail",
