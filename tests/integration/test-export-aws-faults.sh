@@ -47,7 +47,7 @@ read -r id2 secret2 <"$tmpdir/keys2"
 st=0
 AWS_ACCESS_KEY_ID=$id2 AWS_SECRET_ACCESS_KEY=$secret2 \
     $FERRY export "$name" --connect "$uri" --to aws://eu-west-1 --role ferry-denied \
-    >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
+    --for none >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
 assert_eq "$st" 8 "exit status when IAM is denied"
 assert_contains "$(cat "$tmpdir/err")" '"Service":"vmie.amazonaws.com"' "trust policy printed"
 assert_contains "$(cat "$tmpdir/err")" '"s3:GetObject"' "role policy printed"
