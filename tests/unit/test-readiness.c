@@ -152,6 +152,37 @@ test_readiness_resolve(void)
     g_assert_error(error, FERRY_ERROR, FERRY_ERROR_INVALID);
 }
 
+static gboolean
+export_check(const char *text, GError **error)
+{
+    g_autoptr(GVariant) o = g_variant_ref_sink(g_variant_parse(
+        G_VARIANT_TYPE_VARDICT, text, NULL, NULL, NULL));
+
+    g_assert_nonnull(o);
+    return agent_job_kind_export.check(o, error);
+}
+
+/* The export job's "for" and "force" options, as D-Bus and stdio pass
+ * them. */
+static void
+test_readiness_job_options(void)
+{
+    g_autoptr(GError) e1 = NULL;
+    g_autoptr(GError) e2 = NULL;
+
+    g_assert_true(export_check("{'for': <'sce'>, 'force': <true>}", NULL));
+    g_assert_true(export_check("{'for': <'none'>}", NULL));
+    g_assert_false(export_check("{'for': <'gcp'>}", &e1));
+    g_assert_error(e1, FERRY_ERROR, FERRY_ERROR_INVALID);
+    g_assert_cmpstr(e1->message, ==,
+                    "option 'for': 'gcp' has no readiness rules (there are: "
+                    "aws, azure, cloudstack, sce; or none)");
+    g_assert_false(export_check("{'force': <'yes'>}", &e2));
+    g_assert_error(e2, FERRY_ERROR, FERRY_ERROR_INVALID);
+    g_assert_cmpstr(e2->message, ==,
+                    "option 'force': expected type 'b', got 's'");
+}
+
 /* Every export option has a row (default deny): for and force too. */
 static void
 test_readiness_authz_rows(void)
@@ -226,6 +257,7 @@ main(int argc, char **argv)
                     test_readiness_check_target);
     g_test_add_func("/agent/readiness/resolve", test_readiness_resolve);
     g_test_add_func("/agent/readiness/authz-rows", test_readiness_authz_rows);
+    g_test_add_func("/agent/readiness/job-options", test_readiness_job_options);
     for (i = 0; i < G_N_ELEMENTS(os_cases); i++) {
         g_autofree char *name = g_strdup_printf("/agent/readiness/domain-os/%s",
                                                 os_cases[i].name);
