@@ -6,11 +6,13 @@
 # why and fix (the oracle: data/rules/sce.conf read by Python's
 # configparser), leaving the pool empty.  --force exports anyway and the
 # manifest's "readiness" records the failed rule; without --for a file://
-# pool gets no rules at all; an unknown --for is a usage error.
+# pool gets no rules at all; an unknown --for is a usage error.  The same
+# through ferry-agent (--background): the job fails with the refusal,
+# and with --force its Result carries the readiness.
 # Needs the guest reader of inspect/ (ferry_inspect()).
 . "$top_srcdir/tests/integration/functions.sh"
 . "$top_srcdir/tests/integration/domain-functions.sh"
-requires qemu-img sfdisk python3
+requires qemu-img sfdisk python3 gdbus
 make_tmpdir
 export FERRY_RULES_DIR="$top_srcdir/data/rules"
 
@@ -87,3 +89,33 @@ assert_contains "$(cat "$tmpdir/err")" \
     "--for: 'gcp' has no readiness rules (there are: aws, azure, cloudstack, sce; or none)" \
     "unknown --for"
 assert_eq "$(ls -A "$pool")" "" "pool after an unknown --for"
+
+# The agent: the job fails with the same line (exit 5 from watch), and a
+# forced job's Result keeps the failed rule.
+start_private_bus
+start_agent
+id=$("$FERRY" export "$name" --connect "$uri" --to "file://$pool" --format raw \
+    --for sce --background) || fail "export --background --for sce was refused at Export"
+set +e
+"$FERRY" watch "$id" >/dev/null 2>"$tmpdir/err"
+status=$?
+set -e
+assert_eq "$status" 5 "exit status of watching a refused job"
+assert_eq "$(cat "$tmpdir/err")" \
+    "ferry: $name: not ready for sce: no-lvm: $why ($fix; --force to export anyway)" \
+    "the refused job's error"
+assert_eq "$(ls -A "$pool")" "" "pool after a refused job"
+id=$("$FERRY" export "$name" --connect "$uri" --to "file://$pool" --format raw \
+    --for sce --force --background) || fail "export --background --force was refused"
+"$FERRY" watch --json "$id" >"$tmpdir/watch" 2>"$tmpdir/err" ||
+    fail "watch of a forced job: $(cat "$tmpdir/err")"
+python3 - "$tmpdir/watch" <<'PY' || fail "the forced job's result: $(tail -1 "$tmpdir/watch")"
+import json, sys
+last = [json.loads(l) for l in open(sys.argv[1])][-1]
+assert last["state"] == "completed", last
+r = last["result"]["readiness"]
+assert r["target"] == "sce" and r["verdict"] == "fail" and r["forced"] is True, r
+ids = {x["id"]: x["result"] for x in r["rules"]}
+assert ids.get("no-lvm") == "fail", ids
+PY
+cmp "$img/root.raw" "$pool/$name-vda.raw" || fail "the job's disk differs"
