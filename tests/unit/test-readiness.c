@@ -7,6 +7,7 @@
  */
 #include <config.h>
 
+#include <glib/gstdio.h>
 #include <string.h>
 
 #include "agent/authz-priv.h"
@@ -183,6 +184,43 @@ test_readiness_job_options(void)
                     "option 'force': expected type 'b', got 's'");
 }
 
+/* ferry.conf's [inspect] targets: names with rules, else an error naming
+ * the file, the group and the key. */
+static void
+test_readiness_config_targets(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("ferry-readiness-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "ferry.conf", NULL);
+    g_autofree char *want = g_strdup_printf(
+        "%s: [inspect] targets: 'gcp' has no readiness rules (there are: aws, "
+        "azure, cloudstack, sce)", path);
+    g_autoptr(AgentConfig) none = NULL;
+    g_autoptr(AgentConfig) two = NULL;
+    g_autoptr(AgentConfig) bad = NULL;
+    g_autoptr(GError) error = NULL;
+
+    g_assert_true(g_file_set_contents(path, "[agent]\nconcurrency=2\n", -1,
+                                      NULL));
+    none = agent_config_load(path, FALSE, NULL);
+    g_assert_nonnull(none);
+    g_assert_null(none->inspect_targets);
+    g_assert_true(g_file_set_contents(path, "[inspect]\ntargets=sce;aws\n",
+                                      -1, NULL));
+    two = agent_config_load(path, FALSE, NULL);
+    g_assert_nonnull(two);
+    g_assert_cmpuint(g_strv_length(two->inspect_targets), ==, 2);
+    g_assert_cmpstr(two->inspect_targets[0], ==, "sce");
+    g_assert_cmpstr(two->inspect_targets[1], ==, "aws");
+    g_assert_true(g_file_set_contents(path, "[inspect]\ntargets=aws;gcp\n",
+                                      -1, NULL));
+    bad = agent_config_load(path, FALSE, &error);
+    g_assert_null(bad);
+    g_assert_error(error, FERRY_ERROR, FERRY_ERROR_INVALID);
+    g_assert_cmpstr(error->message, ==, want);
+    g_unlink(path);
+    g_rmdir(dir);
+}
+
 /* Every export option has a row (default deny): for and force too. */
 static void
 test_readiness_authz_rows(void)
@@ -258,6 +296,8 @@ main(int argc, char **argv)
     g_test_add_func("/agent/readiness/resolve", test_readiness_resolve);
     g_test_add_func("/agent/readiness/authz-rows", test_readiness_authz_rows);
     g_test_add_func("/agent/readiness/job-options", test_readiness_job_options);
+    g_test_add_func("/agent/readiness/config-targets",
+                    test_readiness_config_targets);
     for (i = 0; i < G_N_ELEMENTS(os_cases); i++) {
         g_autofree char *name = g_strdup_printf("/agent/readiness/domain-os/%s",
                                                 os_cases[i].name);
