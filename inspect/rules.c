@@ -295,12 +295,14 @@ rules_check_one(const RulesRule *rule, JsonObject *guest,
 JsonObject *
 ferry_rules_check(const FerryRules *rules, JsonObject *guest)
 {
-    JsonObject *out = json_object_new();
-    JsonArray *results = json_array_new();
+    JsonObject *out;
+    JsonArray *results;
     RulesResult verdict = RULES_RESULT_PASS;
     guint i;
 
-    g_return_val_if_fail(rules != NULL, out);
+    g_return_val_if_fail(rules != NULL, NULL);
+    out = json_object_new();
+    results = json_array_new();
     for (i = 0; i < rules->rules->len; i++) {
         const RulesRule *rule = g_ptr_array_index(rules->rules, i);
         JsonObject *r = json_object_new();
