@@ -28,6 +28,25 @@
 /* The id of the warning that stands for an inspection that could not run. */
 #define READINESS_SKIPPED_ID "inspect"
 
+/* @o's member @key if it is an object (an array), else NULL: json-glib's
+ * getters complain about a missing member, and a report or verdict that
+ * lacks one is no reason for a critical. */
+static JsonObject *
+readiness_object(JsonObject *o, const char *key)
+{
+    JsonNode *n = o ? json_object_get_member(o, key) : NULL;
+
+    return n && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n) : NULL;
+}
+
+static JsonArray *
+readiness_array(JsonObject *o, const char *key)
+{
+    JsonNode *n = o ? json_object_get_member(o, key) : NULL;
+
+    return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+}
+
 const char *
 agent_readiness_default_target(const char *uri)
 {
@@ -92,9 +111,11 @@ agent_readiness_refusal(const char *vm, JsonObject *verdict, GError **error)
                                                              "verdict", ""),
                   "fail") != 0)
         return TRUE;
-    rules = json_object_get_array_member(verdict, "rules");
+    rules = readiness_array(verdict, "rules");
     for (i = 0; rules && i < json_array_get_length(rules); i++) {
-        JsonObject *r = json_array_get_object_element(rules, i);
+        JsonNode *n = json_array_get_element(rules, i);
+        JsonObject *r = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n)
+                                                  : NULL;
 
         if (!r || g_strcmp0(json_object_get_string_member_with_default(
                                 r, "result", ""), "fail") != 0)
@@ -122,7 +143,7 @@ agent_readiness_summary(JsonObject *verdict, gboolean forced)
 {
     JsonObject *out = json_object_new();
     JsonArray *kept = json_array_new();
-    JsonArray *rules = json_object_get_array_member(verdict, "rules");
+    JsonArray *rules = readiness_array(verdict, "rules");
     guint i;
 
     json_object_set_string_member(out, "target",
@@ -132,7 +153,9 @@ agent_readiness_summary(JsonObject *verdict, gboolean forced)
     if (forced)
         json_object_set_boolean_member(out, "forced", TRUE);
     for (i = 0; rules && i < json_array_get_length(rules); i++) {
-        JsonObject *r = json_array_get_object_element(rules, i);
+        JsonNode *n = json_array_get_element(rules, i);
+        JsonObject *r = JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n)
+                                                  : NULL;
 
         if (r && g_strcmp0(json_object_get_string_member_with_default(
                                r, "result", ""), "pass") != 0)
@@ -212,7 +235,12 @@ readiness_check_report(const char *target, JsonObject *report,
 
     if (!rules)
         return NULL;
-    guest = json_object_get_object_member(report, "guest");
+    guest = readiness_object(report, "guest");
+    if (!guest) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_FAILED,
+                    "the inspection report has no guest facts");
+        return NULL;
+    }
     return ferry_rules_check(rules, guest);
 }
 
@@ -242,7 +270,8 @@ agent_readiness_for_export(const AgentReadinessRequest *req,
     verdict = readiness_check_report(req->target, report, &local);
     if (!verdict) {
         /* A broken rules file is the installation's fault: --force goes
-         * past it, as past the rules themselves. */
+         * past it, as past the rules themselves (and a report without
+         * facts). */
         if (!req->force) {
             g_propagate_error(error, g_steal_pointer(&local));
             return FALSE;
@@ -253,8 +282,9 @@ agent_readiness_for_export(const AgentReadinessRequest *req,
     if (!req->force && !agent_readiness_refusal(req->vm, verdict, error))
         return FALSE;
     *summary = agent_readiness_summary(
-        verdict, req->force && g_strcmp0(json_object_get_string_member(
-                                             verdict, "verdict"), "fail") == 0);
+        verdict, req->force &&
+                     g_strcmp0(json_object_get_string_member_with_default(
+                                   verdict, "verdict", ""), "fail") == 0);
     return TRUE;
 }
 
@@ -282,7 +312,7 @@ agent_readiness_list_summary(const char *vm, const char *xml, GPtrArray *disks,
     report = readiness_inspect(vm, xml, disks, cancellable, &error);
     if (!report)
         return readiness_list_error(error);
-    guest = json_object_get_object_member(report, "guest");
+    guest = readiness_object(report, "guest");
     if (!guest) {
         g_set_error(&error, FERRY_ERROR, FERRY_ERROR_FAILED,
                     "the inspection report has no guest facts");
@@ -306,7 +336,8 @@ agent_readiness_list_summary(const char *vm, const char *xml, GPtrArray *disks,
 
         if (verdict)
             json_object_set_string_member(readiness, *t,
-                json_object_get_string_member(verdict, "verdict"));
+                json_object_get_string_member_with_default(verdict, "verdict",
+                                                           ""));
         else
             json_object_set_object_member(readiness, *t,
                                           readiness_list_error(local));
