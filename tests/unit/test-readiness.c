@@ -184,6 +184,29 @@ test_readiness_job_options(void)
                     "option 'force': expected type 'b', got 's'");
 }
 
+/* A guest that cannot be inspected keeps its place in `ferry list
+ * --inspect`, with the reason. */
+static void
+test_readiness_list_error(void)
+{
+    g_autoptr(GPtrArray) disks = g_ptr_array_new();
+    AgentDisk disk = { 0 };
+    g_autoptr(JsonObject) s = NULL;
+    const char *const targets[] = { "aws", NULL };
+
+    disk.target = (char *)"vda";
+    disk.path = (char *)"/nonexistent/ferry-test/disk.raw";
+    disk.format = (char *)"raw";
+    disk.bus = (char *)"virtio";
+    g_ptr_array_add(disks, &disk);
+    s = agent_readiness_list_summary("web1", "<domain><name>web1</name>"
+                                     "</domain>", disks, targets, NULL);
+    g_assert_nonnull(s);
+    g_assert_cmpuint(json_object_get_size(s), ==, 1);
+    g_assert_true(json_object_has_member(s, "error"));
+    g_assert_cmpuint(strlen(json_object_get_string_member(s, "error")), >, 0);
+}
+
 /* ferry.conf's [inspect] targets: names with rules, else an error naming
  * the file, the group and the key. */
 static void
@@ -296,6 +319,7 @@ main(int argc, char **argv)
     g_test_add_func("/agent/readiness/resolve", test_readiness_resolve);
     g_test_add_func("/agent/readiness/authz-rows", test_readiness_authz_rows);
     g_test_add_func("/agent/readiness/job-options", test_readiness_job_options);
+    g_test_add_func("/agent/readiness/list-error", test_readiness_list_error);
     g_test_add_func("/agent/readiness/config-targets",
                     test_readiness_config_targets);
     for (i = 0; i < G_N_ELEMENTS(os_cases); i++) {
