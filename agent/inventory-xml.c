@@ -18,6 +18,8 @@
  *   /domain/vcpu (@current if set, else the text)   vcpus
  *   /domain/cpu/topology @sockets @cores @threads  sockets, cores, threads
  *   /domain/metadata/libosinfo:libosinfo/os/@id    os
+ *   /domain/os/@firmware='efi' or /domain/os/loader  firmware "uefi", else "bios"
+ *   /domain/os/type/@machine, @arch                machine, arch
  *   devices/disk, device disk or lun (cdrom and floppy are left out):
  *     target @dev @bus, driver @type (the declared format),
  *     source @file (type file), @dev (block), @pool @volume (volume);
@@ -86,6 +88,9 @@ agent_domain_free(AgentDomain *domain)
     g_free(domain->powerstate);
     g_free(domain->state);
     g_free(domain->os);
+    g_free(domain->firmware);
+    g_free(domain->machine);
+    g_free(domain->arch);
     g_free(domain->hostname);
     if (domain->disks)
         g_ptr_array_unref(domain->disks);
@@ -491,11 +496,12 @@ inventory_domain_parse_xml(const char *xml, gsize len, GError **error)
     g_autoptr(xmlXPathContext) ctxt = NULL;
     g_autoptr(xmlXPathObject) disks = NULL;
     g_autoptr(xmlXPathObject) nics = NULL;
+    g_autoptr(xmlXPathObject) efi = NULL;
     g_autoptr(AgentDomain) domain = NULL;
     g_autofree char *memory = NULL;
     g_autofree char *unit = NULL;
     guint64 bytes;
-    int n_disks, n_nics, i;
+    int n_disks, n_nics, n_efi, i;
 
     doc = inventory_xml_read(xml, len, "domain", "domain", error);
     if (!doc)
@@ -525,6 +531,16 @@ inventory_domain_parse_xml(const char *xml, gsize len, GError **error)
     domain->uuid = inventory_xpath_string(ctxt, NULL, "string(/domain/uuid)");
     domain->os = inventory_xpath_string(ctxt, NULL,
         "string(/domain/metadata/osinfo:libosinfo/osinfo:os/@id)");
+    /* libvirt picks OVMF for firmware='efi'; an explicit <loader> is a
+     * UEFI image too (SeaBIOS needs none). */
+    efi = inventory_xpath_nodes(ctxt, NULL,
+                                "/domain/os[@firmware='efi'] | /domain/os/loader",
+                                &n_efi);
+    domain->firmware = g_strdup(n_efi > 0 ? "uefi" : "bios");
+    domain->machine = inventory_xpath_string(ctxt, NULL,
+                                             "string(/domain/os/type/@machine)");
+    domain->arch = inventory_xpath_string(ctxt, NULL,
+                                          "string(/domain/os/type/@arch)");
 
     memory = inventory_xpath_string(ctxt, NULL, "string(/domain/memory)");
     unit = inventory_xpath_string(ctxt, NULL, "string(/domain/memory/@unit)");

@@ -147,6 +147,14 @@ inspect_os_grub(InspectOs *os, InspectExt *ext, gboolean boot_fs)
     }
 }
 
+/* A directory listing, or NULL when there was no such directory. */
+static void
+inspect_names_free(gpointer names)
+{
+    if (names)
+        g_ptr_array_unref(names);
+}
+
 static void
 inspect_os_add_driver(InspectOs *os, const char *name)
 {
@@ -180,7 +188,7 @@ inspect_os_drivers(InspectOs *os, InspectExt *ext)
         g_autoptr(GBytes) builtin = inspect_ext_read_file(ext, builtin_path,
                                                           NULL);
         g_autoptr(GHashTable) dirs = g_hash_table_new_full(
-            g_str_hash, g_str_equal, NULL, (GDestroyNotify)g_ptr_array_unref);
+            g_str_hash, g_str_equal, NULL, inspect_names_free);
 
         for (d = 0; d < G_N_ELEMENTS(inspect_drivers); d++) {
             GPtrArray *names;
