@@ -40,6 +40,7 @@ include tests/aws.mk
 include tests/cloudstack.mk
 include tests/azure.mk
 include tests/ansible.mk
+include tests/inspect.mk
 
 check_PROGRAMS += $(UNIT_TESTS)
 

@@ -1,0 +1,8 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# inspect/: guest inspection (`ferry inspect`).
+
+# Integration: real disks built with sfdisk, mkfs.*, debugfs and mtools.
+INTEGRATION_TESTS += \
+	tests/integration/test-inspect-gpt-uefi.sh
+EXTRA_DIST += tests/integration/inspect-functions.sh \
+	tests/integration/inspect_oracle.py
