@@ -325,15 +325,16 @@ inspect_cmp(gconstpointer a, gconstpointer b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/* BIOS boot on a GPT disk needs somewhere for GRUB's core image: a BIOS
- * boot partition, or 1 MiB free between the first usable sector (after
- * the entries, LBA 34) and the first partition.  On an MBR disk the core
- * image goes after the MBR: 1 MiB before the first partition. */
+/* BIOS boot needs somewhere for GRUB's core image.  On a GPT disk: a BIOS
+ * boot partition, or 1 MiB free between the first usable sector (LBA 34,
+ * after the entries) and the first partition; grub-install refuses to
+ * embed anywhere else on GPT.  On an MBR disk: the gap after the MBR, when
+ * the first partition starts at 1 MiB or later (what fdisk has done since
+ * util-linux 2.17.1; the older start at sector 63 leaves 31.5 KiB). */
 static gboolean
 inspect_bios_boot(const InspectTable *t)
 {
     guint64 first = G_MAXUINT64;
-    guint64 usable = t->kind == INSPECT_TABLE_GPT ? 34 * 512 : 512;
     guint i;
 
     if (t->kind == INSPECT_TABLE_NONE)
@@ -346,8 +347,11 @@ inspect_bios_boot(const InspectTable *t)
         if (!p->logical)
             first = MIN(first, p->start);
     }
-    return first != G_MAXUINT64 && first >= usable &&
-           first - usable >= MIB;
+    if (first == G_MAXUINT64)
+        return FALSE;
+    if (t->kind == INSPECT_TABLE_MBR)
+        return first >= MIB;
+    return first >= 34 * 512 && first - 34 * 512 >= MIB;
 }
 
 static void
