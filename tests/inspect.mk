@@ -4,6 +4,7 @@
 # Integration: real disks built with sfdisk, mkfs.*, debugfs and mtools.
 INTEGRATION_TESTS += \
 	tests/integration/test-inspect-gpt-uefi.sh \
-	tests/integration/test-inspect-mbr-bios.sh
+	tests/integration/test-inspect-mbr-bios.sh \
+	tests/integration/test-inspect-containers.sh
 EXTRA_DIST += tests/integration/inspect-functions.sh \
 	tests/integration/inspect_oracle.py

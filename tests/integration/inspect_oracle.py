@@ -36,9 +36,7 @@ def check_fs(what, fs, offset):
     want = BLKID_TYPE.get(tags.get("TYPE"), tags.get("TYPE", "unknown"))
     check(what + " type", fs["type"] if fs else None, want)
     if "TYPE" in tags:
-        uuid = tags.get("UUID")
-        check(what + " uuid", fs["uuid"], uuid.lower() if uuid and
-              fs["type"] not in ("vfat", "ntfs") else uuid)
+        check(what + " uuid", fs["uuid"], tags.get("UUID"))
         if fs["type"] != "vfat":      # blkid prefers the root dir's label
             check(what + " label", fs["label"], tags.get("LABEL"))
 
