@@ -4,8 +4,9 @@
  * [--for TARGET]`: what a guest's disks say about it (docs/inspect.md),
  * read-only, without mounting anything or starting the guest.
  *
- * An argument that names an existing file is an image (several images are
- * the disks of one guest, the OS disk first); otherwise it is a domain of
+ * An argument that names an existing file, or holds a '/', is an image
+ * (several images are the disks of one guest, the OS disk first);
+ * otherwise it is a domain of
  * the libvirt connection, whose disks come from the inventory (as `ferry
  * list` finds them) and whose firmware, machine, architecture and disk
  * buses come from its XML.  --for TARGET checks the target's readiness
@@ -291,13 +292,10 @@ cmd_inspect(int argc, char **argv)
     a.paths = g_ptr_array_new_with_free_func(g_free);
     a.formats = g_ptr_array_new_with_free_func(g_free);
     a.buses = g_ptr_array_new_with_free_func(g_free);
-    if (g_file_test(argv[1], G_FILE_TEST_EXISTS)) {
+    /* libvirt refuses '/' in a domain name: such an argument is a path
+     * even when the file is missing (then conv/ says so). */
+    if (strchr(argv[1], '/') || g_file_test(argv[1], G_FILE_TEST_EXISTS)) {
         for (i = 1; i < argc; i++) {
-            if (!g_file_test(argv[i], G_FILE_TEST_EXISTS)) {
-                g_set_error(&error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
-                            "%s: no such file", argv[i]);
-                return agent_fail(error);
-            }
             g_ptr_array_add(a.paths, g_strdup(argv[i]));
             g_ptr_array_add(a.formats, NULL);
         }

@@ -5,6 +5,8 @@
 INTEGRATION_TESTS += \
 	tests/integration/test-inspect-gpt-uefi.sh \
 	tests/integration/test-inspect-mbr-bios.sh \
-	tests/integration/test-inspect-containers.sh
+	tests/integration/test-inspect-containers.sh \
+	tests/integration/test-inspect-1tib.sh \
+	tests/integration/test-inspect-bad-input.sh
 EXTRA_DIST += tests/integration/inspect-functions.sh \
 	tests/integration/inspect_oracle.py
