@@ -4,7 +4,12 @@
 INSPECT_UNIT_CFLAGS = $(UNIT_CFLAGS) $(EXT2FS_CFLAGS)
 UNIT_TESTS += tests/unit/test-inspect-partitions \
 	tests/unit/test-inspect-superblocks \
-	tests/unit/test-inspect-os-files
+	tests/unit/test-inspect-os-files \
+	tests/unit/test-inspect-fat
+tests_unit_test_inspect_fat_SOURCES = tests/unit/test-inspect-fat.c \
+	tests/unit/test-inspect-mem.h
+tests_unit_test_inspect_fat_CFLAGS = $(INSPECT_UNIT_CFLAGS)
+tests_unit_test_inspect_fat_LDADD = $(INSPECT_LIBS)
 tests_unit_test_inspect_partitions_SOURCES = tests/unit/test-inspect-partitions.c \
 	tests/unit/test-inspect-mem.h
 tests_unit_test_inspect_partitions_CFLAGS = $(INSPECT_UNIT_CFLAGS)
