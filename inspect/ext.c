@@ -182,6 +182,14 @@ inspect_ext_open(const InspectReader *r, guint64 offset, guint64 size,
     g_autofree char *name = NULL;
     errcode_t err;
 
+    static gsize tables_ready;
+
+    /* error_message() knows libext2fs's codes only once its com_err table
+     * is registered; the registration is process-wide and idempotent. */
+    if (g_once_init_enter(&tables_ready)) {
+        initialize_ext2_error_table();
+        g_once_init_leave(&tables_ready, 1);
+    }
     ext->io.r = r;
     ext->io.offset = offset;
     ext->io.size = size;
