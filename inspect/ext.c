@@ -292,7 +292,8 @@ inspect_ext_list_entry(struct ext2_dir_entry *dirent, int offset,
         (len == 2 && dirent->name[0] == '.' && dirent->name[1] == '.'))
         return 0;
     if (g_utf8_validate(dirent->name, len, NULL))
-        g_ptr_array_add(l->names, g_strndup(dirent->name, (gsize)len));
+        g_ptr_array_add(l->names,
+                        inspect_text_clean(g_strndup(dirent->name, (gsize)len)));
     return 0;
 }
 

@@ -59,6 +59,22 @@ inspect_be32(const guint8 *p)
            (guint32)p[0] << 24;
 }
 
+/* Text from the guest (labels, names, fstab fields, os-release values)
+ * reaches JSON, which escapes it, and the summary on a terminal, which
+ * would not: control characters become '?' where the text is read, so
+ * that a label cannot move the cursor or forge a line.  ASCII for ASCII,
+ * so valid UTF-8 stays valid. */
+static inline char *
+inspect_text_clean(char *s)
+{
+    char *p;
+
+    for (p = s; p && *p; p++)
+        if ((guchar)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    return s;
+}
+
 /* ---- partition tables (partitions.c) ----------------------------------- */
 
 /* MBR extended chains and GPT entry arrays are bounded.  Linux's msdos

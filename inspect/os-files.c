@@ -121,9 +121,15 @@ inspect_fstab_parse(const char *text, gsize len)
         if (!g_utf8_validate(line, -1, NULL))
             continue;
         e = g_new0(InspectFstabEntry, 1);
-        e->spec = inspect_fstab_unescape(fields[0]);
-        e->file = inspect_fstab_unescape(fields[1]);
-        e->vfstype = fields[2] ? g_strdup(fields[2]) : NULL;
+        e->spec = inspect_text_clean(inspect_fstab_unescape(fields[0]));
+        e->file = inspect_text_clean(inspect_fstab_unescape(fields[1]));
+        e->vfstype = fields[2] ? inspect_text_clean(g_strdup(fields[2])) : NULL;
+        /* An octal escape can make bytes that are no UTF-8. */
+        if (!g_utf8_validate(e->spec, -1, NULL) ||
+            !g_utf8_validate(e->file, -1, NULL)) {
+            inspect_fstab_entry_free(e);
+            continue;
+        }
         e->by = inspect_fstab_spec_kind(e->spec);
         g_ptr_array_add(entries, e);
     }
@@ -150,13 +156,13 @@ inspect_os_release_get(const char *text, gsize len, const char *key)
             char *unq = g_shell_unquote(value, NULL);
 
             if (unq && g_utf8_validate(unq, -1, NULL) && unq[0])
-                return unq;
+                return inspect_text_clean(unq);
             g_free(unq);
             return NULL;
         }
         if (!value[0] || !g_utf8_validate(value, -1, NULL))
             return NULL;
-        return g_strdup(value);
+        return inspect_text_clean(g_strdup(value));
     }
     return NULL;
 }

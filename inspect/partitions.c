@@ -409,7 +409,8 @@ inspect_gpt_name(const guint8 *utf16, gsize max_units)
     }
     if (n == 0)
         return NULL;
-    return g_utf16_to_utf8(units, (glong)n, NULL, NULL, NULL);
+    return inspect_text_clean(g_utf16_to_utf8(units, (glong)n, NULL, NULL,
+                                              NULL));
 }
 
 static gboolean

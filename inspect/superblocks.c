@@ -92,7 +92,7 @@ inspect_text(const guint8 *p, gsize max)
         n--;
     if (n == 0 || !g_utf8_validate((const char *)p, (gssize)n, NULL))
         return NULL;
-    return g_strndup((const char *)p, n);
+    return inspect_text_clean(g_strndup((const char *)p, n));
 }
 
 static const struct {
