@@ -464,6 +464,27 @@ inspect_guest_json(JsonBuilder *b, const FerryInspectSource *src,
     json_builder_end_object(b);
 }
 
+/* Why the OS on a volume of @type is not read, or NULL. */
+static const char *
+inspect_unread_reason(const char *type)
+{
+    static const struct {
+        const char *type;
+        const char *why;
+    } reasons[] = {
+        { "xfs", "identified only: files are read from ext2/3/4 alone" },
+        { "btrfs", "identified only: files are read from ext2/3/4 alone" },
+        { "lvm2-pv", "its logical volumes are not read" },
+        { "luks", "encrypted: nothing inside is read" },
+    };
+    gsize i;
+
+    for (i = 0; i < G_N_ELEMENTS(reasons); i++)
+        if (g_str_equal(type, reasons[i].type))
+            return reasons[i].why;
+    return NULL;
+}
+
 /* Each recognised filesystem, disks in order, for inspect_os_find(). */
 static GPtrArray *
 inspect_volumes(GPtrArray *disks)
@@ -546,6 +567,20 @@ ferry_inspect(const FerryInspectSource *src, GCancellable *cancellable,
     os = inspect_os_find(volumes, os_notes);
     if (g_cancellable_set_error_if_cancelled(cancellable, error))
         return NULL;
+    /* Without an ext root, say where the OS may be and why it was not
+     * read, so that a null "os" is not taken for an empty disk. */
+    for (i = 0; !os && i < volumes->len; i++) {
+        const InspectVolume *v = g_ptr_array_index(volumes, i);
+        InspectDisk *d = g_ptr_array_index(disks, v->disk);
+        const char *why = inspect_unread_reason(v->fs->type);
+
+        if (why && v->partition)
+            g_ptr_array_add(d->notes, g_strdup_printf(
+                "partition %u: %s: %s", v->partition, v->fs->type, why));
+        else if (why)
+            g_ptr_array_add(d->notes, g_strdup_printf(
+                "whole disk: %s: %s", v->fs->type, why));
+    }
     /* What the OS search could not read belongs to its disk's notes. */
     for (i = 0; i < os_notes->len; i++) {
         InspectDisk *d0 = g_ptr_array_index(disks, 0);

@@ -4,7 +4,8 @@
 # nothing recognised; a GPT disk cut short loses its backup header (noted,
 # the primary still read); a GPT whose primary entries CRC is wrong falls
 # back to the backup; an ext4 whose superblock is damaged is typed by its
-# magic but noted as unreadable, with no OS; a missing file or domain and
+# magic but noted as unreadable, with no OS; os-release symlinks that loop
+# are given up after libext2fs's 8 hops; a missing file or domain and
 # a corrupt qcow2 are one "ferry:" line on stderr and the exit status of
 # agent_exit_status().  Nothing crashes.
 . "$top_srcdir/tests/integration/functions.sh"
@@ -88,3 +89,23 @@ expect_fail 6 "bad.qcow2" "$tmpdir/bad.qcow2"
 expect_fail 3 "'no-such-domain' is neither a file nor a domain" \
     --connect test:///default no-such-domain
 expect_fail 2 "a domain or an image is required"
+
+# os-release symlinks that loop stop at libext2fs's 8 hops (no os-release
+# is read); with no fstab entry for /boot, the kernel is found on the other
+# ext filesystem that holds one, a whole-disk ext2 on a second disk.
+mkdir -p "$tmpdir/loop/etc" "$tmpdir/loop/boot" "$tmpdir/bootfs"
+ln -s os-release2 "$tmpdir/loop/etc/os-release"
+ln -s os-release "$tmpdir/loop/etc/os-release2"
+printf '/dev/vda1 / ext4 defaults 0 1\n' >"$tmpdir/loop/etc/fstab"
+echo kernel >"$tmpdir/bootfs/vmlinuz-6.6.0"
+mkfs.ext4 -q -F -d "$tmpdir/loop" "$tmpdir/loop.img" 8M
+mkfs.ext2 -q -F -d "$tmpdir/bootfs" "$tmpdir/bootfs.img" 4M
+cp "$tmpdir/gpt.raw" "$tmpdir/loop.raw"
+place "$tmpdir/loop.raw" "$tmpdir/loop.img" 2048
+"$FERRY" inspect --json "$tmpdir/loop.raw" "$tmpdir/bootfs.img" >"$tmpdir/loop.json"
+check_report "$tmpdir/loop.json" "r['os']['root']" '"disk 0 partition 1"'
+check_report "$tmpdir/loop.json" "[r['os']['id'], r['os']['pretty-name']]" '[null, null]'
+check_report "$tmpdir/loop.json" "r['os']['kernels']" '["6.6.0"]'
+check_report "$tmpdir/loop.json" "r['guest']['boot-separate']" false
+check_report "$tmpdir/loop.json" "r['guest']['partition-tables']" '["gpt", "none"]'
+check_report "$tmpdir/loop.json" "r['disks'][1]['filesystem']['type']" '"ext2"'

@@ -71,6 +71,9 @@ check_report "$r" "r['disks'][0]['partitions'][0]['fallback-loader']" null
 check_report "$r" "r['disks'][1]['partition-table']" '"none"'
 check_report "$r" "r['disks'][1]['filesystem']['version']" '"1"'
 check_report "$r" "r['os']" null
+# Why no OS was read, where one may be.
+check_report "$r" "r['disks'][0]['notes']" '["partition 2: lvm2-pv: its logical volumes are not read", "partition 3: luks: encrypted: nothing inside is read", "partition 4: xfs: identified only: files are read from ext2/3/4 alone"]'
+check_report "$r" "r['disks'][1]['notes']" '["whole disk: luks: encrypted: nothing inside is read"]'
 
 g="r['guest']"
 check_report "$r" "$g['disk-count']" 2
