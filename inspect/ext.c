@@ -13,8 +13,8 @@
  * (64 bytes per 32768 blocks: 512 KiB for 1 TiB at 4 KiB blocks), and each
  * lookup only the directory blocks and inodes on its path.  Every file
  * read is capped at INSPECT_MAX_FILE_BYTES, every directory listing at
- * INSPECT_MAX_DIR_ENTRIES, and symlinks at libext2fs's own limit of 8
- * nested links (EXT2FS_MAX_NESTED_LINKS).
+ * INSPECT_MAX_DIR_ENTRIES, every directory on a path at
+ * INSPECT_MAX_DIR_BYTES, and a path at INSPECT_MAX_SYMLINK_HOPS symlinks.
  */
 #include <config.h>
 
@@ -210,13 +210,97 @@ inspect_ext_open(const InspectReader *r, guint64 offset, guint64 size,
     return g_steal_pointer(&ext);
 }
 
+/* A symlink's target (at most PATH_MAX bytes), wherever ext keeps it: in
+ * the inode (fast symlinks), inline data, or a data block. */
+static char *
+inspect_ext_readlink(InspectExt *ext, ext2_ino_t ino, struct ext2_inode *inode)
+{
+    guint64 size = EXT2_I_SIZE(inode);
+    g_autofree char *buf = NULL;
+    ext2_file_t file = NULL;
+    unsigned int got = 0;
+    size_t inline_size = 0;
+
+    if (size == 0 || size >= INSPECT_MAX_LINK_BYTES)
+        return NULL;
+    if (ext2fs_is_fast_symlink(inode))
+        return g_strndup((const char *)inode->i_block, (gsize)size);
+    /* Inline data never exceeds the inode, itself under a block. */
+    buf = g_malloc0(MAX(ext->fs->blocksize, (unsigned int)size) + 1);
+    if (inode->i_flags & EXT4_INLINE_DATA_FL) {
+        if (ext2fs_inline_data_size(ext->fs, ino, &inline_size) ||
+            inline_size > ext->fs->blocksize ||
+            ext2fs_inline_data_get(ext->fs, ino, inode, buf, NULL))
+            return NULL;
+        return g_strndup(buf, (gsize)MIN(size, (guint64)inline_size));
+    }
+    if (ext2fs_file_open(ext->fs, ino, 0, &file))
+        return NULL;
+    if (ext2fs_file_read(file, buf, (unsigned int)size, &got) || got != size) {
+        ext2fs_file_close(file);
+        return NULL;
+    }
+    ext2fs_file_close(file);
+    return g_strndup(buf, got);
+}
+
+/* Pushes the components of @path onto the front of @todo, in order. */
+static void
+inspect_ext_push_path(GQueue *todo, const char *path)
+{
+    g_auto(GStrv) parts = g_strsplit(path, "/", -1);
+    int i;
+
+    for (i = (int)g_strv_length(parts) - 1; i >= 0; i--)
+        if (parts[i][0] && !g_str_equal(parts[i], "."))
+            g_queue_push_head(todo, g_strdup(parts[i]));
+}
+
+/* Resolves @path from the root, following every symlink (at most
+ * INSPECT_MAX_SYMLINK_HOPS of them) and refusing directories larger than
+ * INSPECT_MAX_DIR_BYTES: libext2fs's own namei scans any directory on the
+ * way to its end, and follows links without a cap on the total. */
 static gboolean
 inspect_ext_lookup(InspectExt *ext, const char *path, ext2_ino_t *ino,
                    struct ext2_inode *inode)
 {
-    if (ext2fs_namei_follow(ext->fs, EXT2_ROOT_INO, EXT2_ROOT_INO, path, ino))
-        return FALSE;
-    return ext2fs_read_inode(ext->fs, *ino, inode) == 0;
+    g_autoptr(GQueue) todo = g_queue_new();
+    ext2_ino_t cur = EXT2_ROOT_INO;
+    guint hops = 0;
+    char *comp;
+
+    inspect_ext_push_path(todo, path);
+    while ((comp = g_queue_pop_head(todo))) {
+        g_autofree char *name = comp;
+        struct ext2_inode dir;
+        ext2_ino_t next;
+
+        if (ext2fs_read_inode(ext->fs, cur, &dir) ||
+            !LINUX_S_ISDIR(dir.i_mode) ||
+            EXT2_I_SIZE(&dir) > INSPECT_MAX_DIR_BYTES ||
+            ext2fs_lookup(ext->fs, cur, name, (int)strlen(name), NULL, &next) ||
+            ext2fs_read_inode(ext->fs, next, inode)) {
+            g_queue_free_full(g_steal_pointer(&todo), g_free);
+            return FALSE;
+        }
+        if (LINUX_S_ISLNK(inode->i_mode)) {
+            g_autofree char *target = NULL;
+
+            if (++hops > INSPECT_MAX_SYMLINK_HOPS ||
+                !(target = inspect_ext_readlink(ext, next, inode))) {
+                g_queue_free_full(g_steal_pointer(&todo), g_free);
+                return FALSE;
+            }
+            /* A relative target continues from the link's directory. */
+            if (target[0] == '/')
+                cur = EXT2_ROOT_INO;
+            inspect_ext_push_path(todo, target);
+            continue;
+        }
+        cur = next;
+    }
+    *ino = cur;
+    return ext2fs_read_inode(ext->fs, cur, inode) == 0;
 }
 
 gboolean

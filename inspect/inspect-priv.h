@@ -190,6 +190,14 @@ gboolean inspect_fat_exists(const InspectReader *r, guint64 offset,
 #define INSPECT_MAX_FILE_BYTES (1024 * 1024)
 /* Directory entries visited in one directory (/boot, /lib/modules). */
 #define INSPECT_MAX_DIR_ENTRIES 4096
+/* A directory on a looked-up path: a lookup reads it whole.  /usr/lib of
+ * a big distribution is a few hundred KiB; 16 MiB is a million names. */
+#define INSPECT_MAX_DIR_BYTES (16 * 1024 * 1024)
+/* Symlinks followed in one lookup: libext2fs's EXT2FS_MAX_NESTED_LINKS
+ * (the kernel allows 40; a guest's /etc/os-release needs 1). */
+#define INSPECT_MAX_SYMLINK_HOPS 8
+/* A symlink target: PATH_MAX. */
+#define INSPECT_MAX_LINK_BYTES 4096
 /* Kernel versions under /lib/modules looked at. */
 #define INSPECT_MAX_KERNELS 32
 

@@ -3,13 +3,18 @@
 # `ferry inspect --json` on a BIOS guest disk: MBR with boot code, /boot on
 # its own ext3 primary partition, the ext4 root and swap as logical
 # partitions in an extended one, and an fstab naming devices by /dev/vda5
-# and /dev/vda1 (which AWS and Azure rename): checked against sfdisk
+# and /dev/vda1 (which AWS and Azure rename), /lib a symlink to usr/lib
+# (merged /usr, whose modules are still found): checked against sfdisk
 # --json, blkid -p and the values written, as raw and as a qcow2 overlay.
 . "$top_srcdir/tests/integration/functions.sh"
 . "$top_srcdir/tests/integration/inspect-functions.sh"
 make_tmpdir
 
 make_root "$tmpdir/root" rocky 9.3 "Rocky Linux 9.3 (Blue Onyx)" 5.14.0-362.el9.x86_64
+# Merged /usr, as RHEL 9 has it: /lib is a symlink to usr/lib.
+mv "$tmpdir/root/lib/modules" "$tmpdir/root/usr/lib/modules"
+rmdir "$tmpdir/root/lib"
+ln -s usr/lib "$tmpdir/root/lib"
 # /boot moves to its own filesystem, kernels named as on RHEL.
 mkdir -p "$tmpdir/boot"
 mv "$tmpdir/root/boot/grub" "$tmpdir/boot/grub2"
