@@ -275,6 +275,7 @@ cmd_inspect(int argc, char **argv)
     g_autoptr(GError) error = NULL;
     g_auto(InspectArgs) a = { 0 };
     g_autoptr(JsonObject) report = NULL;
+    g_autoptr(FerryRules) rules = NULL;
     FerryInspectSource src = { 0 };
     int i;
 
@@ -317,20 +318,18 @@ cmd_inspect(int argc, char **argv)
     src.disk_paths = (const char *const *)a.paths->pdata;
     src.disk_formats = (const char *const *)a.formats->pdata;
 
+    /* The rules first: an unknown target or a bad rules file is told
+     * before any disk is read. */
+    if (target && !(rules = ferry_rules_load(target, NULL, &error)))
+        return agent_fail(error);
     report = ferry_inspect(&src, NULL, &error);
     if (!report)
         return agent_fail(error);
-    if (target) {
-        g_autoptr(FerryRules) rules = ferry_rules_load(target, NULL, &error);
-        JsonObject *readiness;
-
-        if (!rules)
-            return agent_fail(error);
-        readiness = ferry_rules_check(rules,
-                                      json_object_get_object_member(report,
-                                                                    "guest"));
-        json_object_set_object_member(report, "readiness", readiness);
-    }
+    if (rules)
+        json_object_set_object_member(
+            report, "readiness",
+            ferry_rules_check(rules,
+                              json_object_get_object_member(report, "guest")));
     if (json) {
         g_autoptr(JsonNode) node = json_node_new(JSON_NODE_OBJECT);
 
