@@ -106,7 +106,7 @@ typedef struct {
     int sockets, cores, threads;  /* <cpu><topology>, or -1 */
     int cpu_speed_mhz;      /* the host CPU's nominal MHz, or -1 */
     char *os;               /* libosinfo os id, or NULL */
-    char *firmware;         /* "uefi" (<os firmware='efi'> or a <loader>), else "bios" */
+    char *firmware;         /* "uefi" or "bios", as libvirt would boot it */
     char *machine;          /* <os><type machine>: "pc-q35-8.2", or NULL */
     char *arch;             /* <os><type arch>: "x86_64", or NULL */
     char *hostname;         /* the libvirt host's name, or NULL */

@@ -7,15 +7,20 @@ inspect_libinspect_a_CFLAGS = $(AM_CFLAGS) $(GLIB_CFLAGS) $(JSON_CFLAGS) \
 	$(EXT2FS_CFLAGS) -DG_LOG_DOMAIN=\"ferry-inspect\"
 inspect_libinspect_a_SOURCES = \
 	inspect/inspect.h \
-	inspect/inspect-priv.h \
 	inspect/inspect.c \
+	inspect/rules.h \
+	inspect/rules.c
+
+INSPECT_LIBS = inspect/libinspect.a $(CONV_LIBS) $(JSON_LIBS) $(EXT2FS_LIBS)
+
+# The readers: partition tables, superblocks, FAT, ext2/3/4 through
+# libext2fs (whose error_message() comes from libcom_err), the OS files.
+inspect_libinspect_a_SOURCES += \
+	inspect/inspect-priv.h \
 	inspect/partitions.c \
 	inspect/superblocks.c \
 	inspect/fat.c \
 	inspect/ext.c \
 	inspect/os-files.c \
-	inspect/os.c \
-	inspect/rules.h \
-	inspect/rules.c
-
-INSPECT_LIBS = inspect/libinspect.a $(CONV_LIBS) $(JSON_LIBS) $(EXT2FS_LIBS) $(COM_ERR_LIBS)
+	inspect/os.c
+INSPECT_LIBS += $(COM_ERR_LIBS)

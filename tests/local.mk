@@ -30,6 +30,7 @@ include tests/vpc.mk
 include tests/vpc-write.mk
 include tests/engine.mk
 include tests/inventory.mk
+include tests/inspect.mk
 include tests/transport.mk
 include tests/service.mk
 include tests/export.mk
@@ -40,7 +41,6 @@ include tests/aws.mk
 include tests/cloudstack.mk
 include tests/azure.mk
 include tests/ansible.mk
-include tests/inspect.mk
 
 check_PROGRAMS += $(UNIT_TESTS)
 

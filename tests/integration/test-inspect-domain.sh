@@ -64,7 +64,13 @@ for name in ("efi1", "loader1", "bios1"):
                                      capture_output=True, text=True, check=True).stdout)
     os_el = x.find("os")
     t = os_el.find("type")
-    fw = "uefi" if os_el.get("firmware") == "efi" or os_el.find("loader") is not None else "bios"
+    loader = os_el.find("loader")
+    if os_el.get("firmware"):
+        fw = "uefi" if os_el.get("firmware") == "efi" else "bios"
+    elif loader is not None and (loader.get("type") == "pflash" or "OVMF" in (loader.text or "")):
+        fw = "uefi"
+    else:
+        fw = "uefi" if t.get("arch") == "aarch64" else "bios"
     buses = [d.find("target").get("bus") for d in x.findall("devices/disk")
              if d.get("device") == "disk"]
     want = {"firmware": fw, "machine": t.get("machine"), "arch": t.get("arch"),

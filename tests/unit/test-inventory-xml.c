@@ -170,8 +170,9 @@ test_full_fields(void)
     g_assert_null(nic->model);
 }
 
-/* For `ferry inspect`: firmware='efi' or a <loader> is UEFI, else BIOS;
- * machine and arch as written. */
+/* For `ferry inspect`: firmware='efi', a pflash or OVMF loader, or
+ * aarch64 is UEFI; firmware='bios' or a ROM loader BIOS; machine and arch
+ * as written. */
 static void
 test_firmware_machine_arch(void)
 {
@@ -181,8 +182,18 @@ test_firmware_machine_arch(void)
     } cases[] = {
         { "<os firmware='efi'><type arch='x86_64' machine='pc-q35-8.2'>hvm"
           "</type></os>", "uefi", "pc-q35-8.2", "x86_64" },
-        { "<os><type arch='aarch64' machine='virt'>hvm</type>"
-          "<loader type='pflash'>/AAVMF_CODE.fd</loader></os>",
+        { "<os><type arch='x86_64' machine='q35'>hvm</type>"
+          "<loader type='pflash'>/var/lib/fw.fd</loader></os>",
+          "uefi", "q35", "x86_64" },
+        { "<os><type arch='x86_64'>hvm</type>"
+          "<loader>/usr/share/OVMF/OVMF_CODE.fd</loader></os>",
+          "uefi", NULL, "x86_64" },
+        { "<os><type arch='x86_64'>hvm</type>"
+          "<loader type='rom'>/usr/share/seabios/bios.bin</loader></os>",
+          "bios", NULL, "x86_64" },
+        { "<os firmware='bios'><type arch='x86_64'>hvm</type></os>",
+          "bios", NULL, "x86_64" },
+        { "<os><type arch='aarch64' machine='virt'>hvm</type></os>",
           "uefi", "virt", "aarch64" },
         { "<os><type>hvm</type></os>", "bios", NULL, NULL },
         { "", "bios", NULL, NULL },
