@@ -89,7 +89,10 @@ inspect_load_domain(InspectArgs *a, const char *uri, const char *name,
         g_ptr_array_add(a->paths, g_strdup(disk->path));
         g_ptr_array_add(a->formats, g_strdup(disk->format ? disk->format
                                                           : disk->declared_format));
-        g_ptr_array_add(a->buses, g_strdup(disk->bus ? disk->bus : "unknown"));
+        /* Each bus once, in disk order (as agent/readiness.c gives them). */
+        if (disk->bus && !g_ptr_array_find_with_equal_func(a->buses, disk->bus,
+                                                           g_str_equal, NULL))
+            g_ptr_array_add(a->buses, g_strdup(disk->bus));
     }
     if (a->paths->len == 0) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # `ferry inspect DOMAIN` through libvirt's test driver: the disks come from
-# the domain (a qcow2 overlay on a GPT+ESP disk on virtio, a raw data disk
-# on sata, a CD-ROM left out), and "domain" and the guest's firmware,
+# the domain in its XML order (a qcow2 overlay on a GPT+ESP disk and a raw
+# disk on virtio, a raw disk on sata, a CD-ROM left out), and "domain" and
+# the guest's firmware,
 # arch and disk-buses from its XML: firmware='efi' and a <loader> are
 # UEFI, neither is BIOS (whatever the disk suggests).
 . "$top_srcdir/tests/integration/functions.sh"
@@ -22,7 +23,7 @@ EOF
 place "$disk" "$tmpdir/esp.img" 2048
 place "$disk" "$tmpdir/root.img" 34816
 qemu-img create -q -f qcow2 -b "$disk" -F raw "$tmpdir/os.qcow2"
-truncate -s 10M "$tmpdir/data.raw"
+truncate -s 10M "$tmpdir/data.raw" "$tmpdir/data2.raw"
 
 dom() {  # NAME OS-ELEMENT
     cat <<X
@@ -34,6 +35,7 @@ dom() {  # NAME OS-ELEMENT
     <devices>
       <disk type='file' device='disk'><driver name='qemu' type='qcow2'/><source file='$tmpdir/os.qcow2'/><target dev='vda' bus='virtio'/></disk>
       <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$tmpdir/data.raw'/><target dev='sda' bus='sata'/></disk>
+      <disk type='file' device='disk'><driver name='qemu' type='raw'/><source file='$tmpdir/data2.raw'/><target dev='vdb' bus='virtio'/></disk>
       <disk type='file' device='cdrom'><source file='$tmpdir/none.iso'/><target dev='sdb' bus='sata'/></disk>
     </devices>
     <test:runstate>5</test:runstate>
@@ -71,11 +73,19 @@ for name in ("efi1", "loader1", "bios1"):
         fw = "uefi"
     else:
         fw = "uefi" if t.get("arch") == "aarch64" else "bios"
-    buses = [d.find("target").get("bus") for d in x.findall("devices/disk")
-             if d.get("device") == "disk"]
+    buses = []
+    for d in x.findall("devices/disk"):
+        bus = d.find("target").get("bus")
+        if d.get("device") == "disk" and bus not in buses:
+            buses.append(bus)
     want = {"firmware": fw, "machine": t.get("machine"), "arch": t.get("arch"),
             "disk-buses": buses}
     r = json.load(open(f"{tmp}/{name}.json"))
+    paths = [d.find("source").get("file") for d in x.findall("devices/disk")
+             if d.get("device") == "disk"]
+    if [d["path"] for d in r["disks"]] != paths:
+        print(f"{name}: disk paths: ferry {[d['path'] for d in r['disks']]}, libvirt {paths}")
+        bad = 1
     for k, v in want.items():
         if r["domain"][k] != v:
             print(f"{name}: domain.{k}: ferry {r['domain'][k]!r}, libvirt {v!r}")
@@ -89,11 +99,10 @@ EOPY
 
 r=$tmpdir/efi1.json
 check_report "$r" "r['source']" '"efi1"'
-check_report "$r" "[d['path'] for d in r['disks']]" "[\"$tmpdir/os.qcow2\", \"$tmpdir/data.raw\"]"
-check_report "$r" "r['guest']['disk-formats']" '["qcow2", "raw"]'
+check_report "$r" "r['guest']['disk-formats']" '["qcow2", "raw", "raw"]'
 check_report "$r" "r['guest']['firmware']" '"uefi"'
 check_report "$r" "r['guest']['disk-buses']" '["virtio", "sata"]'
-check_report "$r" "r['guest']['disk-count']" 2
+check_report "$r" "r['guest']['disk-count']" 3
 check_report "$r" "r['guest']['largest-disk-size']" $((64 << 20))
 check_report "$r" "r['guest']['fallback-loader']" true
 check_report "$r" "r['guest']['os-id']" '"debian"'
