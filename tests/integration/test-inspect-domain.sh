@@ -3,9 +3,8 @@
 # `ferry inspect DOMAIN` through libvirt's test driver: the disks come from
 # the domain in its XML order (a qcow2 overlay on a GPT+ESP disk and a raw
 # disk on virtio, a raw disk on sata, a CD-ROM left out), and "domain" and
-# the guest's firmware,
-# arch and disk-buses from its XML: firmware='efi' and a <loader> are
-# UEFI, neither is BIOS (whatever the disk suggests).
+# the guest's firmware, arch and disk-buses from its XML: firmware='efi'
+# and a pflash loader are UEFI, neither is BIOS (whatever the disk says).
 . "$top_srcdir/tests/integration/functions.sh"
 . "$top_srcdir/tests/integration/inspect-functions.sh"
 make_tmpdir
