@@ -244,12 +244,15 @@ inspect_print_text(JsonObject *report)
         for (i = 0; rules && i < json_array_get_length(rules); i++) {
             JsonObject *rule = json_array_get_object_element(rules, i);
 
-            printf("  %-4s %s: %s", inspect_show(rule, "result"),
-                   inspect_show(rule, "id"), inspect_show(rule, "why"));
-            if (inspect_str(rule, "fix") &&
-                !g_str_equal(inspect_show(rule, "result"), "pass"))
-                printf(" (%s)", inspect_show(rule, "fix"));
-            printf("\n");
+            /* A rule's why and fix explain a failure: a pass needs its
+             * name alone. */
+            if (g_str_equal(inspect_show(rule, "result"), "pass")) {
+                printf("  pass %s\n", inspect_show(rule, "id"));
+                continue;
+            }
+            printf("  %-4s %s: %s (%s)\n", inspect_show(rule, "result"),
+                   inspect_show(rule, "id"), inspect_show(rule, "why"),
+                   inspect_show(rule, "fix"));
         }
     }
     printf("bytes read: %" G_GINT64_FORMAT "\n",
