@@ -57,6 +57,7 @@ int cmd_list(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_map(int argc, char **argv);
 int cmd_convert(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 
 /* ---- inventory (agent/inventory*.c) ------------------------------------
  * What `ferry list` reports: the domains of one libvirt connection, their
@@ -105,6 +106,9 @@ typedef struct {
     int sockets, cores, threads;  /* <cpu><topology>, or -1 */
     int cpu_speed_mhz;      /* the host CPU's nominal MHz, or -1 */
     char *os;               /* libosinfo os id, or NULL */
+    char *firmware;         /* "uefi" or "bios", as libvirt would boot it */
+    char *machine;          /* <os><type machine>: "pc-q35-8.2", or NULL */
+    char *arch;             /* <os><type arch>: "x86_64", or NULL */
     char *hostname;         /* the libvirt host's name, or NULL */
     GPtrArray *disks;       /* of AgentDisk */
     GPtrArray *nics;        /* of AgentNic */

@@ -19,6 +19,8 @@ static const AgentCommand ferry_commands[] = {
     { "map", cmd_map,
       "show an image's allocation map (data and zero extents)" },
     { "convert", cmd_convert, "convert an image to another format" },
+    { "inspect", cmd_inspect,
+      "show what a domain's or image's disks hold: partitions, OS, drivers" },
     { "export", cmd_export,
       "export a stopped domain's disks to a file:// or ssh:// pool" },
     { "jobs", cmd_jobs, "list ferry-agent's jobs" },

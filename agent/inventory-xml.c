@@ -18,6 +18,8 @@
  *   /domain/vcpu (@current if set, else the text)   vcpus
  *   /domain/cpu/topology @sockets @cores @threads  sockets, cores, threads
  *   /domain/metadata/libosinfo:libosinfo/os/@id    os
+ *   /domain/os/@firmware, os/loader, os/type/@arch  firmware "uefi" or "bios"
+ *   /domain/os/type/@machine, @arch                machine, arch
  *   devices/disk, device disk or lun (cdrom and floppy are left out):
  *     target @dev @bus, driver @type (the declared format),
  *     source @file (type file), @dev (block), @pool @volume (volume);
@@ -86,6 +88,9 @@ agent_domain_free(AgentDomain *domain)
     g_free(domain->powerstate);
     g_free(domain->state);
     g_free(domain->os);
+    g_free(domain->firmware);
+    g_free(domain->machine);
+    g_free(domain->arch);
     g_free(domain->hostname);
     if (domain->disks)
         g_ptr_array_unref(domain->disks);
@@ -484,6 +489,28 @@ inventory_parse_cpu(xmlXPathContext *ctxt, AgentDomain *domain, GError **error)
     return TRUE;
 }
 
+/* libvirt's firmware selection: <os firmware='efi'> is UEFI (any other
+ * value BIOS); without it, a <loader> of type pflash or an OVMF, AAVMF or
+ * edk2 image is UEFI (a rom loader is SeaBIOS); aarch64 has no BIOS. */
+static const char *
+inventory_domain_firmware(xmlXPathContext *ctxt, const char *arch)
+{
+    g_autofree char *fw = inventory_xpath_string(ctxt, NULL,
+                                                 "string(/domain/os/@firmware)");
+    g_autofree char *type = inventory_xpath_string(
+        ctxt, NULL, "string(/domain/os/loader/@type)");
+    g_autofree char *loader = inventory_xpath_string(ctxt, NULL,
+                                                     "string(/domain/os/loader)");
+
+    if (fw)
+        return g_str_equal(fw, "efi") ? "uefi" : "bios";
+    if (g_strcmp0(type, "pflash") == 0 ||
+        (loader && (strstr(loader, "OVMF") || strstr(loader, "AAVMF") ||
+                    strstr(loader, "edk2"))))
+        return "uefi";
+    return g_strcmp0(arch, "aarch64") == 0 ? "uefi" : "bios";
+}
+
 AgentDomain *
 inventory_domain_parse_xml(const char *xml, gsize len, GError **error)
 {
@@ -525,6 +552,11 @@ inventory_domain_parse_xml(const char *xml, gsize len, GError **error)
     domain->uuid = inventory_xpath_string(ctxt, NULL, "string(/domain/uuid)");
     domain->os = inventory_xpath_string(ctxt, NULL,
         "string(/domain/metadata/osinfo:libosinfo/osinfo:os/@id)");
+    domain->machine = inventory_xpath_string(ctxt, NULL,
+                                             "string(/domain/os/type/@machine)");
+    domain->arch = inventory_xpath_string(ctxt, NULL,
+                                          "string(/domain/os/type/@arch)");
+    domain->firmware = g_strdup(inventory_domain_firmware(ctxt, domain->arch));
 
     memory = inventory_xpath_string(ctxt, NULL, "string(/domain/memory)");
     unit = inventory_xpath_string(ctxt, NULL, "string(/domain/memory/@unit)");

@@ -17,3 +17,15 @@ inspect_libinspect_a_SOURCES = \
 	inspect/rules-load.c
 
 INSPECT_LIBS = inspect/libinspect.a $(CONV_LIBS) $(JSON_LIBS) $(EXT2FS_LIBS)
+
+# The readers: partition tables, superblocks, FAT, ext2/3/4 through
+# libext2fs (whose error_message() comes from libcom_err), the OS files.
+inspect_libinspect_a_SOURCES += \
+	inspect/inspect-priv.h \
+	inspect/partitions.c \
+	inspect/superblocks.c \
+	inspect/fat.c \
+	inspect/ext.c \
+	inspect/os-files.c \
+	inspect/os.c
+INSPECT_LIBS += $(COM_ERR_LIBS)

@@ -14,7 +14,7 @@ pkgs="build-essential autoconf automake libtool pkg-config
  openssh-server openssh-client openssl
  dbus-daemon dbus-bin systemd
  ansible-core ansible-lint
- libext2fs-dev e2fsprogs xfsprogs dosfstools fdisk lvm2 cryptsetup-bin"
+ libext2fs-dev e2fsprogs xfsprogs dosfstools fdisk lvm2 cryptsetup-bin mtools"
 
 missing=""
 for p in $pkgs; do

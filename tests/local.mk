@@ -30,6 +30,7 @@ include tests/vpc.mk
 include tests/vpc-write.mk
 include tests/engine.mk
 include tests/inventory.mk
+include tests/inspect.mk
 include tests/transport.mk
 include tests/service.mk
 include tests/export.mk

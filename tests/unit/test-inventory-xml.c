@@ -170,6 +170,50 @@ test_full_fields(void)
     g_assert_null(nic->model);
 }
 
+/* For `ferry inspect`: firmware='efi', a pflash or OVMF loader, or
+ * aarch64 is UEFI; firmware='bios' or a ROM loader BIOS; machine and arch
+ * as written. */
+static void
+test_firmware_machine_arch(void)
+{
+    static const struct {
+        const char *os;
+        const char *firmware, *machine, *arch;
+    } cases[] = {
+        { "<os firmware='efi'><type arch='x86_64' machine='pc-q35-8.2'>hvm"
+          "</type></os>", "uefi", "pc-q35-8.2", "x86_64" },
+        { "<os><type arch='x86_64' machine='q35'>hvm</type>"
+          "<loader type='pflash'>/var/lib/fw.fd</loader></os>",
+          "uefi", "q35", "x86_64" },
+        { "<os><type arch='x86_64'>hvm</type>"
+          "<loader>/usr/share/OVMF/OVMF_CODE.fd</loader></os>",
+          "uefi", NULL, "x86_64" },
+        { "<os><type arch='x86_64'>hvm</type>"
+          "<loader type='rom'>/usr/share/seabios/bios.bin</loader></os>",
+          "bios", NULL, "x86_64" },
+        { "<os firmware='bios'><type arch='x86_64'>hvm</type></os>",
+          "bios", NULL, "x86_64" },
+        { "<os><type arch='aarch64' machine='virt'>hvm</type></os>",
+          "uefi", "virt", "aarch64" },
+        { "<os><type>hvm</type></os>", "bios", NULL, NULL },
+        { "", "bios", NULL, NULL },
+    };
+    gsize i;
+
+    for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *xml = g_strdup_printf(
+            "<domain><name>fw</name>%s<devices/></domain>", cases[i].os);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(AgentDomain) d = inventory_domain_parse_xml(xml, strlen(xml),
+                                                              &error);
+
+        g_assert_no_error(error);
+        g_assert_cmpstr(d->firmware, ==, cases[i].firmware);
+        g_assert_cmpstr(d->machine, ==, cases[i].machine);
+        g_assert_cmpstr(d->arch, ==, cases[i].arch);
+    }
+}
+
 static void
 test_oversized_is_refused_before_parsing(void)
 {
@@ -340,6 +384,8 @@ main(int argc, char **argv)
         g_test_add_data_func(path, &fixture_cases[i], test_fixture);
     }
     g_test_add_func("/agent/inventory/xml/full-domain-fields-by-value", test_full_fields);
+    g_test_add_func("/agent/inventory/xml/firmware-machine-arch",
+                    test_firmware_machine_arch);
     g_test_add_func("/agent/inventory/xml/oversized-is-refused-before-parsing",
                     test_oversized_is_refused_before_parsing);
     g_test_add_func("/agent/inventory/xml/more-than-1024-disks-is-refused",
