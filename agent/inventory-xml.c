@@ -703,30 +703,6 @@ inventory_volume_parse_xml(const char *xml, gsize len, char **path,
     return TRUE;
 }
 
-/* libvirt's firmware selection: <os firmware='efi'>, or a <loader> of
- * type pflash (OVMF, AAVMF), is UEFI; aarch64 "virt" guests have no BIOS
- * and boot UEFI either way. */
-static char *
-inventory_os_firmware(xmlXPathContext *ctxt, const char *arch)
-{
-    g_autofree char *fw = inventory_xpath_string(ctxt, NULL,
-                                                 "string(/domain/os/@firmware)");
-    g_autofree char *loader_type =
-        inventory_xpath_string(ctxt, NULL, "string(/domain/os/loader/@type)");
-    g_autofree char *loader = inventory_xpath_string(ctxt, NULL,
-                                                     "string(/domain/os/loader)");
-
-    if (fw)
-        return g_strdup(g_str_equal(fw, "efi") ? "uefi" : "bios");
-    if (g_strcmp0(loader_type, "pflash") == 0 ||
-        (loader && (strstr(loader, "OVMF") || strstr(loader, "AAVMF") ||
-                    strstr(loader, "edk2"))))
-        return g_strdup("uefi");
-    if (g_strcmp0(arch, "aarch64") == 0)
-        return g_strdup("uefi");
-    return g_strdup("bios");
-}
-
 gboolean
 inventory_domain_parse_os(const char *xml, gsize len, InventoryOs *os,
                           GError **error)
@@ -748,7 +724,7 @@ inventory_domain_parse_os(const char *xml, gsize len, InventoryOs *os,
                                       "string(/domain/os/type/@arch)");
     os->machine = inventory_xpath_string(ctxt, NULL,
                                          "string(/domain/os/type/@machine)");
-    os->firmware = inventory_os_firmware(ctxt, os->arch);
+    os->firmware = g_strdup(inventory_domain_firmware(ctxt, os->arch));
     return TRUE;
 }
 
