@@ -249,6 +249,10 @@ cmd_export_on_disk_verified(const AgentExportDiskRef *disk, const char *target,
         cmd_export_event_add_int(b, "resumed-at", resumed_at);
         json_builder_set_member_name(b, "transport");
         json_builder_add_string_value(b, target_get_transport(view->target));
+        if (disk->resource_id) {
+            json_builder_set_member_name(b, "resource-id");
+            json_builder_add_string_value(b, disk->resource_id);
+        }
         cmd_export_event_emit(b);
         return;
     }
@@ -498,6 +502,9 @@ cmd_export(int argc, char **argv)
     g_autofree char *cs_service_offering = NULL, *cs_network = NULL;
     g_autofree char *cs_disk_offering = NULL, *cs_api_key_file = NULL;
     g_autofree char *cs_secret_key_file = NULL;
+    g_autofree char *az_os_type = NULL, *az_image = NULL;
+    g_autofree char *az_manifest_dir = NULL;
+    gboolean az_keep = FALSE;
     gboolean dry_run = FALSE;
     g_auto(AgentExportResult) result = { 0 };
     guint64 bwlimit = 0;
@@ -537,7 +544,18 @@ cmd_export(int argc, char **argv)
           "Continue a stopped export: keep finished disks, resume .part files",
           NULL },
         { "overwrite", 0, 0, G_OPTION_ARG_NONE, &overwrite,
-          "azure: replace blobs of the same name", NULL },
+          "azure, azure-disk: replace blobs, disks or the image of the same "
+          "name", NULL },
+        { "os-type", 0, 0, G_OPTION_ARG_STRING, &az_os_type,
+          "azure-disk: the OS disk's osType, Linux (default) or Windows",
+          "TYPE" },
+        { "image", 0, 0, G_OPTION_ARG_STRING, &az_image,
+          "azure-disk: make an image NAME of the disks", "NAME" },
+        { "keep", 0, 0, G_OPTION_ARG_NONE, &az_keep,
+          "azure-disk: keep a disk that could not be finished", NULL },
+        { "manifest-dir", 0, 0, G_OPTION_ARG_FILENAME, &az_manifest_dir,
+          "azure-disk: write the manifest and the domain XML in DIR "
+          "(default: the current directory)", "DIR" },
         { "bwlimit", 0, 0, G_OPTION_ARG_STRING, &bwlimit_text,
           "Send at most RATE bytes per second (suffixes K, M, G)", "RATE" },
         { "method", 0, 0, G_OPTION_ARG_STRING, &aws_method,
@@ -651,6 +669,10 @@ cmd_export(int argc, char **argv)
         return agent_usage_error("export",
                                  "--dry-run: not with --background");
     topts.overwrite = overwrite;
+    topts.azure_os_type = az_os_type;
+    topts.azure_image = az_image;
+    topts.azure_keep = az_keep;
+    topts.azure_manifest_dir = az_manifest_dir;
     if (background) {
         CmdExportJobArgs a = {
             .connect = connect,
@@ -674,6 +696,11 @@ cmd_export(int argc, char **argv)
         if (overwrite)
             return agent_usage_error("export",
                                      "--overwrite: not with --background yet");
+        if (az_os_type || az_image || az_keep || az_manifest_dir)
+            return agent_usage_error("export",
+                                     "--os-type, --image, --keep and "
+                                     "--manifest-dir: not with --background "
+                                     "yet");
         if (resume)
             return agent_usage_error("export",
                                      "--resume: with --background, use "

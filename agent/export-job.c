@@ -426,6 +426,8 @@ export_job_result(const AgentExportResult *res, const ExportJobRun *r)
         export_job_add_uint64(&disks, "virtual-size", d->virtual_size);
         export_job_add_uint64(&disks, "bytes-sent", d->bytes_sent);
         export_job_add_uint64(&disks, "resumed-at", d->resumed_at);
+        if (d->resource_id)
+            export_job_add_string(&disks, "resource-id", d->resource_id);
         g_variant_builder_close(&disks);
     }
     g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);

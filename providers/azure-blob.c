@@ -80,6 +80,69 @@ azure_client_new(const char *account, GCancellable *cancellable,
     return g_steal_pointer(&c);
 }
 
+AzureClient *
+azure_client_new_for_sas_url(const char *sas_url, GCancellable *cancellable,
+                             char **container, char **blob, GError **error)
+{
+    g_autoptr(AzureClient) c = g_new0(AzureClient, 1);
+    g_autoptr(GUri) u = g_uri_parse(sas_url, G_URI_FLAGS_ENCODED_QUERY |
+                                                 G_URI_FLAGS_ENCODED_PATH,
+                                    NULL);
+    g_auto(GStrv) parts = NULL;
+    g_autofree char *base = NULL;
+    HttpClientOptions hopts = { 0 };
+    const char *ca = g_getenv("AZURE_CA_BUNDLE");
+    const char *scheme = u ? g_uri_get_scheme(u) : NULL;
+    guint n;
+
+    if (!u || !scheme ||
+        (!g_str_equal(scheme, "https") && !g_str_equal(scheme, "http")) ||
+        !g_uri_get_host(u) || !g_uri_get_query(u) ||
+        !ferry_check_text("SAS URL", sas_url, 8192, NULL)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
+                    "azure: the SAS URL is not an http(s) URL with a query");
+        return NULL;
+    }
+    parts = g_strsplit(g_uri_get_path(u), "/", 0);
+    n = g_strv_length(parts);
+    /* "", [endpoint path...,] container, blob */
+    if (n < 3 || !*parts[n - 1] || !*parts[n - 2] || *parts[0]) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
+                    "azure: the SAS URL names no container and blob");
+        return NULL;
+    }
+    *container = g_uri_unescape_string(parts[n - 2], NULL);
+    *blob = g_uri_unescape_string(parts[n - 1], NULL);
+    if (!*container || !*blob) {
+        g_clear_pointer(container, g_free);
+        g_clear_pointer(blob, g_free);
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
+                    "azure: the SAS URL's path is not valid");
+        return NULL;
+    }
+    g_free(parts[n - 2]);
+    parts[n - 2] = NULL;
+    c->endpoint_path = g_strjoinv("/", parts);
+    parts[n - 2] = g_strdup("");
+    base = g_uri_join(G_URI_FLAGS_ENCODED, scheme, NULL, g_uri_get_host(u),
+                      g_uri_get_port(u), "", NULL, NULL);
+    c->creds.blob_endpoint = g_strconcat(base, c->endpoint_path, NULL);
+    c->creds.account = g_strdup("");
+    c->creds.sas = g_strdup(g_uri_get_query(u));
+    c->creds.source = "beginGetAccess";
+    hopts.ca_file = ca && *ca ? ca : NULL;
+    hopts.cancellable = cancellable;
+    c->http = http_client_new(&hopts, error);
+    if (!c->http)
+        return NULL;
+    hopts.cancellable = NULL;
+    hopts.max_retries = 2;
+    c->http_cleanup = http_client_new(&hopts, error);
+    if (!c->http_cleanup)
+        return NULL;
+    return g_steal_pointer(&c);
+}
+
 /* ---- one call ------------------------------------------------------------- */
 
 typedef struct {
@@ -469,7 +532,41 @@ struct _AzureUpload {
     guint64 page_bytes;          /* bytes sent with Put Page */
     GChecksum *stream;           /* SHA-256 of every byte, zeros too */
     gboolean finished;
+    gboolean attached;           /* the blob is not ours to delete */
 };
+
+static AzureUpload *
+azure_page_upload_new(AzureTarget *at, const char *name, char *blob,
+                      guint64 size)
+{
+    AzureUpload *u = g_new0(AzureUpload, 1);
+
+    u->at = at;
+    u->name = g_strdup(name);
+    u->blob = blob;
+    u->size = size;
+    u->window = g_malloc0(AZURE_MAX_PUT_PAGE);
+    u->sent = g_array_new(FALSE, FALSE, sizeof(guint64));
+    u->stream = g_checksum_new(G_CHECKSUM_SHA256);
+    return u;
+}
+
+AzureUpload *
+azure_page_upload_attach(AzureTarget *at, const char *blob, guint64 size,
+                         GError **error)
+{
+    AzureUpload *u;
+
+    if (size == 0 || size % AZURE_PAGE_SIZE) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
+                    "azure: '%s': %" G_GUINT64_FORMAT " bytes is not a "
+                    "whole number of pages", blob, size);
+        return NULL;
+    }
+    u = azure_page_upload_new(at, blob, g_strdup(blob), size);
+    u->attached = TRUE;
+    return u;
+}
 
 AzureUpload *
 azure_page_upload_open(AzureTarget *at, const char *name, guint64 size,
@@ -502,14 +599,7 @@ azure_page_upload_open(AzureTarget *at, const char *name, guint64 size,
         g_prefix_error(error, "'%s': ", blob);
         return NULL;
     }
-    u = g_new0(AzureUpload, 1);
-    u->at = at;
-    u->name = g_strdup(name);
-    u->blob = g_steal_pointer(&blob);
-    u->size = size;
-    u->window = g_malloc0(AZURE_MAX_PUT_PAGE);
-    u->sent = g_array_new(FALSE, FALSE, sizeof(guint64));
-    u->stream = g_checksum_new(G_CHECKSUM_SHA256);
+    u = azure_page_upload_new(at, name, g_steal_pointer(&blob), size);
     g_debug("azure '%s': page blob of %" G_GUINT64_FORMAT " bytes", u->blob,
             size);
     return u;
@@ -663,7 +753,8 @@ azure_page_upload_free(AzureUpload *u)
 
     if (!u)
         return;
-    if (!u->finished && !azure_blob_delete(u->at, u->blob, &error))
+    if (!u->finished && !u->attached &&
+        !azure_blob_delete(u->at, u->blob, &error))
         g_warning("azure '%s': the unfinished blob stays: %s", u->blob,
                   error->message);
     g_free(u->name);

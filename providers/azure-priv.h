@@ -100,6 +100,12 @@ typedef struct {
 
 AzureClient *azure_client_new(const char *account, GCancellable *cancellable,
                               GError **error);
+/* A client for the one blob of a SAS URL (a managed disk's upload URL):
+ * @container and @blob (out, owned) are its last two path segments. */
+AzureClient *azure_client_new_for_sas_url(const char *sas_url,
+                                          GCancellable *cancellable,
+                                          char **container, char **blob,
+                                          GError **error);
 void azure_client_free(AzureClient *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AzureClient, azure_client_free)
 
@@ -135,6 +141,10 @@ gboolean azure_blob_put_block(AzureTarget *at, const char *blob,
 /* A page blob of @size bytes (a multiple of AZURE_PAGE_SIZE). */
 AzureUpload *azure_page_upload_open(AzureTarget *at, const char *name,
                                     guint64 size, GError **error);
+/* Pages into a page blob that exists already (a managed disk's, sized by
+ * ARM): no Put Blob, and the blob is never deleted. */
+AzureUpload *azure_page_upload_attach(AzureTarget *at, const char *blob,
+                                      guint64 size, GError **error);
 gboolean azure_page_upload_write(AzureUpload *u, const void *buf, gsize len,
                                  GError **error);
 gboolean azure_page_upload_skip(AzureUpload *u, guint64 len, GError **error);
