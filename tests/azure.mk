@@ -9,8 +9,10 @@ tests_unit_test_azure_sharedkey_LDADD = $(PROVIDERS_LIBS)
 
 INTEGRATION_TESTS += \
 	tests/integration/test-export-azure-blob.sh \
-	tests/integration/test-export-azure-faults.sh
+	tests/integration/test-export-azure-faults.sh \
+	tests/integration/test-export-azure-disk.sh
 EXTRA_DIST += tests/integration/azure-functions.sh \
 	tests/integration/azure_blob.py \
+	tests/tools/azure-arm-contract.py \
 	tests/azurite/package.json \
 	tests/azurite/package-lock.json
