@@ -34,7 +34,7 @@
 
 #include <string.h>
 
-#include "providers/aws-priv.h"
+#include "providers/aws-target-priv.h"
 #include "providers/azure-priv.h"
 
 /* ---- the client ----------------------------------------------------------- */
@@ -46,6 +46,7 @@ azure_client_free(AzureClient *c)
         return;
     http_client_free(c->http);
     http_client_free(c->http_cleanup);
+    g_free(c->ca_file);
     azure_credentials_clear(&c->creds);
     g_free(c->endpoint_path);
     g_free(c);
@@ -68,6 +69,8 @@ azure_client_new(const char *account, GCancellable *cancellable,
     c->endpoint_path = g_strdup(p);
     hopts.ca_file = ca && *ca ? ca : NULL;
     hopts.cancellable = cancellable;
+    c->ca_file = g_strdup(hopts.ca_file);
+    c->cancellable = cancellable;
     c->http = http_client_new(&hopts, error);
     if (!c->http)
         return NULL;
@@ -132,6 +135,8 @@ azure_client_new_for_sas_url(const char *sas_url, GCancellable *cancellable,
     c->creds.source = "beginGetAccess";
     hopts.ca_file = ca && *ca ? ca : NULL;
     hopts.cancellable = cancellable;
+    c->ca_file = g_strdup(hopts.ca_file);
+    c->cancellable = cancellable;
     c->http = http_client_new(&hopts, error);
     if (!c->http)
         return NULL;
@@ -157,6 +162,7 @@ typedef struct {
     const void *body;
     gsize body_len;
     gboolean cleanup;            /* on the never-cancelled client */
+    HttpClient *http;            /* or on this one (a sender thread's) */
 } AzureCall;
 
 /* RFC 1123 in English whatever the locale, as x-ms-date wants it. */
@@ -297,8 +303,10 @@ azure_call(AzureClient *c, const AzureCall *call, HttpResponse *resp,
     req.headers = (const char *const *)lines->pdata;
     req.body = call->body;
     req.body_len = call->body_len;
-    ok = http_client_send(call->cleanup ? c->http_cleanup : c->http, &req,
-                          resp, error);
+    ok = http_client_send(call->http      ? call->http
+                          : call->cleanup ? c->http_cleanup
+                                          : c->http,
+                          &req, resp, error);
     /* The header lines held the signature, the URL the SAS: wipe them. */
     for (i = 0; i + 1 < lines->len; i++)
         memset(lines->pdata[i], 0, strlen(lines->pdata[i]));
@@ -525,7 +533,8 @@ struct _AzureUpload {
     char *blob;
     guint64 size;                /* the blob's, fixed at Put Blob */
     guint64 pos;                 /* stream offset */
-    guint8 *window;              /* AZURE_MAX_PUT_PAGE bytes */
+    AwsPool *pool;               /* Put Page senders and their buffers */
+    guint8 *window;              /* the pool's current buffer, zeroed */
     guint64 window_start;        /* stream offset of window[0] */
     gsize dirty_lo, dirty_hi;    /* written part of the window */
     GArray *sent;                /* [start, end) pairs sent */
@@ -535,19 +544,35 @@ struct _AzureUpload {
     gboolean attached;           /* the blob is not ours to delete */
 };
 
+static gboolean azure_page_send(gpointer data, HttpClient *http,
+                                guint64 offset, const guint8 *buf, gsize len,
+                                char **result, GError **error);
+
 static AzureUpload *
 azure_page_upload_new(AzureTarget *at, const char *name, char *blob,
-                      guint64 size)
+                      guint64 size, GError **error)
 {
     AzureUpload *u = g_new0(AzureUpload, 1);
+    HttpClientOptions hopts = { .ca_file = at->client->ca_file,
+                                .cancellable = at->client->cancellable };
 
     u->at = at;
     u->name = g_strdup(name);
     u->blob = blob;
     u->size = size;
-    u->window = g_malloc0(AZURE_MAX_PUT_PAGE);
     u->sent = g_array_new(FALSE, FALSE, sizeof(guint64));
     u->stream = g_checksum_new(G_CHECKSUM_SHA256);
+    u->finished = TRUE;          /* nothing to delete yet */
+    u->pool = aws_pool_new_http(&hopts, AZURE_PAGES_IN_FLIGHT,
+                                AZURE_MAX_PUT_PAGE, azure_page_send, u,
+                                error);
+    u->window = u->pool ? aws_pool_get_buffer(u->pool, error) : NULL;
+    if (!u->window) {
+        azure_page_upload_free(u);
+        return NULL;
+    }
+    memset(u->window, 0, AZURE_MAX_PUT_PAGE);
+    u->finished = FALSE;
     return u;
 }
 
@@ -563,8 +588,9 @@ azure_page_upload_attach(AzureTarget *at, const char *blob, guint64 size,
                     "whole number of pages", blob, size);
         return NULL;
     }
-    u = azure_page_upload_new(at, blob, g_strdup(blob), size);
-    u->attached = TRUE;
+    u = azure_page_upload_new(at, blob, g_strdup(blob), size, error);
+    if (u)
+        u->attached = TRUE;
     return u;
 }
 
@@ -599,7 +625,11 @@ azure_page_upload_open(AzureTarget *at, const char *name, guint64 size,
         g_prefix_error(error, "'%s': ", blob);
         return NULL;
     }
-    u = azure_page_upload_new(at, name, g_steal_pointer(&blob), size);
+    u = azure_page_upload_new(at, name, g_strdup(blob), size, error);
+    if (!u) {
+        azure_blob_delete(at, blob, NULL);
+        return NULL;
+    }
     g_debug("azure '%s': page blob of %" G_GUINT64_FORMAT " bytes", u->blob,
             size);
     return u;
@@ -611,44 +641,63 @@ azure_is_zero(const guint8 *p, gsize len)
     return len == 0 || (p[0] == 0 && memcmp(p, p + 1, len - 1) == 0);
 }
 
-/* Sends the window's written pages, unless they are all zeros. */
+/* One Put Page, from a sender thread: @len bytes at @offset. */
+static gboolean
+azure_page_send(gpointer data, HttpClient *http, guint64 offset,
+                const guint8 *buf, gsize len, char **result, GError **error)
+{
+    static const AzureParam q[] = { { "comp", "page" } };
+    AzureUpload *u = data;
+    g_autofree char *md5 = azure_md5_base64(buf, len);
+    g_autofree char *range = g_strdup_printf(
+        "bytes=%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT, offset,
+        offset + len - 1);
+    g_auto(HttpResponse) resp = { 0 };
+    AzureHeader h[] = {
+        { "x-ms-page-write", "update" },
+        { "x-ms-range", range },
+        { "Content-MD5", md5 },
+    };
+    AzureCall call = { .action = "PutPage", .method = "PUT",
+                       .container = u->at->container, .blob = u->blob,
+                       .query = q, .n_query = G_N_ELEMENTS(q), .headers = h,
+                       .n_headers = G_N_ELEMENTS(h), .body = buf,
+                       .body_len = len, .http = http };
+
+    if (!azure_call(u->at->client, &call, &resp, error)) {
+        g_prefix_error(error, "'%s' %s: ", u->blob, range);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* Hands the window's written pages to a sender, unless they are all
+ * zeros, and takes a fresh (zeroed) window. */
 static gboolean
 azure_page_flush(AzureUpload *u, GError **error)
 {
-    static const AzureParam q[] = { { "comp", "page" } };
     gsize lo = u->dirty_lo / AZURE_PAGE_SIZE * AZURE_PAGE_SIZE;
     gsize hi = (u->dirty_hi + AZURE_PAGE_SIZE - 1) / AZURE_PAGE_SIZE *
                AZURE_PAGE_SIZE;
     guint64 start = u->window_start + lo, end = u->window_start + hi;
-    g_autofree char *md5 = NULL, *range = NULL;
-    g_auto(HttpResponse) resp = { 0 };
-    AzureHeader h[3];
-    AzureCall call = { .action = "PutPage", .method = "PUT",
-                       .container = u->at->container, .blob = u->blob,
-                       .query = q, .n_query = G_N_ELEMENTS(q), .headers = h,
-                       .n_headers = G_N_ELEMENTS(h) };
 
     if (u->dirty_hi == u->dirty_lo)
         return TRUE;
     u->dirty_lo = u->dirty_hi = 0;
     if (azure_is_zero(u->window + lo, hi - lo))
         return TRUE;
-    md5 = azure_md5_base64(u->window + lo, hi - lo);
-    range = g_strdup_printf("bytes=%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT,
-                            start, end - 1);
-    h[0] = (AzureHeader){ "x-ms-page-write", "update" };
-    h[1] = (AzureHeader){ "x-ms-range", range };
-    h[2] = (AzureHeader){ "Content-MD5", md5 };
-    call.body = u->window + lo;
-    call.body_len = hi - lo;
-    if (!azure_call(u->at->client, &call, &resp, error)) {
-        g_prefix_error(error, "'%s' %s: ", u->blob, range);
-        return FALSE;
-    }
-    memset(u->window + lo, 0, hi - lo);
+    /* The pool sends a buffer from its first byte. */
+    if (lo)
+        memmove(u->window, u->window + lo, hi - lo);
     g_array_append_val(u->sent, start);
     g_array_append_val(u->sent, end);
     u->page_bytes += hi - lo;
+    if (!aws_pool_submit(u->pool, start, hi - lo, error))
+        return FALSE;
+    u->window = aws_pool_get_buffer(u->pool, error);
+    if (!u->window)
+        return FALSE;
+    memset(u->window, 0, AZURE_MAX_PUT_PAGE);
     return TRUE;
 }
 
@@ -724,7 +773,9 @@ azure_page_upload_finish(AzureUpload *u, char sha256[65], GError **error)
                     u->pos, u->size);
         return FALSE;
     }
-    if (!azure_page_flush(u, error))
+    /* The footer's window goes last, once every other page landed. */
+    if (!aws_pool_drain(u->pool, error) || !azure_page_flush(u, error) ||
+        !aws_pool_drain(u->pool, error))
         return FALSE;
     ranges = azure_blob_page_ranges(u->at, u->blob, u->size, error);
     if (!ranges)
@@ -753,13 +804,14 @@ azure_page_upload_free(AzureUpload *u)
 
     if (!u)
         return;
+    /* Sends in flight end before the blob goes. */
+    g_clear_pointer(&u->pool, aws_pool_free);
     if (!u->finished && !u->attached &&
         !azure_blob_delete(u->at, u->blob, &error))
         g_warning("azure '%s': the unfinished blob stays: %s", u->blob,
                   error->message);
     g_free(u->name);
     g_free(u->blob);
-    g_free(u->window);
     g_array_unref(u->sent);
     g_checksum_free(u->stream);
     g_free(u);

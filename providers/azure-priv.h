@@ -91,9 +91,15 @@ gboolean azure_credentials_load(AzureGetenvFunc getenv_fn, gpointer data,
 
 /* ---- Blob service (azure-blob.c) ----------------------------------------- */
 
+/* Put Page requests in flight for one upload (each holds a 4 MiB
+ * buffer: memory is (this + 1) * 4 MiB per disk). */
+#define AZURE_PAGES_IN_FLIGHT 4
+
 typedef struct {
     HttpClient *http;            /* cancelled with the export */
     HttpClient *http_cleanup;    /* never cancelled: deletes */
+    char *ca_file;               /* for the Put Page senders' clients */
+    GCancellable *cancellable;   /* borrowed */
     AzureCredentials creds;
     char *endpoint_path;         /* "/devstoreaccount1" or "" */
 } AzureClient;
