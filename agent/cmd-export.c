@@ -449,6 +449,15 @@ cmd_export_background(const char *vm, const char *to, const CmdExportJobArgs *a,
                               a->aws->cs_disk_offering);
     cmd_export_add_path(&d, "api-key-file", a->aws->cs_api_key_file);
     cmd_export_add_path(&d, "secret-key-file", a->aws->cs_secret_key_file);
+    if (a->aws->overwrite)
+        g_variant_dict_insert(&d, "overwrite", "b", TRUE);
+    if (a->aws->azure_os_type)
+        g_variant_dict_insert(&d, "os-type", "s", a->aws->azure_os_type);
+    if (a->aws->azure_image)
+        g_variant_dict_insert(&d, "image", "s", a->aws->azure_image);
+    if (a->aws->azure_keep)
+        g_variant_dict_insert(&d, "keep", "b", TRUE);
+    cmd_export_add_path(&d, "manifest-dir", a->aws->azure_manifest_dir);
     options = g_variant_ref_sink(g_variant_dict_end(&d));
 
     if (!(conn = agent_client_bus_open(session, address, &error)) ||
@@ -693,14 +702,7 @@ cmd_export(int argc, char **argv)
                                      "--transport, --remote-ferry, "
                                      "--compress and --streams: not with "
                                      "--background yet");
-        if (overwrite)
-            return agent_usage_error("export",
-                                     "--overwrite: not with --background yet");
-        if (az_os_type || az_image || az_keep || az_manifest_dir)
-            return agent_usage_error("export",
-                                     "--os-type, --image, --keep and "
-                                     "--manifest-dir: not with --background "
-                                     "yet");
+
         if (resume)
             return agent_usage_error("export",
                                      "--resume: with --background, use "

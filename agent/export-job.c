@@ -59,6 +59,13 @@ typedef struct {
     const char *cs_disk_offering;
     const char *cs_api_key_file;
     const char *cs_secret_key_file;
+    /* azure:// and azure-disk:// (see TargetOptions); both are root's
+     * only (agent/authz.c), and so is the manifest directory. */
+    gboolean overwrite;
+    const char *azure_os_type;
+    const char *azure_image;
+    gboolean azure_keep;
+    const char *azure_manifest_dir;
     /* From ferry.conf only: the authorization table has no row for them,
      * so a caller cannot set them. */
     guint64 file_mode;
@@ -219,6 +226,12 @@ export_job_params(GVariant *options, ExportJobParams *p, GError **error)
         !export_job_path(options, "api-key-file", &p->cs_api_key_file,
                          error) ||
         !export_job_path(options, "secret-key-file", &p->cs_secret_key_file,
+                         error) ||
+        !export_job_boolean(options, "overwrite", &p->overwrite, error) ||
+        !export_job_string(options, "os-type", &p->azure_os_type, error) ||
+        !export_job_string(options, "image", &p->azure_image, error) ||
+        !export_job_boolean(options, "keep", &p->azure_keep, error) ||
+        !export_job_path(options, "manifest-dir", &p->azure_manifest_dir,
                          error))
         return FALSE;
     if (p->format && !g_strv_contains(conv_writer_names(), p->format)) {
@@ -268,6 +281,11 @@ export_job_target_options(const AgentJob *job, const ExportJobParams *p,
     topts->cs_disk_offering = p->cs_disk_offering;
     topts->cs_api_key_file = p->cs_api_key_file;
     topts->cs_secret_key_file = p->cs_secret_key_file;
+    topts->overwrite = p->overwrite;
+    topts->azure_os_type = p->azure_os_type;
+    topts->azure_image = p->azure_image;
+    topts->azure_keep = p->azure_keep;
+    topts->azure_manifest_dir = p->azure_manifest_dir;
 }
 
 static gboolean
@@ -493,6 +511,7 @@ export_job_run(AgentJob *job, GCancellable *cancellable,
     opts.options = p.options;
     opts.name_template = p.name;
     opts.resume = agent_job_get_resume(job);
+    opts.overwrite = p.overwrite;
     opts.cancellable = cancellable;
     opts.disks = disks && disks[0] ? disks : NULL;
     opts.events = &export_job_events;

@@ -10,7 +10,8 @@ tests_unit_test_azure_sharedkey_LDADD = $(PROVIDERS_LIBS)
 INTEGRATION_TESTS += \
 	tests/integration/test-export-azure-blob.sh \
 	tests/integration/test-export-azure-faults.sh \
-	tests/integration/test-export-azure-disk.sh
+	tests/integration/test-export-azure-disk.sh \
+	tests/integration/test-dbus-export-azure-disk.sh
 EXTRA_DIST += tests/integration/azure-functions.sh \
 	tests/integration/azure_blob.py \
 	tests/tools/azure-arm-contract.py \
