@@ -45,6 +45,9 @@ char *azure_json_path_string(JsonObject *o, const char *path);
 /* An ARM answer's body as an object; FERRY_ERROR_CORRUPT otherwise. */
 JsonObject *azure_arm_parse_object(const char *action, const void *body,
                                    gsize len, GError **error);
+/* "CODE: MESSAGE" of an {"code", "message"} object, one printable line
+ * (owned). */
+char *azure_arm_error_text(JsonObject *e);
 /* ARM's error shape {"error": {"code", "message"}}: one line,
  * "azure-disk ACTION: CODE: MESSAGE (HTTP n)"; 401/403 are
  * FERRY_ERROR_AUTH, 404 FERRY_ERROR_NOT_FOUND, 409 FERRY_ERROR_EXISTS,

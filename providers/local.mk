@@ -38,6 +38,7 @@ providers_libproviders_a_SOURCES += \
 	providers/target-azure.c \
 	providers/azure-arm-priv.h \
 	providers/azure-token.c \
+	providers/azure-json.c \
 	providers/azure-arm.c \
 	providers/target-azure-disk.c
 
