@@ -7,6 +7,11 @@ tests_unit_test_azure_sharedkey_SOURCES = tests/unit/test-azure-sharedkey.c
 tests_unit_test_azure_sharedkey_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_azure_sharedkey_LDADD = $(PROVIDERS_LIBS)
 
+UNIT_TESTS += tests/unit/test-azure-disk
+tests_unit_test_azure_disk_SOURCES = tests/unit/test-azure-disk.c
+tests_unit_test_azure_disk_CFLAGS = $(UNIT_CFLAGS) $(JSON_CFLAGS)
+tests_unit_test_azure_disk_LDADD = $(PROVIDERS_LIBS)
+
 INTEGRATION_TESTS += \
 	tests/integration/test-export-azure-blob.sh \
 	tests/integration/test-export-azure-faults.sh \
