@@ -169,6 +169,25 @@ azure_arm_body_object(const char *action, const HttpResponse *resp,
                                   error);
 }
 
+/* A finished operation's result at its Location URL, or NULL. */
+static JsonObject *
+azure_arm_get_location(AzureArm *arm, const char *action,
+                       const char *location, gboolean cleanup, GError **error)
+{
+    g_auto(HttpResponse) resp = { 0 };
+
+    if (!azure_arm_send(arm, action, "GET", location, NULL, cleanup, &resp,
+                        error))
+        return NULL;
+    if (resp.status < 200 || resp.status >= 300) {
+        azure_arm_error(action, resp.status,
+                        resp.body ? resp.body->data : NULL,
+                        resp.body ? resp.body->len : 0, error);
+        return NULL;
+    }
+    return azure_arm_body_object(action, &resp, error);
+}
+
 gboolean
 azure_arm_run(AzureArm *arm, const char *action, const char *method,
               const char *path, JsonNode *body, gboolean cleanup,
@@ -259,6 +278,10 @@ azure_arm_run(AzureArm *arm, const char *action, const char *method,
 
             if (o && JSON_NODE_HOLDS_OBJECT(o))
                 out = json_object_ref(json_node_get_object(o));
+            else if (location && g_str_equal(method, "POST"))
+                /* The result is then behind the Location URL. */
+                out = azure_arm_get_location(arm, action, location, cleanup,
+                                             &local);
             break;
         }
         {

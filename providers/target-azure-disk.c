@@ -46,6 +46,7 @@ typedef struct {
     AzureArm *arm;               /* while connected */
     GHashTable *hashes;          /* ".part" name -> SHA-256 of the stream */
     char *os_disk;               /* the first disk's name */
+    gboolean image_exists;       /* --image names one (with --overwrite) */
 } AzureDiskTarget;
 
 static AzureDiskTarget *
@@ -260,6 +261,7 @@ target_azure_disk_connect(Target *t, GError **error)
         !target_azure_disk_check_absent(t, "images", t->opts->azure_image,
                                         &exists, error))
         goto fail;
+    ad->image_exists = exists;
     if (exists && !t->opts->overwrite) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_EXISTS,
                     "image '%s' already exists (use --overwrite to replace "
@@ -743,6 +745,13 @@ target_azure_disk_finish_export(Target *t, const TargetExport *exp,
     body = json_builder_get_root(b);
     if (exp->phase)
         exp->phase("image", -1, "creating", exp->phase_data);
+    /* --overwrite: an image's disks cannot be changed in place. */
+    if (ad->image_exists &&
+        !azure_arm_run(ad->arm, "DeleteImage", "DELETE", id, NULL, FALSE,
+                       NULL, error)) {
+        g_prefix_error(error, "%s: image '%s': ", t->name, image);
+        return FALSE;
+    }
     if (!azure_arm_run(ad->arm, "PutImage", "PUT", id, body, FALSE, NULL,
                        error)) {
         g_prefix_error(error, "%s: image '%s': ", t->name, image);

@@ -94,3 +94,9 @@ for line in open(sys.argv[1]):
         print(json.dumps(r, sort_keys=True))
 PY
 }
+
+# arm_state: the contract server's disks and their diskState, and its
+# images, as JSON ({"disks": {NAME: STATE}, "images": [NAME...]}).
+arm_state() {
+    curl -sf "$arm_url/_control" || fail "no state from the contract server"
+}

@@ -88,6 +88,8 @@ assert_eq "$(arm_calls "r['method'] == 'DELETE' and '/disks/$name-' in r['path']
     "disks deleted by --overwrite"
 assert_eq "$(arm_calls "r['method'] == 'PUT' and r.get('disk', '').startswith('$name-') and r['status'] == 202" | wc -l)" 2 \
     "disks made again by --overwrite"
+assert_eq "$(arm_calls "r['method'] == 'DELETE' and r.get('image') == '$name-img'" | wc -l)" 1 \
+    "the image replaced by --overwrite"
 
 # The agent's own secret and what it was given never reach its log,
 # its job files or the result.

@@ -115,6 +115,11 @@ assert ids == ["%s/disks/%s-vda" % (sys.argv[2], sys.argv[3]),
 img = [e["image-id"] for e in ev if e.get("event") == "image"]
 assert img == ["%s/images/%s-img" % (sys.argv[2], sys.argv[3])], ev
 PY
+state=$(arm_state)
+assert_contains "$state" "\"$name-vda\": \"Unattached\", \"$name-vdb\": \"Unattached\"" \
+    "both disks Unattached after endGetAccess"
+assert_contains "$state" "\"images\": [\"$name-img\"]" "the image exists"
+
 # No secret anywhere: the client secret, a SAS signature, a bearer token.
 for f in "$tmpdir/events" "$tmpdir/err" "$man/$name.ferry.json" "$arm_log"; do
     if grep -q -e "$ARM_SECRET" -e "sig=" -e "Bearer" "$f"; then
@@ -136,6 +141,16 @@ assert_eq "$(arm_calls 'r["method"] == "PUT"' | wc -l)" 0 "PUTs for a refused ex
 big=$name-big
 make_image raw "$img/big.raw" 2G "0x55 1G 10M"
 write_test_host "$big" "vda:raw:$img/big.raw"
+# A 413 on the disk's PUT is not retried: exit 10, ARM's words, no disk.
+arm_faults '[{"method": "PUT", "path": "/disks/", "status": 413, "count": 1}]'
+st=0
+$FERRY export "$big" --connect "$test_host_uri" --to "$to" --manifest-dir "$man" \
+    >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
+assert_eq "$st" 10 "exit status after a 413"
+assert_eq "$(wc -l <"$tmpdir/err")" 1 "lines on stderr after a 413"
+assert_contains "$(cat "$tmpdir/err")" "azure-disk PutDisk: Injected413: injected by the test (HTTP 413)" \
+    "413 message"
+case $(arm_state) in *"$big-vda"*) fail "a disk is left after a 413" ;; esac
 : >"$arm_log"
 $FERRY export "$big" --connect "$test_host_uri" --to "$to" --manifest-dir "$man" \
     >"$tmpdir/out" 2>"$tmpdir/err" || fail "export $big: $(cat "$tmpdir/err")"
@@ -172,7 +187,10 @@ for keep in "" --keep; do
     deletes=$(arm_calls "r['method'] == 'DELETE' and r['path'].endswith('/disks/$slow-vda')" | wc -l)
     if [ -z "$keep" ]; then
         assert_eq "$deletes" 1 "the unfinished disk deleted"
+        case $(arm_state) in *"$slow-vda"*) fail "the cancelled disk is left" ;; esac
     else
         assert_eq "$deletes" 0 "the unfinished disk kept with --keep"
+        assert_contains "$(arm_state)" "\"$slow-vda\": \"Unattached\"" \
+            "the kept disk is closed for upload"
     fi
 done

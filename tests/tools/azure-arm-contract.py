@@ -24,6 +24,7 @@ states them, for tests on loopback (no emulator serves ARM):
   DELETE .../disks/NAME, GET disks and images, PUT .../images/NAME (every
                                      managedDisk.id must be an Unattached
                                      disk here; 400 else)
+  GET  /_control                     {"disks": {name: diskState}, "images"}
   POST /_control                     {"faults": [{"method", "path" (a
                                      substring), "status", "count",
                                      "retry_after"}]}: answers injected
@@ -161,6 +162,15 @@ class Handler(BaseHTTPRequestHandler):
         rec.update(log or {})
         self.st.log(rec)
 
+    def reply_quiet(self, status, body):
+        """An answer to the test, not logged."""
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
     def error(self, status, code, message, headers=None):
         self.reply(status, {"error": {"code": code, "message": message}},
                    headers)
@@ -194,6 +204,13 @@ class Handler(BaseHTTPRequestHandler):
         body = self.body()
         path = urllib.parse.urlparse(self.path)
         q = urllib.parse.parse_qs(path.query)
+        if path.path == "/_control" and self.command == "GET":
+            with self.st.lock:
+                return self.reply_quiet(200, {
+                    "disks": {d["name"]: d["state"]
+                              for d in self.st.disks.values()},
+                    "images": sorted(i["name"]
+                                     for i in self.st.images.values())})
         if path.path == "/_control" and self.command == "POST":
             with self.st.lock:
                 self.st.faults.extend(json.loads(body).get("faults", []))
@@ -377,6 +394,12 @@ class Handler(BaseHTTPRequestHandler):
                 return self.error(404, "ResourceNotFound",
                                   "The Resource '%s' was not found." % name)
             return self.reply(200, i)
+        if self.command == "DELETE":
+            with self.st.lock:
+                gone = self.st.images.pop(key, None)
+            if not gone:
+                return self.reply(204)
+            return self.reply(202, None, self.new_op(), {"image": name})
         if self.command != "PUT":
             return self.error(405, "MethodNotAllowed", "not served")
         sp = ((req or {}).get("properties") or {}).get("storageProfile") or {}
