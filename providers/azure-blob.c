@@ -53,13 +53,33 @@ azure_client_free(AzureClient *c)
     g_free(c);
 }
 
+/* The client's HTTP clients, TLS trusting AZURE_CA_BUNDLE if set. */
+static gboolean
+azure_client_open_http(AzureClient *c, GCancellable *cancellable,
+                       GError **error)
+{
+    const char *ca = g_getenv("AZURE_CA_BUNDLE");
+    HttpClientOptions hopts = { 0 };
+
+    hopts.ca_file = ca && *ca ? ca : NULL;
+    hopts.cancellable = cancellable;
+    c->ca_file = g_strdup(hopts.ca_file);
+    c->cancellable = cancellable;
+    c->http = http_client_new(&hopts, error);
+    if (!c->http)
+        return FALSE;
+    /* Deleting a blob after a cancel must not itself be cancelled. */
+    hopts.cancellable = NULL;
+    hopts.max_retries = 2;
+    c->http_cleanup = http_client_new(&hopts, error);
+    return c->http_cleanup != NULL;
+}
+
 AzureClient *
 azure_client_new(const char *account, GCancellable *cancellable,
                  GError **error)
 {
     g_autoptr(AzureClient) c = g_new0(AzureClient, 1);
-    HttpClientOptions hopts = { 0 };
-    const char *ca = g_getenv("AZURE_CA_BUNDLE");
     const char *p;
 
     if (!azure_credentials_load(NULL, NULL, account, &c->creds, error))
@@ -68,18 +88,7 @@ azure_client_new(const char *account, GCancellable *cancellable,
     p = strstr(c->creds.blob_endpoint, "://") + 3;
     p += strcspn(p, "/");
     c->endpoint_path = g_strdup(p);
-    hopts.ca_file = ca && *ca ? ca : NULL;
-    hopts.cancellable = cancellable;
-    c->ca_file = g_strdup(hopts.ca_file);
-    c->cancellable = cancellable;
-    c->http = http_client_new(&hopts, error);
-    if (!c->http)
-        return NULL;
-    /* Deleting a blob after a cancel must not itself be cancelled. */
-    hopts.cancellable = NULL;
-    hopts.max_retries = 2;
-    c->http_cleanup = http_client_new(&hopts, error);
-    if (!c->http_cleanup)
+    if (!azure_client_open_http(c, cancellable, error))
         return NULL;
     return g_steal_pointer(&c);
 }
@@ -94,8 +103,6 @@ azure_client_new_for_sas_url(const char *sas_url, GCancellable *cancellable,
                                     NULL);
     g_auto(GStrv) parts = NULL;
     g_autofree char *base = NULL;
-    HttpClientOptions hopts = { 0 };
-    const char *ca = g_getenv("AZURE_CA_BUNDLE");
     const char *scheme = u ? g_uri_get_scheme(u) : NULL;
     guint n;
 
@@ -134,17 +141,7 @@ azure_client_new_for_sas_url(const char *sas_url, GCancellable *cancellable,
     c->creds.account = g_strdup("");
     c->creds.sas = g_strdup(g_uri_get_query(u));
     c->creds.source = "beginGetAccess";
-    hopts.ca_file = ca && *ca ? ca : NULL;
-    hopts.cancellable = cancellable;
-    c->ca_file = g_strdup(hopts.ca_file);
-    c->cancellable = cancellable;
-    c->http = http_client_new(&hopts, error);
-    if (!c->http)
-        return NULL;
-    hopts.cancellable = NULL;
-    hopts.max_retries = 2;
-    c->http_cleanup = http_client_new(&hopts, error);
-    if (!c->http_cleanup)
+    if (!azure_client_open_http(c, cancellable, error))
         return NULL;
     return g_steal_pointer(&c);
 }

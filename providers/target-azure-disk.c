@@ -439,35 +439,14 @@ target_azure_disk_upload_close(gpointer h)
     g_free(up);
 }
 
-/* PUT the disk, wait until it is ReadyToUpload, open it for writing. */
-static gboolean
-target_azure_disk_create(Target *t, AzureDiskUpload *up, guint64 size,
-                         GError **error)
+/* The PUT's body: an empty disk for an upload of @size bytes. */
+static JsonNode *
+target_azure_disk_put_body(const Target *t, const AzureDiskUpload *up,
+                           guint64 size)
 {
     AzureDiskTarget *ad = target_azure_disk(t);
     g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonNode) body = NULL, access = NULL;
-    g_autoptr(JsonObject) disk = NULL, grant = NULL;
-    g_autofree char *state = NULL, *sas = NULL, *path = NULL, *blob = NULL;
-    gboolean exists = FALSE;
 
-    if (size < AZURE_DISK_MIN_UPLOAD || size > AZURE_DISK_MAX_UPLOAD ||
-        (size - 512) % (1024 * 1024)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
-                    "disk '%s': a managed disk takes an upload of 20 MiB + "
-                    "512 to 32 TiB + 512 bytes, N MiB + 512; this one is %"
-                    G_GUINT64_FORMAT, up->disk, size);
-        return FALSE;
-    }
-    if (t->opts->overwrite) {
-        if (!target_azure_disk_check_absent(t, "disks", up->disk, &exists,
-                                            error))
-            return FALSE;
-        if (exists && !target_azure_disk_delete(t, up->disk, error))
-            return FALSE;
-    }
-    if (!ad->os_disk)
-        ad->os_disk = g_strdup(up->disk);
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "location");
     json_builder_add_string_value(b, ad->location);
@@ -488,7 +467,39 @@ target_azure_disk_create(Target *t, AzureDiskUpload *up, guint64 size,
     json_builder_end_object(b);
     json_builder_end_object(b);
     json_builder_end_object(b);
-    body = json_builder_get_root(b);
+    return json_builder_get_root(b);
+}
+
+/* PUT the disk and wait until it is ReadyToUpload. */
+static gboolean
+target_azure_disk_put(Target *t, AzureDiskUpload *up, guint64 size,
+                      GError **error)
+{
+    AzureDiskTarget *ad = target_azure_disk(t);
+    g_autoptr(JsonNode) body = NULL;
+    g_autoptr(JsonObject) disk = NULL;
+    g_autofree char *state = NULL;
+    gboolean exists = FALSE;
+
+    if (size < AZURE_DISK_MIN_UPLOAD || size > AZURE_DISK_MAX_UPLOAD ||
+        (size - 512) % (1024 * 1024)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
+                    "disk '%s': a managed disk takes an upload of 20 MiB + "
+                    "512 to 32 TiB + 512 bytes, N MiB + 512; this one is %"
+                    G_GUINT64_FORMAT, up->disk, size);
+        return FALSE;
+    }
+    if (t->opts->overwrite) {
+        if (!target_azure_disk_check_absent(t, "disks", up->disk, &exists,
+                                            error))
+            return FALSE;
+        if (exists && !target_azure_disk_delete(t, up->disk, error))
+            return FALSE;
+    }
+    if (!ad->os_disk)
+        ad->os_disk = g_strdup(up->disk);
+    body = target_azure_disk_put_body(t, up, size);
+    /* Once sent, the disk may exist whatever the answer: ours to delete. */
     up->created = TRUE;
     if (!azure_arm_run(ad->arm, "PutDisk", "PUT", up->id, body, FALSE, &disk,
                        error))
@@ -502,7 +513,20 @@ target_azure_disk_create(Target *t, AzureDiskUpload *up, guint64 size,
                         ? state : "unknown");
         return FALSE;
     }
-    b = (g_object_unref(b), json_builder_new());
+    return TRUE;
+}
+
+/* beginGetAccess for Write, and the page upload on its SAS URL. */
+static gboolean
+target_azure_disk_open_pages(Target *t, AzureDiskUpload *up, guint64 size,
+                             GError **error)
+{
+    AzureDiskTarget *ad = target_azure_disk(t);
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonNode) access = NULL;
+    g_autoptr(JsonObject) grant = NULL;
+    g_autofree char *sas = NULL, *path = NULL, *blob = NULL;
+
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "access");
     json_builder_add_string_value(b, "Write");
@@ -528,7 +552,6 @@ target_azure_disk_create(Target *t, AzureDiskUpload *up, guint64 size,
     memset(sas, 0, strlen(sas));
     if (!up->blob.client)
         return FALSE;
-    up->blob.account = NULL;
     up->blob.prefix = g_strdup("");
     up->pages = azure_page_upload_attach(&up->blob, blob, size, error);
     return up->pages != NULL;
@@ -567,7 +590,8 @@ target_azure_disk_upload_open(Target *t, const char *name, guint64 *resume,
         return NULL;
     }
     up->id = target_azure_disk_id(t, up->disk);
-    if (!target_azure_disk_create(t, up, t->upload_size_hint, error)) {
+    if (!target_azure_disk_put(t, up, t->upload_size_hint, error) ||
+        !target_azure_disk_open_pages(t, up, t->upload_size_hint, error)) {
         g_prefix_error(error, "%s: ", t->name);
         target_azure_disk_upload_close(up);
         return NULL;
