@@ -457,7 +457,13 @@ cmd_export_background(const char *vm, const char *to, const CmdExportJobArgs *a,
         g_variant_dict_insert(&d, "image", "s", a->aws->azure_image);
     if (a->aws->azure_keep)
         g_variant_dict_insert(&d, "keep", "b", TRUE);
-    cmd_export_add_path(&d, "manifest-dir", a->aws->azure_manifest_dir);
+    /* The agent has no working directory of the caller's: this one. */
+    cmd_export_add_path(&d, "manifest-dir",
+                        a->aws->azure_manifest_dir
+                            ? a->aws->azure_manifest_dir
+                            : g_ascii_strncasecmp(to, "azure-disk:", 11) == 0
+                                  ? "."
+                                  : NULL);
     options = g_variant_ref_sink(g_variant_dict_end(&d));
 
     if (!(conn = agent_client_bus_open(session, address, &error)) ||

@@ -307,6 +307,14 @@ export_job_check_target(const char *vm, const char *target, GVariant *options,
 
     if (!export_job_params(options, &p, error))
         return FALSE;
+    /* The daemon's working directory is "/": no default there. */
+    if (g_ascii_strncasecmp(target, "azure-disk:", 11) == 0 &&
+        !p.azure_manifest_dir) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "target '%s': option 'manifest-dir' is required (ARM "
+                    "keeps no files: the manifest goes there)", target);
+        return FALSE;
+    }
     export_job_target_options(NULL, &p, &topts);
     t = target_new(target, &topts, NULL, error);
     if (!t)
