@@ -346,8 +346,12 @@ target_azure_disk_rename(Target *t, const char *from, const char *to,
     AzureDiskTarget *ad = target_azure_disk(t);
     g_autofree char *expect = g_strconcat(to, ".part", NULL);
 
-    if (target_azure_disk_is_local(to))
+    if (target_azure_disk_is_local(to)) {
+        /* --overwrite: an earlier export's manifest and XML give way. */
+        if (t->opts->overwrite)
+            target_remove(ad->local, to);
         return ad->local->backend->rename(ad->local, from, to, error);
+    }
     if (!g_str_equal(from, expect)) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
                     "%s: managed disks cannot be renamed ('%s' to '%s')",

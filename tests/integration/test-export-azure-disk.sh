@@ -135,6 +135,15 @@ $FERRY export "$name" --connect "$uri" --to "$to" --manifest-dir "$tmpdir" \
 assert_eq "$st" 12 "exit status for a disk that exists"
 assert_contains "$(cat "$tmpdir/err")" "'$name-vda.vhd' already exists" "duplicate message"
 assert_eq "$(arm_calls 'r["method"] == "PUT"' | wc -l)" 0 "PUTs for a refused export"
+# With --overwrite: the disks, the image and the manifest are replaced.
+: >"$arm_log"
+$FERRY export "$name" --connect "$uri" --to "$to" --manifest-dir "$man" \
+    --image "$name-img" --overwrite >"$tmpdir/out" 2>"$tmpdir/err" ||
+    fail "export --overwrite: $(cat "$tmpdir/err")"
+assert_eq "$(arm_calls "r['method'] == 'DELETE' and r['status'] == 202" | wc -l)" 3 \
+    "two disks and the image deleted by --overwrite"
+assert_eq "$(arm_calls "r['method'] == 'PUT' and r['status'] in (201, 202)" | wc -l)" 3 \
+    "two disks and the image made again"
 
 # A 2 GiB disk holding 10 MiB: about 10 MiB of pages (the footer's
 # window aside), counted from Get Page Ranges at endGetAccess.
