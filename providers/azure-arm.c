@@ -214,7 +214,8 @@ azure_arm_run(AzureArm *arm, const char *action, const char *method,
                                resp.body ? resp.body->len : 0, error);
     async = g_strdup(http_response_header(&resp, "azure-asyncoperation"));
     location = g_strdup(http_response_header(&resp, "location"));
-    if (resp.status != 202 && !(resp.status == 201 && async)) {
+    /* 200 or 201 with Azure-AsyncOperation is still under way. */
+    if (resp.status != 202 && !async) {
         out = azure_arm_body_object(action, &resp, &local);
         if (local) {
             g_propagate_error(error, local);
