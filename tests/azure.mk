@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The azure:// target: SharedKey and credentials (unit); Azurite, from
-# tests/azurite's lock file, on loopback (integration).
+# The azure:// and azure-disk:// targets: SharedKey, credentials, URIs,
+# ARM errors (unit); Azurite, from tests/azurite's lock file, on loopback,
+# and for azure-disk:// the token endpoint and ARM of
+# tests/tools/azure-arm-contract.py in front of it (integration).
 
 UNIT_TESTS += tests/unit/test-azure-sharedkey
 tests_unit_test_azure_sharedkey_SOURCES = tests/unit/test-azure-sharedkey.c
