@@ -35,7 +35,6 @@
 
 #include <string.h>
 
-#include "providers/aws-target-priv.h"
 #include "providers/azure-arm-priv.h"
 
 typedef struct {
@@ -380,8 +379,7 @@ typedef struct {
 static const char *
 target_azure_disk_generation(const Target *t)
 {
-    return g_str_equal(aws_import_boot_mode(t->domain_xml), "uefi") ? "V2"
-                                                                      : "V1";
+    return target_domain_is_uefi(t->domain_xml) ? "V2" : "V1";
 }
 
 static const char *

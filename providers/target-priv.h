@@ -109,6 +109,10 @@ gboolean target_azure_parse_uri(Target *t, const char *uri, GUri *u,
 gboolean target_azure_disk_parse_uri(Target *t, const char *uri, GUri *u,
                                      GError **error);
 
+/* Whether domain XML @xml boots UEFI: <os firmware='efi'> or a pflash
+ * <loader> (aws:// BootMode, azure-disk:// hyperVGeneration). */
+gboolean target_domain_is_uefi(const char *xml);
+
 /* "<pool>/<name>" (owned). */
 char *target_path(const Target *t, const char *name);
 

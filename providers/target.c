@@ -8,6 +8,8 @@
 #include <config.h>
 
 #include <grp.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -435,4 +437,41 @@ target_get_resource_id(Target *t, const char *name)
     if (!t->backend->resource_id || !t->priv)
         return NULL;
     return t->backend->resource_id(t, name);
+}
+
+gboolean
+target_domain_is_uefi(const char *xml)
+{
+    xmlDocPtr doc;
+    xmlNodePtr root, os, c;
+    gboolean uefi = FALSE;
+
+    if (!xml)
+        return FALSE;
+    doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR |
+                        XML_PARSE_NOWARNING);
+    root = doc ? xmlDocGetRootElement(doc) : NULL;
+    for (os = root ? root->children : NULL; os; os = os->next) {
+        xmlChar *fw;
+
+        if (os->type != XML_ELEMENT_NODE ||
+            !g_str_equal((const char *)os->name, "os"))
+            continue;
+        fw = xmlGetProp(os, (const xmlChar *)"firmware");
+        uefi |= fw && g_str_equal((const char *)fw, "efi");
+        xmlFree(fw);
+        for (c = os->children; c; c = c->next) {
+            xmlChar *type;
+
+            if (c->type != XML_ELEMENT_NODE ||
+                !g_str_equal((const char *)c->name, "loader"))
+                continue;
+            type = xmlGetProp(c, (const xmlChar *)"type");
+            uefi |= type && g_str_equal((const char *)type, "pflash");
+            xmlFree(type);
+        }
+    }
+    xmlFreeDoc(doc);
+    return uefi;
 }
