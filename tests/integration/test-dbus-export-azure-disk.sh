@@ -7,7 +7,8 @@
 # resource ids and the image id in GetDetails' result and in the
 # manifest; the contract server saw osType Windows on the OS disk.  A
 # second job to the same names fails without --overwrite and completes
-# with it, after deleting the disks it replaces.  The client secret, a
+# with it, after deleting the disks it replaces.  Job.Cancel in the middle
+# of an upload calls endGetAccess and deletes the disk.  The client secret, a
 # SAS signature and a bearer token are in neither the agent's log nor its
 # job files nor the result.
 . "$top_srcdir/tests/integration/functions.sh"
@@ -90,6 +91,35 @@ assert_eq "$(arm_calls "r['method'] == 'PUT' and r.get('disk', '').startswith('$
     "disks made again by --overwrite"
 assert_eq "$(arm_calls "r['method'] == 'DELETE' and r.get('image') == '$name-img'" | wc -l)" 1 \
     "the image replaced by --overwrite"
+
+# Cancel mid-upload (slowed by bwlimit): endGetAccess, the disk deleted.
+slow=$name-slow
+make_random_raw "$img/slow.raw" 67108864 0 50331648
+write_test_host "$slow" "vda:raw:$img/slow.raw"
+: >"$arm_log"
+$FERRY export "$slow" --connect "$test_host_uri" --to "$to" --background \
+    --bus-address "$bus_address" --json --manifest-dir "$man" --bwlimit 8M \
+    >"$tmpdir/job.json" 2>"$tmpdir/err" || fail "ferry export --background: $(cat "$tmpdir/err")"
+job=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["path"])' "$tmpdir/job.json")
+i=0
+until arm_calls "r['path'].endswith('/beginGetAccess') and r['status'] == 202" | grep -q .; do
+    i=$((i + 1)); [ $i -lt 200 ] || fail "no beginGetAccess within 20 s"
+    sleep 0.1
+done
+sleep 1
+gdbus call -a "$bus_address" -d org.ferry.Agent1 -o "$job" -m org.ferry.Agent1.Job.Cancel "{}" \
+    >/dev/null || fail "Cancel failed"
+i=0
+until [ "$(gdbus call -a "$bus_address" -d org.ferry.Agent1 -o "$job" \
+    -m org.freedesktop.DBus.Properties.Get org.ferry.Agent1.Job State)" = "(<'cancelled'>,)" ]; do
+    i=$((i + 1)); [ $i -lt 200 ] || fail "job not cancelled within 20 s"
+    sleep 0.1
+done
+assert_eq "$(arm_calls "r['path'].endswith('/disks/$slow-vda/endGetAccess')" | wc -l)" 1 \
+    "endGetAccess after Job.Cancel"
+assert_eq "$(arm_calls "r['method'] == 'DELETE' and r['path'].endswith('/disks/$slow-vda')" | wc -l)" 1 \
+    "the cancelled job's disk deleted"
+case $(arm_state) in *"$slow-vda"*) fail "the cancelled job's disk is left" ;; esac
 
 # The agent's own secret and what it was given never reach its log,
 # its job files or the result.
