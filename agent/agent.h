@@ -416,6 +416,9 @@ typedef struct {
     const char *file;            /* its name in the pool */
     guint index;                 /* its position among the domain's disks */
     guint64 virtual_size;
+    /* Once verified: what the cloud made of it (azure-disk://: the
+     * managed disk's resource id), or NULL. */
+    const char *resource_id;
 } AgentExportDiskRef;
 
 typedef struct {
@@ -490,6 +493,7 @@ typedef struct {
     guint64 virtual_size;
     guint64 bytes_sent;          /* this run, retries included */
     guint64 resumed_at;          /* output bytes kept from a .part */
+    char *resource_id;           /* the cloud's id of it, or NULL */
 } AgentExportDisk;
 
 /* What agent_export_run() did, filled in on success and failure alike. */

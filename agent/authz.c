@@ -120,6 +120,22 @@ static const AgentAuthzRule agent_authz_rules[] = {
     { AGENT_METHOD_EXPORT, "secret-key-file", MANAGE, NULL, TRUE,
       AGENT_AUTHZ_VALUE_ANY, FILES },
 
+    /* azure:// and azure-disk:// only (root's only,
+     * agent_authz_check_pool()): replace blobs, disks or the image of the
+     * same name; the managed disks' options; the directory the agent
+     * writes azure-disk://'s manifest in, as root. */
+    { AGENT_METHOD_EXPORT, "overwrite", MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_EXPORT, "os-type", MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_EXPORT, "image", MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_EXPORT, "keep", MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
+    { AGENT_METHOD_EXPORT, "manifest-dir", MANAGE, NULL, TRUE,
+      AGENT_AUTHZ_VALUE_ANY,
+      "only root may name a directory for the agent to write in" },
+
     { AGENT_METHOD_LIST_JOBS, NULL, NULL, NULL, FALSE, AGENT_AUTHZ_VALUE_ANY,
       NULL },
 

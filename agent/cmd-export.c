@@ -258,6 +258,10 @@ cmd_export_on_disk_verified(const AgentExportDiskRef *disk, const char *target,
         cmd_export_event_add_int(b, "resumed-at", resumed_at);
         json_builder_set_member_name(b, "transport");
         json_builder_add_string_value(b, target_get_transport(view->target));
+        if (disk->resource_id) {
+            json_builder_set_member_name(b, "resource-id");
+            json_builder_add_string_value(b, disk->resource_id);
+        }
         cmd_export_event_emit(b);
         return;
     }
@@ -494,6 +498,21 @@ cmd_export_background(const char *vm, const char *to, const CmdExportJobArgs *a,
                               a->aws->cs_disk_offering);
     cmd_export_add_path(&d, "api-key-file", a->aws->cs_api_key_file);
     cmd_export_add_path(&d, "secret-key-file", a->aws->cs_secret_key_file);
+    if (a->aws->overwrite)
+        g_variant_dict_insert(&d, "overwrite", "b", TRUE);
+    if (a->aws->azure_os_type)
+        g_variant_dict_insert(&d, "os-type", "s", a->aws->azure_os_type);
+    if (a->aws->azure_image)
+        g_variant_dict_insert(&d, "image", "s", a->aws->azure_image);
+    if (a->aws->azure_keep)
+        g_variant_dict_insert(&d, "keep", "b", TRUE);
+    /* The agent has no working directory of the caller's: this one. */
+    cmd_export_add_path(&d, "manifest-dir",
+                        a->aws->azure_manifest_dir
+                            ? a->aws->azure_manifest_dir
+                            : g_ascii_strncasecmp(to, "azure-disk:", 11) == 0
+                                  ? "."
+                                  : NULL);
     options = g_variant_ref_sink(g_variant_dict_end(&d));
 
     if (!(conn = agent_client_bus_open(session, address, &error)) ||
@@ -549,6 +568,9 @@ cmd_export(int argc, char **argv)
     g_autofree char *cs_secret_key_file = NULL;
     gboolean dry_run = FALSE, force = FALSE;
     g_autofree char *rules_for = NULL;
+    g_autofree char *az_os_type = NULL, *az_image = NULL;
+    g_autofree char *az_manifest_dir = NULL;
+    gboolean az_keep = FALSE;
     g_auto(AgentExportResult) result = { 0 };
     guint64 bwlimit = 0;
     AgentExportOptions opts = { 0 };
@@ -587,7 +609,18 @@ cmd_export(int argc, char **argv)
           "Continue a stopped export: keep finished disks, resume .part files",
           NULL },
         { "overwrite", 0, 0, G_OPTION_ARG_NONE, &overwrite,
-          "azure: replace blobs of the same name", NULL },
+          "azure, azure-disk: replace blobs, disks or the image of the same "
+          "name", NULL },
+        { "os-type", 0, 0, G_OPTION_ARG_STRING, &az_os_type,
+          "azure-disk: the OS disk's osType, Linux (default) or Windows",
+          "TYPE" },
+        { "image", 0, 0, G_OPTION_ARG_STRING, &az_image,
+          "azure-disk: make an image NAME of the disks", "NAME" },
+        { "keep", 0, 0, G_OPTION_ARG_NONE, &az_keep,
+          "azure-disk: keep a disk that could not be finished", NULL },
+        { "manifest-dir", 0, 0, G_OPTION_ARG_FILENAME, &az_manifest_dir,
+          "azure-disk: write the manifest and the domain XML in DIR "
+          "(default: the current directory)", "DIR" },
         { "bwlimit", 0, 0, G_OPTION_ARG_STRING, &bwlimit_text,
           "Send at most RATE bytes per second (suffixes K, M, G)", "RATE" },
         { "method", 0, 0, G_OPTION_ARG_STRING, &aws_method,
@@ -710,6 +743,10 @@ cmd_export(int argc, char **argv)
         return agent_usage_error("export",
                                  "--dry-run: not with --background");
     topts.overwrite = overwrite;
+    topts.azure_os_type = az_os_type;
+    topts.azure_image = az_image;
+    topts.azure_keep = az_keep;
+    topts.azure_manifest_dir = az_manifest_dir;
     if (background) {
         CmdExportJobArgs a = {
             .connect = connect,
@@ -732,9 +769,7 @@ cmd_export(int argc, char **argv)
                                      "--transport, --remote-ferry, "
                                      "--compress and --streams: not with "
                                      "--background yet");
-        if (overwrite)
-            return agent_usage_error("export",
-                                     "--overwrite: not with --background yet");
+
         if (resume)
             return agent_usage_error("export",
                                      "--resume: with --background, use "

@@ -65,6 +65,13 @@ typedef struct {
     const char *cs_disk_offering;
     const char *cs_api_key_file;
     const char *cs_secret_key_file;
+    /* azure:// and azure-disk:// (see TargetOptions); both are root's
+     * only (agent/authz.c), and so is the manifest directory. */
+    gboolean overwrite;
+    const char *azure_os_type;
+    const char *azure_image;
+    gboolean azure_keep;
+    const char *azure_manifest_dir;
     /* From ferry.conf only: the authorization table has no row for them,
      * so a caller cannot set them. */
     guint64 file_mode;
@@ -227,6 +234,12 @@ export_job_params(GVariant *options, ExportJobParams *p, GError **error)
         !export_job_path(options, "api-key-file", &p->cs_api_key_file,
                          error) ||
         !export_job_path(options, "secret-key-file", &p->cs_secret_key_file,
+                         error) ||
+        !export_job_boolean(options, "overwrite", &p->overwrite, error) ||
+        !export_job_string(options, "os-type", &p->azure_os_type, error) ||
+        !export_job_string(options, "image", &p->azure_image, error) ||
+        !export_job_boolean(options, "keep", &p->azure_keep, error) ||
+        !export_job_path(options, "manifest-dir", &p->azure_manifest_dir,
                          error))
         return FALSE;
     if (p->format && !g_strv_contains(conv_writer_names(), p->format)) {
@@ -279,6 +292,11 @@ export_job_target_options(const AgentJob *job, const ExportJobParams *p,
     topts->cs_disk_offering = p->cs_disk_offering;
     topts->cs_api_key_file = p->cs_api_key_file;
     topts->cs_secret_key_file = p->cs_secret_key_file;
+    topts->overwrite = p->overwrite;
+    topts->azure_os_type = p->azure_os_type;
+    topts->azure_image = p->azure_image;
+    topts->azure_keep = p->azure_keep;
+    topts->azure_manifest_dir = p->azure_manifest_dir;
 }
 
 static gboolean
@@ -300,6 +318,14 @@ export_job_check_target(const char *vm, const char *target, GVariant *options,
 
     if (!export_job_params(options, &p, error))
         return FALSE;
+    /* The daemon's working directory is "/": no default there. */
+    if (g_ascii_strncasecmp(target, "azure-disk:", 11) == 0 &&
+        !p.azure_manifest_dir) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "target '%s': option 'manifest-dir' is required (ARM "
+                    "keeps no files: the manifest goes there)", target);
+        return FALSE;
+    }
     export_job_target_options(NULL, &p, &topts);
     t = target_new(target, &topts, NULL, error);
     if (!t)
@@ -493,6 +519,8 @@ export_job_result(const AgentExportResult *res, const ExportJobRun *r)
         export_job_add_uint64(&disks, "virtual-size", d->virtual_size);
         export_job_add_uint64(&disks, "bytes-sent", d->bytes_sent);
         export_job_add_uint64(&disks, "resumed-at", d->resumed_at);
+        if (d->resource_id)
+            export_job_add_string(&disks, "resource-id", d->resource_id);
         g_variant_builder_close(&disks);
     }
     g_variant_builder_init(&b, G_VARIANT_TYPE_VARDICT);
@@ -566,6 +594,7 @@ export_job_run(AgentJob *job, GCancellable *cancellable,
                                  error))
         return FALSE;
     opts.force = p.force;
+    opts.overwrite = p.overwrite;
     opts.cancellable = cancellable;
     opts.disks = disks && disks[0] ? disks : NULL;
     opts.events = &export_job_events;

@@ -65,6 +65,7 @@ typedef struct {
     guint retries;
     gboolean finished;          /* under its final name, hash known */
     char sha256[65];
+    char *resource_id;          /* target_get_resource_id(), or NULL */
 } ExportDisk;
 
 typedef struct {
@@ -96,6 +97,7 @@ export_disk_clear(gpointer data)
     ExportDisk *d = data;
 
     g_free(d->name);
+    g_free(d->resource_id);
     g_clear_pointer(&d->img, conv_image_free);
 }
 
@@ -108,6 +110,7 @@ export_disk_ref(const ExportDisk *d, AgentExportDiskRef *ref)
     ref->file = d->name;
     ref->index = d->index;
     ref->virtual_size = d->virtual_size;
+    ref->resource_id = d->resource_id;
 }
 
 /* Totals only: before the first disk and after each one. */
@@ -689,6 +692,10 @@ export_manifest(Export *ex)
         export_add_int(b, "resumed-at", d->resumed_at);
         json_builder_set_member_name(b, "sha256");
         json_builder_add_string_value(b, d->sha256);
+        if (d->resource_id) {
+            json_builder_set_member_name(b, "resource-id");
+            json_builder_add_string_value(b, d->resource_id);
+        }
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -736,6 +743,7 @@ agent_export_result_clear(AgentExportResult *result)
 
             g_free(d->dev);
             g_free(d->file);
+            g_free(d->resource_id);
         }
         g_clear_pointer(&result->disks, g_array_unref);
     }
@@ -767,6 +775,7 @@ export_fill_result(Export *ex, AgentExportResult *result)
         out.virtual_size = d->virtual_size;
         out.bytes_sent = d->bytes_sent;
         out.resumed_at = d->resumed_at;
+        out.resource_id = g_strdup(d->resource_id);
         g_array_append_val(result->disks, out);
     }
 }
@@ -844,6 +853,7 @@ agent_export_run(Target *target, const AgentExportOptions *opts,
     if (!export_load_domain(&ex, error) || !export_plan(&ex, error) ||
         !export_check_readiness(&ex, error))
         goto cleanup;
+    target_set_domain_xml(target, ex.xml);
     if (!target_connect(target, error) || !export_check_target(&ex, error))
         goto cleanup;
     if (opts->dry_run) {
@@ -871,8 +881,10 @@ agent_export_run(Target *target, const AgentExportOptions *opts,
             goto cleanup;
         }
         d->finished = TRUE;
+        d->resource_id = target_get_resource_id(target, d->name);
         ex.guest_before += d->virtual_size;
         export_report_totals(&ex, ex.guest_before);
+        ref.resource_id = d->resource_id;
         if (opts->events && opts->events->disk_verified)
             opts->events->disk_verified(&ref, target_get_name(target),
                                         d->sha256, d->bytes_sent, d->resumed_at,

@@ -22,8 +22,6 @@
 #include <config.h>
 
 #include <json-glib/json-glib.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <string.h>
 
 #include "providers/aws-target-priv.h"
@@ -123,38 +121,7 @@ refused:
 const char *
 aws_import_boot_mode(const char *xml)
 {
-    xmlDocPtr doc;
-    xmlNodePtr root, os, c;
-    gboolean uefi = FALSE;
-
-    if (!xml)
-        return "legacy-bios";
-    doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
-                        XML_PARSE_NONET | XML_PARSE_NOERROR |
-                        XML_PARSE_NOWARNING);
-    root = doc ? xmlDocGetRootElement(doc) : NULL;
-    for (os = root ? root->children : NULL; os; os = os->next) {
-        xmlChar *fw;
-
-        if (os->type != XML_ELEMENT_NODE ||
-            !g_str_equal((const char *)os->name, "os"))
-            continue;
-        fw = xmlGetProp(os, (const xmlChar *)"firmware");
-        uefi |= fw && g_str_equal((const char *)fw, "efi");
-        xmlFree(fw);
-        for (c = os->children; c; c = c->next) {
-            xmlChar *type;
-
-            if (c->type != XML_ELEMENT_NODE ||
-                !g_str_equal((const char *)c->name, "loader"))
-                continue;
-            type = xmlGetProp(c, (const xmlChar *)"type");
-            uefi |= type && g_str_equal((const char *)type, "pflash");
-            xmlFree(type);
-        }
-    }
-    xmlFreeDoc(doc);
-    return uefi ? "uefi" : "legacy-bios";
+    return target_domain_is_uefi(xml) ? "uefi" : "legacy-bios";
 }
 
 static char *

@@ -97,10 +97,10 @@ aws_pool_thread(gpointer data)
     return NULL;
 }
 
-AwsPool *
-aws_pool_new(AwsClient *client, guint n_threads, gsize buf_size,
-             gboolean keep_results, AwsPoolSendFunc send, gpointer data,
-             GError **error)
+static AwsPool *
+aws_pool_start(AwsClient *client, const HttpClientOptions *hopts,
+               guint n_threads, gsize buf_size, gboolean keep_results,
+               AwsPoolSendFunc send, gpointer data, GError **error)
 {
     AwsPool *p = g_new0(AwsPool, 1);
     guint i;
@@ -125,7 +125,8 @@ aws_pool_new(AwsClient *client, guint n_threads, gsize buf_size,
         AwsPoolThread *w = &p->threads[i];
 
         w->pool = p;
-        w->http = aws_client_new_http(client, error);
+        w->http = client ? aws_client_new_http(client, error)
+                         : http_client_new(hopts, error);
         if (!w->http) {
             aws_pool_free(p);
             return NULL;
@@ -134,6 +135,24 @@ aws_pool_new(AwsClient *client, guint n_threads, gsize buf_size,
         p->n_threads = i + 1;
     }
     return p;
+}
+
+AwsPool *
+aws_pool_new(AwsClient *client, guint n_threads, gsize buf_size,
+             gboolean keep_results, AwsPoolSendFunc send, gpointer data,
+             GError **error)
+{
+    return aws_pool_start(client, NULL, n_threads, buf_size, keep_results,
+                          send, data, error);
+}
+
+AwsPool *
+aws_pool_new_http(const HttpClientOptions *hopts, guint n_threads,
+                  gsize buf_size, AwsPoolSendFunc send, gpointer data,
+                  GError **error)
+{
+    return aws_pool_start(NULL, hopts, n_threads, buf_size, FALSE, send,
+                          data, error);
 }
 
 /* The first send error, copied to @error; FALSE if there was one.  With

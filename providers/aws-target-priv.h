@@ -73,6 +73,11 @@ typedef gboolean (*AwsPoolSendFunc)(gpointer data, HttpClient *http,
 AwsPool *aws_pool_new(AwsClient *client, guint n_threads, gsize buf_size,
                       gboolean keep_results, AwsPoolSendFunc send,
                       gpointer data, GError **error);
+/* The same for a caller with no AwsClient (azure-blob.c's Put Page):
+ * each sender's HttpClient made from @hopts. */
+AwsPool *aws_pool_new_http(const HttpClientOptions *hopts, guint n_threads,
+                           gsize buf_size, AwsPoolSendFunc send,
+                           gpointer data, GError **error);
 /* The buffer to fill next (borrowed until aws_pool_submit()); NULL with
  * the first send's error once one failed. */
 guint8 *aws_pool_get_buffer(AwsPool *p, GError **error);

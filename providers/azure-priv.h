@@ -91,15 +91,27 @@ gboolean azure_credentials_load(AzureGetenvFunc getenv_fn, gpointer data,
 
 /* ---- Blob service (azure-blob.c) ----------------------------------------- */
 
+/* Put Page requests in flight for one upload (each holds a 4 MiB
+ * buffer: memory is (this + 1) * 4 MiB per disk). */
+#define AZURE_PAGES_IN_FLIGHT 4
+
 typedef struct {
     HttpClient *http;            /* cancelled with the export */
     HttpClient *http_cleanup;    /* never cancelled: deletes */
+    char *ca_file;               /* for the Put Page senders' clients */
+    GCancellable *cancellable;   /* borrowed */
     AzureCredentials creds;
     char *endpoint_path;         /* "/devstoreaccount1" or "" */
 } AzureClient;
 
 AzureClient *azure_client_new(const char *account, GCancellable *cancellable,
                               GError **error);
+/* A client for the one blob of a SAS URL (a managed disk's upload URL):
+ * @container and @blob (out, owned) are its last two path segments. */
+AzureClient *azure_client_new_for_sas_url(const char *sas_url,
+                                          GCancellable *cancellable,
+                                          char **container, char **blob,
+                                          GError **error);
 void azure_client_free(AzureClient *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(AzureClient, azure_client_free)
 
@@ -135,6 +147,10 @@ gboolean azure_blob_put_block(AzureTarget *at, const char *blob,
 /* A page blob of @size bytes (a multiple of AZURE_PAGE_SIZE). */
 AzureUpload *azure_page_upload_open(AzureTarget *at, const char *name,
                                     guint64 size, GError **error);
+/* Pages into a page blob that exists already (a managed disk's, sized by
+ * ARM): no Put Blob, and the blob is never deleted. */
+AzureUpload *azure_page_upload_attach(AzureTarget *at, const char *blob,
+                                      guint64 size, GError **error);
 gboolean azure_page_upload_write(AzureUpload *u, const void *buf, gsize len,
                                  GError **error);
 gboolean azure_page_upload_skip(AzureUpload *u, guint64 len, GError **error);

@@ -35,7 +35,12 @@ providers_libproviders_a_SOURCES += \
 	providers/azure-priv.h \
 	providers/azure-sharedkey.c \
 	providers/azure-blob.c \
-	providers/target-azure.c
+	providers/target-azure.c \
+	providers/azure-arm-priv.h \
+	providers/azure-token.c \
+	providers/azure-json.c \
+	providers/azure-arm.c \
+	providers/target-azure-disk.c
 
 PROVIDERS_LIBS = providers/libproviders.a $(TRANSPORT_LIBS) $(LIBXML_LIBS) \
 	$(JSON_LIBS)

@@ -75,9 +75,18 @@ typedef struct {
     gboolean aws_keep_objects;
     gboolean aws_no_import;
     guint aws_poll_interval;
-    /* azure:// only: blobs of the same name are replaced, not refused
-     * (FERRY_ERROR_EXISTS). */
+    /* azure:// and azure-disk:// only: blobs, disks and the image of the
+     * same name are replaced, not refused (FERRY_ERROR_EXISTS). */
     gboolean overwrite;
+    /* azure-disk:// only (NULL/FALSE elsewhere): the OS disk's osType
+     * ("Linux", the default, or "Windows"); the image made of the disks
+     * (NULL: none); a disk that could not be finished stays (else it is
+     * deleted); the local directory of the manifest and the domain XML
+     * (NULL: the current one). */
+    const char *azure_os_type;
+    const char *azure_image;
+    gboolean azure_keep;
+    const char *azure_manifest_dir;
     /* Text for the operator that is not an error line (the IAM policy to
      * apply when IAM refuses); NULL to drop it. */
     void (*notice)(const char *text, gpointer data);
@@ -243,6 +252,14 @@ gboolean target_finish_export(Target *t, const TargetExport *exp,
 /* The output format (and -o options) the target needs, or NULL for
  * whatever the caller asked: aws:// takes VMDK streamOptimized. */
 const char *target_get_output_format(const Target *t, const char **options);
+
+/* The domain's inactive XML, for a target that sizes or types its
+ * disks from it (azure-disk://: hyperVGeneration from the firmware). */
+void target_set_domain_xml(Target *t, const char *xml);
+
+/* What the target made of finished file @name (azure-disk://: the
+ * managed disk's resource id), owned, or NULL. */
+char *target_get_resource_id(Target *t, const char *name);
 
 /* The expected size of the next upload, for a target that sizes its
  * parts from it (S3); 0 for unknown. */

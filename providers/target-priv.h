@@ -52,6 +52,9 @@ struct ferry_target {
     void (*free_priv)(Target *t);
     /* How the bytes travel (target_get_transport()); NULL: the scheme. */
     const char *(*transport)(const Target *t);
+    /* Optional: the cloud's id of what finished file @name became (a
+     * managed disk's resource id), owned, or NULL. */
+    char *(*resource_id)(Target *t, const char *name);
 };
 
 extern const struct ferry_target target_file_backend;
@@ -59,6 +62,7 @@ extern const struct ferry_target target_ssh_backend;
 extern const struct ferry_target target_aws_backend;
 extern const struct ferry_target target_cloudstack_backend;
 extern const struct ferry_target target_azure_backend;
+extern const struct ferry_target target_azure_disk_backend;
 
 struct _Target {
     const struct ferry_target *backend;   /* immutable after new */
@@ -74,6 +78,7 @@ struct _Target {
     GCancellable *cancellable;            /* owned reference, or NULL */
     gpointer priv;                        /* the backend's connection */
     guint64 upload_size_hint;             /* target_set_upload_size_hint() */
+    char *domain_xml;                     /* target_set_domain_xml() */
     /* Set by target_write_file() around its upload: a small file a
      * backend may send its cheapest way (ssh: SFTP, not a `ferry receive`
      * process per file). */
@@ -98,6 +103,15 @@ gboolean target_cloudstack_parse_uri(Target *t, const char *uri, GUri *u,
  * "PREFIX/"). */
 gboolean target_azure_parse_uri(Target *t, const char *uri, GUri *u,
                                 GError **error);
+
+/* azure-disk://SUB/RG?location=L (target-azure-disk.c): t->pool is the
+ * local manifest directory. */
+gboolean target_azure_disk_parse_uri(Target *t, const char *uri, GUri *u,
+                                     GError **error);
+
+/* Whether domain XML @xml boots UEFI: <os firmware='efi'> or a pflash
+ * <loader> (aws:// BootMode, azure-disk:// hyperVGeneration). */
+gboolean target_domain_is_uefi(const char *xml);
 
 /* "<pool>/<name>" (owned). */
 char *target_path(const Target *t, const char *name);

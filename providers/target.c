@@ -8,6 +8,8 @@
 #include <config.h>
 
 #include <grp.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +21,7 @@ static const struct ferry_target *const target_backends[] = {
     &target_aws_backend,
     &target_cloudstack_backend,
     &target_azure_backend,
+    &target_azure_disk_backend,
 };
 
 static const struct ferry_target *
@@ -52,7 +55,7 @@ target_parse_uri(Target *t, const char *uri, GError **error)
     if (!t->backend) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
                     "--to '%s': unknown scheme '%s' (expected file, ssh, aws, "
-                    "cloudstack or azure)",
+                    "cloudstack, azure or azure-disk)",
                     uri, scheme);
         return FALSE;
     }
@@ -65,6 +68,8 @@ target_parse_uri(Target *t, const char *uri, GError **error)
     /* cloudstack:// names its pool in the query. */
     if (t->backend == &target_cloudstack_backend)
         return target_cloudstack_parse_uri(t, uri, u, error);
+    if (t->backend == &target_azure_disk_backend)
+        return target_azure_disk_parse_uri(t, uri, u, error);
     if (g_uri_get_query(u) || g_uri_get_fragment(u)) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
                     "--to '%s': a query or fragment is not expected", uri);
@@ -178,10 +183,11 @@ target_new(const char *uri, const TargetOptions *opts,
     if (!target_parse_uri(t, uri, error) ||
         !target_parse_file_options(t, error))
         return NULL;
-    if (t->opts->overwrite && t->backend != &target_azure_backend) {
+    if (t->opts->overwrite && t->backend != &target_azure_backend &&
+        t->backend != &target_azure_disk_backend) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
-                    "%s: --overwrite: only azure:// targets replace what is "
-                    "there", t->name);
+                    "%s: --overwrite: only azure:// and azure-disk:// "
+                    "targets replace what is there", t->name);
         return NULL;
     }
     return g_steal_pointer(&t);
@@ -199,6 +205,7 @@ target_free(Target *t)
     g_free(t->host);
     g_free(t->user);
     g_free(t->stopped_name);
+    g_free(t->domain_xml);
     if (t->backend && t->backend->free_priv)
         t->backend->free_priv(t);
     g_free(t);
@@ -415,4 +422,56 @@ void
 target_set_upload_size_hint(Target *t, guint64 bytes)
 {
     t->upload_size_hint = bytes;
+}
+
+void
+target_set_domain_xml(Target *t, const char *xml)
+{
+    g_free(t->domain_xml);
+    t->domain_xml = g_strdup(xml);
+}
+
+char *
+target_get_resource_id(Target *t, const char *name)
+{
+    if (!t->backend->resource_id || !t->priv)
+        return NULL;
+    return t->backend->resource_id(t, name);
+}
+
+gboolean
+target_domain_is_uefi(const char *xml)
+{
+    xmlDocPtr doc;
+    xmlNodePtr root, os, c;
+    gboolean uefi = FALSE;
+
+    if (!xml)
+        return FALSE;
+    doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL,
+                        XML_PARSE_NONET | XML_PARSE_NOERROR |
+                        XML_PARSE_NOWARNING);
+    root = doc ? xmlDocGetRootElement(doc) : NULL;
+    for (os = root ? root->children : NULL; os; os = os->next) {
+        xmlChar *fw;
+
+        if (os->type != XML_ELEMENT_NODE ||
+            !g_str_equal((const char *)os->name, "os"))
+            continue;
+        fw = xmlGetProp(os, (const xmlChar *)"firmware");
+        uefi |= fw && g_str_equal((const char *)fw, "efi");
+        xmlFree(fw);
+        for (c = os->children; c; c = c->next) {
+            xmlChar *type;
+
+            if (c->type != XML_ELEMENT_NODE ||
+                !g_str_equal((const char *)c->name, "loader"))
+                continue;
+            type = xmlGetProp(c, (const xmlChar *)"type");
+            uefi |= type && g_str_equal((const char *)type, "pflash");
+            xmlFree(type);
+        }
+    }
+    xmlFreeDoc(doc);
+    return uefi;
 }

@@ -50,3 +50,53 @@ azure_blob() {
     python3 "$top_srcdir/tests/integration/azure_blob.py" "$azurite_url" \
         "$AZURITE_ACCOUNT" "$AZURITE_KEY" "$@"
 }
+
+# start_arm_contract: tests/tools/azure-arm-contract.py (the token
+# endpoint and ARM for azure-disk://) on a free port, its disks' blobs in
+# the running Azurite; $arm_url, $arm_log (one JSON line per call), and
+# the environment ferry reads (a service principal of the test's own).
+start_arm_contract() {
+    arm_log=$tmpdir/arm.log
+    : >"$arm_log"
+    ARM_SECRET=test-secret-$$-do-not-print
+    python3 "$top_srcdir/tests/tools/azure-arm-contract.py" \
+        --port-file "$tmpdir/arm.port" --log "$arm_log" \
+        --azurite "$azurite_url" --key "$AZURITE_KEY" \
+        --tenant test-tenant --client-id test-client \
+        --client-secret "$ARM_SECRET" >"$tmpdir/arm.out" 2>&1 &
+    arm_pid=$!
+    cleanup_fn "kill $arm_pid 2>/dev/null; wait $arm_pid 2>/dev/null"
+    await_daemon arm-contract "$arm_pid" "$tmpdir/arm.out" \
+        "wrote no port" test -s "$tmpdir/arm.port"
+    arm_url=http://127.0.0.1:$(cat "$tmpdir/arm.port")
+    AZURE_TENANT_ID=test-tenant AZURE_CLIENT_ID=test-client
+    AZURE_CLIENT_SECRET=$ARM_SECRET
+    AZURE_AUTHORITY_HOST=$arm_url AZURE_RESOURCE_MANAGER_ENDPOINT=$arm_url
+    export AZURE_TENANT_ID AZURE_CLIENT_ID AZURE_CLIENT_SECRET \
+        AZURE_AUTHORITY_HOST AZURE_RESOURCE_MANAGER_ENDPOINT
+}
+
+# arm_faults JSON: answers the contract server injects before serving
+# ([{"method", "path", "status", "count", "retry_after"}]).
+arm_faults() {
+    curl -sf -X POST --data "{\"faults\": $1}" "$arm_url/_control" ||
+        fail "could not inject faults"
+}
+
+# arm_calls FILTER: the log's records a Python expression on `r` selects,
+# one JSON line each.
+arm_calls() {
+    python3 - "$arm_log" "$1" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if eval(sys.argv[2]):
+        print(json.dumps(r, sort_keys=True))
+PY
+}
+
+# arm_state: the contract server's disks and their diskState, and its
+# images, as JSON ({"disks": {NAME: STATE}, "images": [NAME...]}).
+arm_state() {
+    curl -sf "$arm_url/_control" || fail "no state from the contract server"
+}

@@ -5,7 +5,8 @@
 # 503 ServerBusy with Retry-After are sent again and the export completes,
 # the blob equal to `ferry convert -O vpc -o azure=on` of the disk; a Put
 # Page refused for good (403) fails the export with one line and leaves
-# no blob behind.
+# no blob behind; with each Put Page held 0.5 s, exactly 4 are in flight
+# at most, and the blob is still the converted disk.
 . "$top_srcdir/tests/integration/functions.sh"
 . "$top_srcdir/tests/integration/domain-functions.sh"
 . "$top_srcdir/tests/integration/azure-functions.sh"
@@ -66,4 +67,20 @@ azure_blob list "$container" >"$tmpdir/list" || fail "list"
 if grep -q '^refused/' "$tmpdir/list"; then
     fail "a blob is left after the failure: $(cat "$tmpdir/list")"
 fi
+
+# Ten 4 MiB windows of data, each Put Page held 0.5 s by the proxy: four
+# in flight at once, never more.
+wide=$name-wide
+make_image raw "$img/wide.raw" 40M "0x66 0 40M"
+write_test_host "$wide" "vda:raw:$img/wide.raw"
+$FERRY convert -O vpc -o azure=on "$img/wide.raw" "$tmpdir/wide.vhd" || fail "convert wide"
+start_proxy wide http-delay:0.5
+$FERRY export "$wide" --connect "$test_host_uri" --to "azure://$AZURITE_ACCOUNT/$container/wide" \
+    >"$tmpdir/out" 2>"$tmpdir/err" || fail "export with delayed Put Page: $(cat "$tmpdir/err")"
+stop_proxy
+assert_eq "$(grep -c 'delayed' "$tmpdir/proxy-wide.log")" 11 "Put Page calls (10 windows, the footer)"
+most=$(sed -n 's/.*delayed, \([0-9]*\) in flight/\1/p' "$tmpdir/proxy-wide.log" | sort -n | tail -1)
+assert_eq "$most" 4 "Put Page calls in flight at most"
+azure_blob get "$container" "wide/$wide-vda.vhd" "$tmpdir/got" || fail "get wide"
+cmp -s "$tmpdir/got" "$tmpdir/wide.vhd" || fail "the wide blob differs from ferry convert's VHD"
 exit 0

@@ -25,6 +25,9 @@ applies a script of faults to chosen connections:
                   Azure's Put Page); http-query:TEXT is the same
   http-once       http-truncate and http-close-mid-response hit only the
                   first request they may, over every connection
+  http-delay:SECS forward each request SECS late, logging how many such
+                  requests were waiting at once ("N in flight"): how many
+                  a client keeps in flight
 
 The port it listens on is written to PORTFILE (atomically) once it
 accepts.  Each connection's fate is logged on stderr, one line each, so
@@ -65,6 +68,7 @@ class Plan:
         self.http_method = None
         self.http_match = None
         self.http_once = False
+        self.http_delay = None
         for f in faults:
             kind, _, arg = f.partition(":")
             if kind == "cut":
@@ -90,6 +94,8 @@ class Plan:
                 self.http_close_mid = True
             elif kind == "http-once":
                 self.http_once = True
+            elif kind == "http-delay":
+                self.http_delay = float(arg)
             elif kind == "http-method":
                 self.http_method = arg.encode()
             elif kind in ("http-match", "http-query"):
@@ -100,7 +106,7 @@ class Plan:
     @property
     def http(self):
         return (self.http_status is not None or self.http_truncate is not None
-                or self.http_close_mid)
+                or self.http_close_mid or self.http_delay is not None)
 
 
 def close(*socks, rst=False):
@@ -239,6 +245,14 @@ def serve_http(c, dest, plan, n, log, counter):
                           f"Content-Length: {len(text)}\r\n{extra}\r\n".encode() + text)
                 log(f"connection {n}: answered {plan.http_status} to {head.split(b' ')[:2]}")
                 continue
+            if hit and plan.http_delay is not None:
+                with counter["lock"]:
+                    counter["delayed"] += 1
+                    now = counter["delayed"]
+                log(f"connection {n}: delayed, {now} in flight")
+                time.sleep(plan.http_delay)
+                with counter["lock"]:
+                    counter["delayed"] -= 1
             s.sendall(head + body)
             resp = read_http_message(s, sbuf)
             if resp is None:
@@ -274,7 +288,8 @@ def main():
         with lock:
             print(f"fault-proxy: {msg}", file=sys.stderr, flush=True)
 
-    counter = {"lock": threading.Lock(), "injected": 0, "cut": False}
+    counter = {"lock": threading.Lock(), "injected": 0, "cut": False,
+               "delayed": 0}
     n = 0
     while True:
         c, _ = ls.accept()

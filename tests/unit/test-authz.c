@@ -86,6 +86,53 @@ test_authz_pool_aws(void)
     g_assert_nonnull(strstr(error->message, "AWS credentials"));
 }
 
+/* The azure options any manager may pass (the targets themselves are
+ * root's only); the manifest directory, which the agent writes as root,
+ * is root's to name. */
+static void
+test_authz_azure_options(void)
+{
+    static const char *const options[] = {
+        "overwrite", "os-type", "image", "keep",
+    };
+    static const char *const never[] = {
+        "client-secret", "tenant", "client-id", "account-key", "sas",
+        "connection-string",
+    };
+    const AgentAuthzRule *r;
+    gsize i;
+
+    for (i = 0; i < G_N_ELEMENTS(options); i++) {
+        r = agent_authz_lookup(AGENT_METHOD_EXPORT, options[i]);
+        g_assert_nonnull(r);
+        g_assert_false(r->root_only);
+        g_assert_cmpstr(r->action, ==, AGENT_POLKIT_ACTION_MANAGE);
+    }
+    r = agent_authz_lookup(AGENT_METHOD_EXPORT, "manifest-dir");
+    g_assert_nonnull(r);
+    g_assert_true(r->root_only);
+    for (i = 0; i < G_N_ELEMENTS(never); i++)
+        g_assert_null(agent_authz_lookup(AGENT_METHOD_EXPORT, never[i]));
+}
+
+static void
+test_authz_pool_azure(void)
+{
+    const char *pools[] = { "/", NULL };
+    const char *const targets[] = {
+        "azure://acct/container",
+        "azure-disk://sub/rg?location=westeurope",
+    };
+    gsize i;
+
+    for (i = 0; i < G_N_ELEMENTS(targets); i++) {
+        g_autoptr(GError) error = NULL;
+
+        g_assert_null(agent_authz_check_pool(targets[i], pools, &error));
+        g_assert_error(error, FERRY_ERROR, FERRY_ERROR_AUTH);
+    }
+}
+
 static void
 test_authz_libvirt_uri(void)
 {
@@ -175,5 +222,8 @@ main(int argc, char **argv)
     g_test_add_func("/agent/authz/pool", test_authz_pool);
     g_test_add_func("/agent/authz/pool/aws-is-root-only", test_authz_pool_aws);
     g_test_add_func("/agent/authz/aws-options", test_authz_aws_options);
+    g_test_add_func("/agent/authz/azure-options", test_authz_azure_options);
+    g_test_add_func("/agent/authz/pool/azure-is-root-only",
+                    test_authz_pool_azure);
     return g_test_run();
 }

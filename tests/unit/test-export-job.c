@@ -102,6 +102,24 @@ test_check_aws(void)
     check_refused("aws://eu-west-1", "{'role': <'a role'>}", "--role 'a role'");
 }
 
+/* azure-disk:// options; the agent, working in "/", has no default
+ * manifest directory. */
+static void
+test_check_azure(void)
+{
+    const char *to = "azure-disk://s1/rg?location=westeurope";
+
+    check_refused(to, "@a{sv} {}", "option 'manifest-dir' is required");
+    check_refused(to, "{'manifest-dir': <'m'>}",
+                  "option 'manifest-dir': 'm' is not an absolute path");
+    check_refused(to, "{'manifest-dir': <'/m'>, 'os-type': <'BeOS'>}",
+                  "--os-type 'BeOS'");
+    check_refused(to, "{'manifest-dir': <'/m'>, 'overwrite': <'yes'>}",
+                  "option 'overwrite': expected type 'b', got 's'");
+    check_refused(to, "{'manifest-dir': <'/m'>, 'keep': <1>}",
+                  "option 'keep'");
+}
+
 static void
 test_check_aws_accepted(void)
 {
@@ -434,6 +452,8 @@ main(int argc, char **argv)
     g_test_add_func("/agent/export-job/check/target-scheme-unknown", test_check_target_scheme);
     g_test_add_func("/agent/export-job/check/template-unknown-field", test_check_template);
     g_test_add_func("/agent/export-job/check/aws-options-refused", test_check_aws);
+    g_test_add_func("/agent/export-job/check/azure-options-refused",
+                    test_check_azure);
     g_test_add_func("/agent/export-job/check/aws-options-accepted",
                     test_check_aws_accepted);
     g_test_add_func("/agent/export-job/check/good-options-accepted",

@@ -1,0 +1,115 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# bench/azure.sh [BUILDDIR]: `ferry export --to azure://` (convert to a
+# fixed VHD, -o subformat=fixed,azure=on, and send its 4 MiB windows that
+# hold data as Put Page, four in flight, each with Content-MD5) to Azurite
+# on loopback, against `ferry convert` alone of the same disk to the same
+# format (-t unsafe: into the page cache, as the export's output never
+# touches a local disk), in the same run.  One raw disk of FERRY_BENCH_MIB
+# MiB (default 512) whose every other 16 MiB is random data; best of
+# FERRY_BENCH_RUNS (default 3) for each, alternated.  Prints wall time,
+# CPU (user+sys, GNU time) and peak RSS of ferry, the upload rate against
+# the disk's data, and how much the upload adds to the convert time;
+# writes the table to bench/reports/azure-<date>.md.
+set -eu
+top_srcdir=$(cd "$(dirname "$0")/.." && pwd)
+top_builddir=$(cd "${1:-$top_srcdir/build}" && pwd)
+FERRY=$top_builddir/ferry
+export top_srcdir top_builddir FERRY
+. "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/domain-functions.sh"
+. "$top_srcdir/tests/integration/azure-functions.sh"
+requires /usr/bin/time python3 curl
+requires_azurite
+mib=${FERRY_BENCH_MIB:-512}
+runs=${FERRY_BENCH_RUNS:-3}
+
+make_tmpdir
+echo "making a $mib MiB half-random raw disk..." >&2
+python3 - "$tmpdir/src.raw" "$mib" <<'PY'
+import os, sys
+chunk = 16 << 20
+with open(sys.argv[1], "wb") as f:
+    size = int(sys.argv[2]) << 20
+    f.truncate(size)
+    for off in range(0, size, 2 * chunk):
+        f.seek(off)
+        f.write(os.urandom(chunk))
+PY
+data_mib=$(( (mib / 32) * 16 + (mib % 32 < 16 ? mib % 32 : 16) ))
+write_test_host bench "vda:raw:$tmpdir/src.raw"
+cat "$tmpdir/src.raw" >/dev/null
+start_azurite
+azure_env
+
+# timed CMD...: wall, user+sys, peak RSS of CMD into $wall $cpu $rss.
+timed() {
+    /usr/bin/time -f '%e %U %S %M' -o "$tmpdir/time" "$@" >/dev/null 2>"$tmpdir/run.err" ||
+        fail "$* failed: $(cat "$tmpdir/run.err")"
+    read -r w u s r <"$tmpdir/time"
+    wall=$w
+    cpu=$(echo "$u $s" | awk '{printf "%.2f", $1 + $2}')
+    rss=$((r / 1024))
+}
+# proc_cpu PID: user+sys seconds of PID so far.
+proc_cpu() {
+    awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$1/stat"
+}
+cw="" ew=""
+n=0
+while [ $n -lt "$runs" ]; do
+    rm -f "$tmpdir/out.vhd"
+    timed "$FERRY" convert -t unsafe -O vpc -o subformat=fixed,azure=on \
+        "$tmpdir/src.raw" "$tmpdir/out.vhd"
+    echo "  convert run $((n + 1)): $wall s" >&2
+    if [ -z "$cw" ] || awk "BEGIN{exit !($wall < $cw)}"; then
+        cw=$wall cc=$cpu cr=$rss
+    fi
+    a0=$(proc_cpu "$azurite_pid")
+    timed "$FERRY" export bench --connect "test://$tmpdir/host.xml" \
+        --to "azure://$AZURITE_ACCOUNT/bench" --overwrite
+    a1=$(proc_cpu "$azurite_pid")
+    echo "  export run $((n + 1)): $wall s (Azurite CPU $a0 -> $a1 s)" >&2
+    if [ -z "$ew" ] || awk "BEGIN{exit !($wall < $ew)}"; then
+        ew=$wall ec=$cpu er=$rss
+        ac=$(echo "$a1 $a0" | awk '{printf "%.2f", $1 - $2}')
+    fi
+    n=$((n + 1))
+done
+azure_blob get bench bench-vda.vhd "$tmpdir/got.vhd" || fail "get the blob"
+[ "$(sha256sum <"$tmpdir/got.vhd")" = "$(sha256sum <"$tmpdir/out.vhd")" ] ||
+    fail "the blob differs from ferry convert's VHD"
+ratio=$(echo "$ew $cw" | awk '{printf "%.2f", $1 / $2}')
+added=$(echo "$ew $cw" | awk '{printf "%+.0f", ($1 / $2 - 1) * 100}')
+rate=$(echo "$data_mib $ew" | awk '{printf "%.0f", $1 / $2}')
+crate=$(echo "$data_mib $cw" | awk '{printf "%.0f", $1 / $2}')
+
+date=$(date +%Y-%m-%d)
+report=$top_srcdir/bench/reports/azure-$date.md
+{
+    echo "# ferry export --to azure:// against ferry convert, $date"
+    echo
+    echo "One raw disk of $mib MiB, every other 16 MiB random ($data_mib MiB of"
+    echo "data).  \`ferry convert -t unsafe -O vpc -o subformat=fixed,azure=on\`"
+    echo "writes the fixed VHD into the page cache; \`ferry export --to"
+    echo "azure://\` converts the same way and sends the 4 MiB windows holding"
+    echo "data as Put Page (Content-MD5, 4 in flight, footer last, then Get Page"
+    echo "Ranges) to Azurite $(node -e 'console.log(require(process.argv[1]).version)' "$top_srcdir/tests/azurite/node_modules/azurite/package.json" 2>/dev/null) on loopback"
+    echo "(in-memory).  Best wall time of $runs runs each, alternated, with its"
+    echo "CPU and peak RSS (GNU time, ferry only; Azurite's CPU is not counted"
+    echo "but shares the cores).  Rate: the disk's data over wall time."
+    echo
+    echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores (shared), $(uname -r)"
+    echo "- command: bench/azure.sh (FERRY_BENCH_MIB=$mib FERRY_BENCH_RUNS=$runs)"
+    echo
+    echo "| way | wall s | CPU s | peak RSS MiB | data MiB/s | ratio |"
+    echo "|---|---|---|---|---|---|"
+    echo "| ferry convert (to the page cache) | $cw | $cc | $cr | $crate | 1.00 |"
+    echo "| ferry export --to azure:// (convert + upload) | $ew | $ec | $er | $rate | $ratio |"
+    echo
+    echo "Azurite's own CPU during that export run: $ac s."
+    echo
+    echo "The upload adds $added % to the convert time (goal: at most +15 %)."
+} >"$report"
+cat "$report"
+echo "report: $report" >&2
