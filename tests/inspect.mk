@@ -32,3 +32,9 @@ INTEGRATION_TESTS += \
 	tests/integration/test-inspect-domain.sh
 EXTRA_DIST += tests/integration/inspect-functions.sh \
 	tests/integration/inspect_oracle.py
+
+# inspect/ and the rules together: export refuses an unready guest, and
+# `ferry list --inspect` summarises each VM.
+INTEGRATION_TESTS += \
+	tests/integration/test-export-readiness.sh \
+	tests/integration/test-list-inspect.sh

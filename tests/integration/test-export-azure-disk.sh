@@ -37,7 +37,7 @@ mkdir "$man"
 # Wrong secret: exit 8, one line naming the token endpoint's words.
 st=0
 AZURE_CLIENT_SECRET=wrong-secret-$$ $FERRY export "$name" --connect "$uri" \
-    --to "$to" --manifest-dir "$man" >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
+    --to "$to" --for none --manifest-dir "$man" >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
 assert_eq "$st" 8 "exit status with a wrong client secret"
 assert_eq "$(wc -l <"$tmpdir/err")" 1 "lines on stderr with a wrong secret"
 assert_contains "$(cat "$tmpdir/err")" "invalid_client: AADSTS7000215" "wrong-secret message"
@@ -54,7 +54,7 @@ arm_faults '[{"method": "PUT", "path": "/disks/", "status": 503, "count": 2, "re
              {"method": "POST", "path": "/beginGetAccess", "status": 429, "count": 1, "retry_after": 1},
              {"method": "GET", "path": "/operations/", "status": 503, "count": 1, "retry_after": 0}]'
 : >"$arm_log"
-$FERRY export "$name" --connect "$uri" --to "$to" --manifest-dir "$man" \
+$FERRY export "$name" --connect "$uri" --to "$to" --for none --manifest-dir "$man" \
     --image "$name-img" --json >"$tmpdir/events" 2>"$tmpdir/err" ||
     fail "export: $(cat "$tmpdir/err")"
 assert_eq "$(arm_calls 'r["status"] in (429, 503)' | wc -l)" 4 "injected faults answered"
@@ -130,14 +130,14 @@ done
 # The same names again: refused before anything is made.
 : >"$arm_log"
 st=0
-$FERRY export "$name" --connect "$uri" --to "$to" --manifest-dir "$tmpdir" \
+$FERRY export "$name" --connect "$uri" --to "$to" --for none --manifest-dir "$tmpdir" \
     >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
 assert_eq "$st" 12 "exit status for a disk that exists"
 assert_contains "$(cat "$tmpdir/err")" "'$name-vda.vhd' already exists" "duplicate message"
 assert_eq "$(arm_calls 'r["method"] == "PUT"' | wc -l)" 0 "PUTs for a refused export"
 # With --overwrite: the disks, the image and the manifest are replaced.
 : >"$arm_log"
-$FERRY export "$name" --connect "$uri" --to "$to" --manifest-dir "$man" \
+$FERRY export "$name" --connect "$uri" --to "$to" --for none --manifest-dir "$man" \
     --image "$name-img" --overwrite >"$tmpdir/out" 2>"$tmpdir/err" ||
     fail "export --overwrite: $(cat "$tmpdir/err")"
 assert_eq "$(arm_calls "r['method'] == 'DELETE' and r['status'] == 202" | wc -l)" 3 \
@@ -153,7 +153,7 @@ write_test_host "$big" "vda:raw:$img/big.raw"
 # A 413 on the disk's PUT is not retried: exit 10, ARM's words, no disk.
 arm_faults '[{"method": "PUT", "path": "/disks/", "status": 413, "count": 1}]'
 st=0
-$FERRY export "$big" --connect "$test_host_uri" --to "$to" --manifest-dir "$man" \
+$FERRY export "$big" --connect "$test_host_uri" --to "$to" --for none --manifest-dir "$man" \
     >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
 assert_eq "$st" 10 "exit status after a 413"
 assert_eq "$(wc -l <"$tmpdir/err")" 1 "lines on stderr after a 413"
@@ -161,7 +161,7 @@ assert_contains "$(cat "$tmpdir/err")" "azure-disk PutDisk: Injected413: injecte
     "413 message"
 case $(arm_state) in *"$big-vda"*) fail "a disk is left after a 413" ;; esac
 : >"$arm_log"
-$FERRY export "$big" --connect "$test_host_uri" --to "$to" --manifest-dir "$man" \
+$FERRY export "$big" --connect "$test_host_uri" --to "$to" --for none --manifest-dir "$man" \
     >"$tmpdir/out" 2>"$tmpdir/err" || fail "export $big: $(cat "$tmpdir/err")"
 pages=$(arm_calls "r['path'].endswith('/endGetAccess')" |
     python3 -c 'import json,sys; r=json.loads(sys.stdin.read()); assert r["footer_ok"], r; print(r["page_bytes"])')
@@ -178,7 +178,7 @@ make_random_raw "$img/slow.raw" 67108864 0 50331648
 write_test_host "$slow" "vda:raw:$img/slow.raw"
 for keep in "" --keep; do
     : >"$arm_log"
-    $FERRY export "$slow" --connect "$test_host_uri" --to "$to" --manifest-dir "$man" \
+    $FERRY export "$slow" --connect "$test_host_uri" --to "$to" --for none --manifest-dir "$man" \
         --bwlimit 8M $keep >"$tmpdir/out" 2>"$tmpdir/err" &
     pid=$!
     i=0
