@@ -571,6 +571,9 @@ typedef struct {
     GPtrArray *disks;            /* of AgentDisk, the OS disk first */
     gboolean force;
     GCancellable *cancellable;
+    /* (out, optional): "Linux" or "Windows" as the inspection found the
+     * guest, NULL when it could not tell; freed by the caller. */
+    char **os_type;
 } AgentReadinessRequest;
 
 /**
@@ -585,6 +588,10 @@ typedef struct {
  */
 gboolean agent_readiness_for_export(const AgentReadinessRequest *req,
                                     JsonObject **summary, GError **error);
+
+/* "Linux" when the guest facts name an os-release, "Windows" when they
+ * name none and an NTFS filesystem is there, else NULL. */
+const char *agent_readiness_os_type(JsonObject *guest);
 
 /* `ferry list --inspect`: {"os-pretty-name", "firmware", "readiness":
  * {TARGET: verdict, ...}} for @targets, or {"error": "..."} when the

@@ -398,6 +398,7 @@ export_check_readiness(Export *ex, GError **error)
     const AgentExportOptions *o = ex->opts;
     g_autoptr(GPtrArray) disks = g_ptr_array_new();
     AgentReadinessRequest req = { 0 };
+    g_autofree char *os_type = NULL;
     guint i;
 
     if (!o->rules_target)
@@ -411,8 +412,10 @@ export_check_readiness(Export *ex, GError **error)
     req.disks = disks;
     req.force = o->force;
     req.cancellable = ex->copy_cancel;
+    req.os_type = &os_type;
     if (!agent_readiness_for_export(&req, &ex->readiness, error))
         return FALSE;
+    target_set_guest_os_type(ex->target, os_type);
     if (json_array_get_length(json_object_get_array_member(ex->readiness,
                                                            "rules")) == 0) {
         g_clear_pointer(&ex->readiness, json_object_unref);

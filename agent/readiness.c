@@ -244,6 +244,28 @@ readiness_check_report(const char *target, JsonObject *report,
     return ferry_rules_check(rules, guest);
 }
 
+const char *
+agent_readiness_os_type(JsonObject *guest)
+{
+    JsonArray *fs;
+    guint i;
+
+    if (!guest)
+        return NULL;
+    if (json_object_has_member(guest, "os-id") &&
+        !json_object_get_null_member(guest, "os-id"))
+        return "Linux";
+    fs = readiness_array(guest, "filesystem-types");
+    for (i = 0; fs && i < json_array_get_length(fs); i++) {
+        JsonNode *n = json_array_get_element(fs, i);
+
+        if (JSON_NODE_HOLDS_VALUE(n) &&
+            g_strcmp0(json_node_get_string(n), "ntfs") == 0)
+            return "Windows";
+    }
+    return NULL;
+}
+
 gboolean
 agent_readiness_for_export(const AgentReadinessRequest *req,
                            JsonObject **summary, GError **error)
@@ -267,6 +289,9 @@ agent_readiness_for_export(const AgentReadinessRequest *req,
         *summary = agent_readiness_skipped(req->target, local->message);
         return TRUE;
     }
+    if (req->os_type)
+        *req->os_type = g_strdup(
+            agent_readiness_os_type(readiness_object(report, "guest")));
     verdict = readiness_check_report(req->target, report, &local);
     if (!verdict) {
         /* A broken rules file is the installation's fault: --force goes

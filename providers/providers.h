@@ -257,6 +257,10 @@ const char *target_get_output_format(const Target *t, const char **options);
  * disks from it (azure-disk://: hyperVGeneration from the firmware). */
 void target_set_domain_xml(Target *t, const char *xml);
 
+/* What inspecting the guest found its OS to be ("Linux", "Windows"), or
+ * NULL: azure-disk://'s osType when --os-type is not given. */
+void target_set_guest_os_type(Target *t, const char *os_type);
+
 /* What the target made of finished file @name (azure-disk://: the
  * managed disk's resource id), owned, or NULL. */
 char *target_get_resource_id(Target *t, const char *name);

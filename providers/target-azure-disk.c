@@ -385,7 +385,9 @@ target_azure_disk_generation(const Target *t)
 static const char *
 target_azure_disk_os_type(const Target *t)
 {
-    return t->opts->azure_os_type ? t->opts->azure_os_type : "Linux";
+    if (t->opts->azure_os_type)
+        return t->opts->azure_os_type;
+    return t->guest_os_type ? t->guest_os_type : "Linux";
 }
 
 static gboolean

@@ -79,6 +79,7 @@ struct _Target {
     gpointer priv;                        /* the backend's connection */
     guint64 upload_size_hint;             /* target_set_upload_size_hint() */
     char *domain_xml;                     /* target_set_domain_xml() */
+    char *guest_os_type;                  /* target_set_guest_os_type() */
     /* Set by target_write_file() around its upload: a small file a
      * backend may send its cheapest way (ssh: SFTP, not a `ferry receive`
      * process per file). */

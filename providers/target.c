@@ -206,6 +206,7 @@ target_free(Target *t)
     g_free(t->user);
     g_free(t->stopped_name);
     g_free(t->domain_xml);
+    g_free(t->guest_os_type);
     if (t->backend && t->backend->free_priv)
         t->backend->free_priv(t);
     g_free(t);
@@ -429,6 +430,13 @@ target_set_domain_xml(Target *t, const char *xml)
 {
     g_free(t->domain_xml);
     t->domain_xml = g_strdup(xml);
+}
+
+void
+target_set_guest_os_type(Target *t, const char *os_type)
+{
+    g_free(t->guest_os_type);
+    t->guest_os_type = g_strdup(os_type);
 }
 
 char *

@@ -299,6 +299,31 @@ test_readiness_domain_os(gconstpointer data)
     g_assert_cmpstr(os.arch, ==, c->arch);
 }
 
+/* azure-disk://'s osType when --os-type is not given. */
+static void
+test_readiness_os_type(void)
+{
+    static const struct {
+        const char *guest;
+        const char *os_type;
+    } cases[] = {
+        { "{\"os-id\": \"debian\", \"filesystem-types\": [\"ext4\"]}", "Linux" },
+        { "{\"os-id\": \"debian\", \"filesystem-types\": [\"ntfs\"]}", "Linux" },
+        { "{\"os-id\": null, \"filesystem-types\": [\"ntfs\", \"vfat\"]}", "Windows" },
+        { "{\"os-id\": null, \"filesystem-types\": [\"xfs\"]}", NULL },
+        { "{\"os-id\": null, \"filesystem-types\": null}", NULL },
+        { "{}", NULL },
+    };
+    gsize i;
+
+    g_assert_null(agent_readiness_os_type(NULL));
+    for (i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(JsonObject) guest = parse_object(cases[i].guest);
+
+        g_assert_cmpstr(agent_readiness_os_type(guest), ==, cases[i].os_type);
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -312,6 +337,7 @@ main(int argc, char **argv)
     g_test_add_func("/agent/readiness/summary/keeps-what-did-not-pass",
                     test_readiness_summary_keeps_what_did_not_pass);
     g_test_add_func("/agent/readiness/skipped", test_readiness_skipped);
+    g_test_add_func("/agent/readiness/os-type", test_readiness_os_type);
     g_test_add_func("/agent/readiness/default-target",
                     test_readiness_default_target);
     g_test_add_func("/agent/readiness/check-target",
