@@ -11,8 +11,8 @@
  * write) over its own connection into the same file:
  *
  *   producer (the export's thread)
- *     | fills a chunk, waits for a free buffer: at most 2N + 1 buffers,
- *     | so memory is bounded (N = 4: 36 MiB)
+ *     | fills a chunk, waits for a free buffer: at most N + 1 buffers,
+ *     | one per worker and the one being filled (N = 4: 10 MiB)
  *   queue  -> worker 0 .. N-1, each with a shared SshSftpWriter on the
  *             file: worker 0 over the caller's connection (the control
  *             connection: the producer does not use it meanwhile), the
@@ -259,7 +259,14 @@ ssh_sftp_streams_writer_open(SshSftpStreams *ss, SshSftp *control,
     g_cond_init(&w->cond);
     g_queue_init(&w->queue);
     w->spare = g_ptr_array_new_with_free_func(g_free);
-    w->max_buffers = 2 * ss->n + 1;
+    /* One chunk per worker and the one being filled.  Measured with
+     * 4 streams (256 MiB, bench/reports/streams-2026-12-06.md, second
+     * section): 2N + 1 buffers of 4 MiB peaked at 82 MiB of client RSS,
+     * N + 1 of 2 MiB at 57 MiB, in the same time through the 20 ms relay
+     * (medians 4.74 s and 4.79 s); a queued spare buffer gains nothing
+     * since the producer refills a buffer far faster than a worker sends
+     * it. */
+    w->max_buffers = ss->n + 1;
     w->workers = g_new0(SshSftpStreamsWorker, ss->n);
     for (i = 0; i < ss->n; i++) {
         SshSftpStreamsWorker *wk = &w->workers[i];
