@@ -358,6 +358,9 @@ typedef struct {
      * file:// pool. */
     guint file_mode;
     char *file_group;
+    /* [export] streams: SFTP connections per ssh:// disk (1 to
+     * TARGET_MAX_STREAMS), 0 when not set (ferry's default, one). */
+    guint streams;
 } AgentConfig;
 
 #define AGENT_CONFIG_MAX_BYTES (64 * 1024)
@@ -513,7 +516,7 @@ gboolean agent_export_run(struct _Target *target,
 /* ---- the "export" job kind (agent/export-job.c) -------------------------
  * Options of Manager.Export for it (a{sv}), as `ferry export` names them:
  * connect, format, options, name, known-hosts, accept-new, host-key,
- * identity (s or as), password-file, bwlimit (bytes/s).  The agent's
+ * identity (s or as), password-file, bwlimit (bytes/s), streams.  The agent's
  * settings fill in what the caller left out, at Export, so that a Resume
  * after a restart runs with the same ones. */
 extern const struct agent_job_kind agent_job_kind_export;

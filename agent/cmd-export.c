@@ -359,6 +359,7 @@ typedef struct {
     const char *const *identities;
     gboolean accept_new;
     guint64 bwlimit;
+    guint streams;                     /* 0: the agent's default */
     /* aws:// and cloudstack://: what TargetOptions has of them (never
      * credentials: the agent uses its own, or root names key files). */
     const TargetOptions *aws;
@@ -423,6 +424,8 @@ cmd_export_background(const char *vm, const char *to, const CmdExportJobArgs *a,
         g_variant_dict_insert(&d, "accept-new", "b", TRUE);
     if (a->bwlimit)
         g_variant_dict_insert(&d, "bwlimit", "t", a->bwlimit);
+    if (a->streams)
+        g_variant_dict_insert(&d, "streams", "t", (guint64)a->streams);
     cmd_export_add_path(&d, "known-hosts", a->known_hosts);
     cmd_export_add_path(&d, "password-file", a->password_file);
     if (a->identities && a->identities[0]) {
@@ -663,14 +666,15 @@ cmd_export(int argc, char **argv)
             .identities = (const char *const *)identities,
             .accept_new = accept_new,
             .bwlimit = bwlimit,
+            .streams = streams != -1 ? (guint)streams : 0,
             .aws = &topts,
         };
 
-        if (transport || remote_ferry || compress || streams != -1)
+        if (transport || remote_ferry || compress)
             return agent_usage_error("export",
-                                     "--transport, --remote-ferry, "
-                                     "--compress and --streams: not with "
-                                     "--background yet");
+                                     "--transport, --remote-ferry and "
+                                     "--compress: not with --background "
+                                     "yet");
         if (overwrite)
             return agent_usage_error("export",
                                      "--overwrite: not with --background yet");

@@ -6,7 +6,8 @@
  *   [agent]  concurrency (1..64), group, state-dir, connect (libvirt URI),
  *            pools (absolute directories, ';'-separated), allow-test-driver
  *   [export] format, known-hosts, bandwidth-limit (bytes/s, 0 = none),
- *            identity, password-file
+ *            identity, password-file, file-mode, file-group, streams
+ *            (SFTP connections per ssh:// disk, 1..TARGET_MAX_STREAMS)
  *
  * Unknown groups and keys are ignored so that a newer file works with an
  * older agent; a known key with a bad value is an error naming the file,
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "providers/providers.h"
 
 AgentConfig *
 agent_config_new_default(void)
@@ -179,6 +181,7 @@ agent_config_load(const char *path, gboolean optional, GError **error)
     g_autofree char *data = NULL;
     guint64 concurrency = config->concurrency;
     guint64 file_mode = 0;
+    guint64 streams = 0;
     struct stat st;
     ssize_t got;
     int fd;
@@ -239,8 +242,11 @@ agent_config_load(const char *path, gboolean optional, GError **error)
         !agent_config_uint(kf, path, "export", "file-mode", 8, 1, 0777,
                            &file_mode, error) ||
         !agent_config_string(kf, path, "export", "file-group",
-                             &config->file_group, error))
+                             &config->file_group, error) ||
+        !agent_config_uint(kf, path, "export", "streams", 10, 1,
+                           TARGET_MAX_STREAMS, &streams, error))
         return NULL;
+    config->streams = (guint)streams;
     config->concurrency = (guint)concurrency;
     config->file_mode = (guint)file_mode;
     return g_steal_pointer(&config);
