@@ -359,7 +359,7 @@ typedef struct {
     guint file_mode;
     char *file_group;
     /* [export] streams: SFTP connections per ssh:// disk (1 to
-     * TARGET_MAX_STREAMS), 0 when not set (ferry's default, one). */
+     * TARGET_MAX_STREAMS), 0 when not set (target_default_streams()). */
     guint streams;
 } AgentConfig;
 

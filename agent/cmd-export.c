@@ -566,7 +566,7 @@ cmd_export(int argc, char **argv)
           "LEVEL" },
         { "streams", 0, 0, G_OPTION_ARG_INT, &streams,
           "ssh (SFTP): spread each disk over N connections (1-16; default "
-          "1)", "N" },
+          "min(4, cores))", "N" },
         { "poll-interval", 0, 0, G_OPTION_ARG_INT, &aws_poll_interval,
           "aws: seconds between two looks at the import task (default 15)",
           "SECONDS" },
@@ -704,11 +704,8 @@ cmd_export(int argc, char **argv)
     topts.notice = cmd_export_on_notice;
     topts.remote_ferry = remote_ferry;
     topts.compress_level = compress;
-    /* One stream unless asked: measured here (bench/reports/
-     * streams-2026-12-06.md), 4 streams were 0.76x one stream's time on a
-     * 20 ms link but 1.45x on loopback, and peaked at 82 MiB of RSS, over
-     * the 64 MiB bound; the issue's min(4, cores) waits for both. */
-    topts.streams = streams != -1 ? (guint)streams : 1;
+    /* 0: target_default_streams(), min(4, cores). */
+    topts.streams = streams != -1 ? (guint)streams : 0;
     target = target_new(to, &topts, cancellable, &error);
     if (!target)
         return agent_fail(error);

@@ -42,7 +42,7 @@ typedef struct {
     const char **identities;       /* NULL-terminated; the array is owned */
     gboolean accept_new;
     guint64 bwlimit;
-    guint64 streams;               /* 0: not given, one */
+    guint64 streams;               /* 0: not given, the default */
     /* aws:// (see TargetOptions).  Never credentials, a profile or an
      * endpoint: the agent signs with its own environment's keys, and a
      * caller's endpoint would receive its signed requests. */

@@ -10,8 +10,8 @@
  * not there; a receiver of another protocol version is refused, never
  * silently replaced by SFTP.  The pool check (`test -d -a -w`), stat,
  * rename and unlink are SFTP and ssh_exec either way, every argument
- * quoted.  With TargetOptions.streams N > 1, SFTP uploads (not the small
- * files) go over N more connections (SshSftpStreams, made at the first
+ * quoted.  With TargetOptions.streams N > 1 (by default min(4, cores)),
+ * SFTP uploads (not the small files) go over N more connections (SshSftpStreams, made at the first
  * disk and kept), the control connection creating, sizing and fsyncing
  * the .part.  The session is opened without the export's
  * cancellable so that a cancelled export can still close its .part cleanly
@@ -75,6 +75,7 @@ target_ssh_connect(Target *t, GError **error)
     SshOptions so;
     TargetSsh *ts;
     gboolean use_receive = FALSE;
+    guint n_streams;
 
     ssh_options_init(&so);
     so.host = t->host;
@@ -120,8 +121,9 @@ target_ssh_connect(Target *t, GError **error)
     ts->receive = use_receive;
     /* The strings of so are the target's and its options', which outlive
      * the connection. */
-    if (!use_receive && o->streams > 1)
-        ts->streams = ssh_sftp_streams_new(&so, MIN(o->streams,
+    n_streams = o->streams ? o->streams : target_default_streams();
+    if (!use_receive && n_streams > 1)
+        ts->streams = ssh_sftp_streams_new(&so, MIN(n_streams,
                                                     TARGET_MAX_STREAMS));
     ts->session = g_steal_pointer(&s);
     ts->sftp = g_steal_pointer(&sftp);
