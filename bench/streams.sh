@@ -28,7 +28,7 @@ relay_mib=${FERRY_BENCH_RELAY_MIB:-256}
 rtt=${FERRY_BENCH_RTT_MS:-20}
 runs=${FERRY_BENCH_RUNS:-3}
 # --streams values to run: 1, the default on this machine (min(4, cores)), 4.
-counts=${FERRY_BENCH_STREAMS:-$(n=$(nproc); [ "$n" -gt 4 ] && n=4; printf '%s\n' 1 "$n" 4 | sort -nu | tr '\n' ' ')}
+counts=${FERRY_BENCH_STREAMS:-$(n=$(nproc); [ "$n" -gt 4 ] && n=4; printf '%s\n' 1 "$n" 4 | sort -nu | tr '\n' ' ' | sed 's/ $//')}
 
 . "$top_srcdir/bench/ssh-link-functions.sh"
 
@@ -65,7 +65,7 @@ report=${FERRY_BENCH_REPORT:-$top_srcdir/bench/reports/streams-$date.md}
     echo
     echo "\`ferry export --format raw --transport sftp\` of one raw disk of random"
     echo "bytes ($mib MiB on loopback, $relay_mib MiB through bench/relay.py at $rtt ms"
-    echo "RTT) to a private sshd with --streams $counts(the default here is $(n=$(nproc); [ "$n" -gt 4 ] && n=4; echo "$n")), against scp of"
+    echo "RTT) to a private sshd with --streams $counts (the default here is $(n=$(nproc); [ "$n" -gt 4 ] && n=4; echo "$n")), against scp of"
     echo "the same file (aes128-ctr, hmac-sha2-256, as libssh2 negotiates).  Best"
     echo "and median of $runs runs each, ways alternating; ferry's times include the target's"
     echo "verification (a read-back over \`openssl dgst\`); CPU and RSS are the"
