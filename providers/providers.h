@@ -108,9 +108,11 @@ typedef struct {
 #define TARGET_MAX_STREAMS 16
 /* The streams of TargetOptions.streams 0: min(4, cores), as issue 11 asks.
  * Measured on a 2-core machine (bench/reports/streams-2026-12-06.md,
- * second section): the default export (qcow2, SFTP) of 256 MiB on
+ * second and third runs): the default export (qcow2, SFTP) of 256 MiB on
  * loopback took 0.87x one stream's time with 2 streams and 0.92x with 4
- * (medians of 5, alternating), through a 20 ms relay 0.57x with 4. */
+ * (medians of 5, alternating), raw 0.85-0.95x; through a 20 ms relay
+ * 0.72-0.78x with 4.  Capped at the cores: with more encrypting threads
+ * than cores one set of runs was slower (1.11x). */
 #define TARGET_DEFAULT_MAX_STREAMS 4
 guint target_default_streams(void);
 
