@@ -122,6 +122,15 @@ target_ssh_connect(Target *t, GError **error)
     /* The strings of so are the target's and its options', which outlive
      * the connection. */
     n_streams = o->streams ? o->streams : target_default_streams();
+    /* Asked for by name, not the default: say why it is not used. */
+    if (use_receive && o->streams > 1 && o->notice) {
+        g_autofree char *text = g_strdup_printf(
+            "%s has ferry: the disks go through `ferry receive`, one stream "
+            "(--streams %u is for SFTP: --transport sftp)\n", t->name,
+            o->streams);
+
+        o->notice(text, o->notice_data);
+    }
     if (!use_receive && n_streams > 1)
         ts->streams = ssh_sftp_streams_new(&so, MIN(n_streams,
                                                     TARGET_MAX_STREAMS));
