@@ -365,6 +365,9 @@ typedef struct {
     /* [inspect] targets: readiness rules `ferry list --inspect` checks
      * (NULL: every one of ferry_rules_targets()). */
     char **inspect_targets;
+    /* [export] streams: SFTP connections per ssh:// disk (1 to
+     * TARGET_MAX_STREAMS), 0 when not set (target_default_streams()). */
+    guint streams;
 } AgentConfig;
 
 #define AGENT_CONFIG_MAX_BYTES (64 * 1024)
@@ -604,7 +607,7 @@ JsonObject *agent_readiness_list_summary(const char *vm, const char *xml,
 /* ---- the "export" job kind (agent/export-job.c) -------------------------
  * Options of Manager.Export for it (a{sv}), as `ferry export` names them:
  * connect, format, options, name, known-hosts, accept-new, host-key,
- * identity (s or as), password-file, bwlimit (bytes/s).  The agent's
+ * identity (s or as), password-file, bwlimit (bytes/s), streams.  The agent's
  * settings fill in what the caller left out, at Export, so that a Resume
  * after a restart runs with the same ones. */
 extern const struct agent_job_kind agent_job_kind_export;

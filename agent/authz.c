@@ -71,6 +71,10 @@ static const AgentAuthzRule agent_authz_rules[] = {
       NULL },
     { AGENT_METHOD_EXPORT, "force", MANAGE, NULL, FALSE,
       AGENT_AUTHZ_VALUE_ANY, NULL },
+    /* Connections to the target the caller names anyway; the value is
+     * bounded (TARGET_MAX_STREAMS) by the export kind's check. */
+    { AGENT_METHOD_EXPORT, "streams", MANAGE, NULL, FALSE,
+      AGENT_AUTHZ_VALUE_ANY, NULL },
     /* A caller other than root records keys in the agent's own known_hosts
      * (<state dir>/known_hosts), never in root's: see agent/dbus.c. */
     { AGENT_METHOD_EXPORT, "accept-new", MANAGE, NULL, FALSE,

@@ -408,6 +408,7 @@ typedef struct {
     gboolean force;
     gboolean accept_new;
     guint64 bwlimit;
+    guint streams;                     /* 0: the agent's default */
     /* aws:// and cloudstack://: what TargetOptions has of them (never
      * credentials: the agent uses its own, or root names key files). */
     const TargetOptions *aws;
@@ -476,6 +477,8 @@ cmd_export_background(const char *vm, const char *to, const CmdExportJobArgs *a,
         g_variant_dict_insert(&d, "for", "s", a->rules_for);
     if (a->force)
         g_variant_dict_insert(&d, "force", "b", TRUE);
+    if (a->streams)
+        g_variant_dict_insert(&d, "streams", "t", (guint64)a->streams);
     cmd_export_add_path(&d, "known-hosts", a->known_hosts);
     cmd_export_add_path(&d, "password-file", a->password_file);
     if (a->identities && a->identities[0]) {
@@ -646,7 +649,7 @@ cmd_export(int argc, char **argv)
           "LEVEL" },
         { "streams", 0, 0, G_OPTION_ARG_INT, &streams,
           "ssh (SFTP): spread each disk over N connections (1-16; default "
-          "1)", "N" },
+          "min(4, cores))", "N" },
         { "poll-interval", 0, 0, G_OPTION_ARG_INT, &aws_poll_interval,
           "aws: seconds between two looks at the import task (default 15)",
           "SECONDS" },
@@ -761,15 +764,15 @@ cmd_export(int argc, char **argv)
             .force = force,
             .accept_new = accept_new,
             .bwlimit = bwlimit,
+            .streams = streams != -1 ? (guint)streams : 0,
             .aws = &topts,
         };
 
-        if (transport || remote_ferry || compress || streams != -1)
+        if (transport || remote_ferry || compress)
             return agent_usage_error("export",
-                                     "--transport, --remote-ferry, "
-                                     "--compress and --streams: not with "
-                                     "--background yet");
-
+                                     "--transport, --remote-ferry and "
+                                     "--compress: not with --background "
+                                     "yet");
         if (resume)
             return agent_usage_error("export",
                                      "--resume: with --background, use "
@@ -796,11 +799,8 @@ cmd_export(int argc, char **argv)
     topts.notice = cmd_export_on_notice;
     topts.remote_ferry = remote_ferry;
     topts.compress_level = compress;
-    /* One stream unless asked: measured here (bench/reports/
-     * streams-2026-12-06.md), 4 streams were 0.76x one stream's time on a
-     * 20 ms link but 1.45x on loopback, and peaked at 82 MiB of RSS, over
-     * the 64 MiB bound; the issue's min(4, cores) waits for both. */
-    topts.streams = streams != -1 ? (guint)streams : 1;
+    /* 0: target_default_streams(), min(4, cores). */
+    topts.streams = streams != -1 ? (guint)streams : 0;
     target = target_new(to, &topts, cancellable, &error);
     if (!target)
         return agent_fail(error);

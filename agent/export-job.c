@@ -48,6 +48,7 @@ typedef struct {
     guint64 bwlimit;
     const char *rules_for;         /* "for": readiness rules, or NULL */
     gboolean force;
+    guint64 streams;               /* 0: not given, the default */
     /* aws:// (see TargetOptions).  Never credentials, a profile or an
      * endpoint: the agent signs with its own environment's keys, and a
      * caller's endpoint would receive its signed requests. */
@@ -206,6 +207,23 @@ export_job_aws_params(GVariant *options, ExportJobParams *p, GError **error)
     return TRUE;
 }
 
+/* "streams": 1 to TARGET_MAX_STREAMS, as `ferry export --streams`. */
+static gboolean
+export_job_streams(GVariant *options, guint64 *value, GError **error)
+{
+    g_autoptr(GVariant) v = g_variant_lookup_value(options, "streams", NULL);
+
+    if (!agent_options_get_uint64(options, "streams", 0, TARGET_MAX_STREAMS,
+                                  value, error))
+        return FALSE;
+    if (v && *value == 0) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_INVALID,
+                    "option 'streams': expected 1 to %d", TARGET_MAX_STREAMS);
+        return FALSE;
+    }
+    return TRUE;
+}
+
 static gboolean
 export_job_params(GVariant *options, ExportJobParams *p, GError **error)
 {
@@ -219,6 +237,7 @@ export_job_params(GVariant *options, ExportJobParams *p, GError **error)
         !export_job_identities(options, p, error) ||
         !agent_options_get_uint64(options, "bwlimit", 0, G_MAXUINT64,
                                   &p->bwlimit, error) ||
+        !export_job_streams(options, &p->streams, error) ||
         !agent_options_get_uint64(options, "file-mode", 0, 0777, &p->file_mode,
                                   error) ||
         !export_job_string(options, "file-group", &p->file_group, error) ||
@@ -278,6 +297,7 @@ export_job_target_options(const AgentJob *job, const ExportJobParams *p,
     topts->identity_files = p->identities;
     topts->password_file = p->password_file;
     topts->bandwidth_limit = p->bwlimit;
+    topts->streams = (guint)p->streams;
     topts->file_mode = (guint)p->file_mode;
     topts->file_group = p->file_group;
     topts->aws_method = p->aws_method;
@@ -710,6 +730,8 @@ agent_export_job_options(GVariant *options, const AgentConfig *config)
     export_job_default_string(&dict, "password-file", config->password_file);
     if (config->bandwidth_limit && !g_variant_dict_contains(&dict, "bwlimit"))
         g_variant_dict_insert(&dict, "bwlimit", "t", config->bandwidth_limit);
+    if (config->streams && !g_variant_dict_contains(&dict, "streams"))
+        g_variant_dict_insert(&dict, "streams", "t", (guint64)config->streams);
     /* Kept with the job, so that a resume after a restart finishes with the
      * mode and group the job started with. */
     if (config->file_mode)

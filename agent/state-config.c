@@ -6,7 +6,8 @@
  *   [agent]  concurrency (1..64), group, state-dir, connect (libvirt URI),
  *            pools (absolute directories, ';'-separated), allow-test-driver
  *   [export] format, known-hosts, bandwidth-limit (bytes/s, 0 = none),
- *            identity, password-file
+ *            identity, password-file, file-mode, file-group, streams
+ *            (SFTP connections per ssh:// disk, 1..TARGET_MAX_STREAMS)
  *   [inspect] targets: the readiness rules `ferry list --inspect` checks
  *            (';'-separated names of data/rules/<target>.conf)
  *
@@ -23,6 +24,7 @@
 
 #include "agent/agent.h"
 #include "inspect/rules.h"
+#include "providers/providers.h"
 
 AgentConfig *
 agent_config_new_default(void)
@@ -216,6 +218,7 @@ agent_config_load(const char *path, gboolean optional, GError **error)
     g_autofree char *data = NULL;
     guint64 concurrency = config->concurrency;
     guint64 file_mode = 0;
+    guint64 streams = 0;
     struct stat st;
     ssize_t got;
     int fd;
@@ -278,8 +281,11 @@ agent_config_load(const char *path, gboolean optional, GError **error)
         !agent_config_string(kf, path, "export", "file-group",
                              &config->file_group, error) ||
         !agent_config_targets(kf, path, "inspect", "targets",
-                              &config->inspect_targets, error))
+                              &config->inspect_targets, error) ||
+        !agent_config_uint(kf, path, "export", "streams", 10, 1,
+                           TARGET_MAX_STREAMS, &streams, error))
         return NULL;
+    config->streams = (guint)streams;
     config->concurrency = (guint)concurrency;
     config->file_mode = (guint)file_mode;
     return g_steal_pointer(&config);

@@ -7,8 +7,12 @@
 # disk, a qcow2 of FERRY_BENCH_GIB GiB (default 4) whose every other
 # 64 MiB is random data (half sparse), over loopback to a private sshd
 # (tests/integration/functions.sh start_sshd); the domain lives on a
-# libvirt test-driver host made here.  Prints wall time, client CPU
-# (user+sys, GNU time) and peak RSS, and the ratio to (a); writes the table
+# libvirt test-driver host made here.  FERRY_BENCH_RUNS rounds (default 3)
+# of every way in turn: (a), (b), `ferry convert` alone, and ferry export
+# with the default streams (min(4, cores)) and with one.  Prints best and
+# median wall time, client CPU (user+sys, GNU time) and peak RSS, the
+# ratio to (a), and ferry export over max(convert alone, scp alone), the
+# issue 11 goals; writes the table
 # to bench/reports/export-<date>.md.  Needs root (sshd) and ~2x the data
 # in $TMPDIR.  scp is held to the cipher and MAC libssh2 1.10 negotiates
 # (aes128-ctr, hmac-sha2-256), as in bench/sftp.sh.
@@ -22,6 +26,7 @@ export top_srcdir top_builddir FERRY
 requires scp ssh /usr/bin/time qemu-img python3
 gib=${FERRY_BENCH_GIB:-4}
 
+load0=$(cut -d' ' -f1 /proc/loadavg)
 make_tmpdir
 start_sshd
 ssh_client_key ed25519 id
@@ -44,69 +49,102 @@ write_test_host bench "vda:qcow2:$tmpdir/src.qcow2"
 scp_opts="-q -P $sshd_port -i $tmpdir/id -o UserKnownHostsFile=$sshd_known_hosts
     -o StrictHostKeyChecking=yes -o BatchMode=yes -c aes128-ctr -o MACs=hmac-sha2-256"
 rows=""
-base_wall=""
+runs=${FERRY_BENCH_RUNS:-3}
+defstreams=$(n=$(nproc); [ "$n" -gt 4 ] && n=4; echo "$n")
+to="ssh://root@127.0.0.1:$sshd_port$tmpdir/pool"
+pin="--known-hosts $sshd_known_hosts --identity $tmpdir/id"
 
-# timed NAME CMD...: wall, user+sys, peak RSS of CMD into $wall $cpu $rss.
+# timed KEY CMD...: runs CMD under GNU time; appends wall, CPU (user+sys)
+# and peak RSS (MiB) to $tmpdir/runs/KEY, one line per run.
+mkdir "$tmpdir/runs"
 timed() {
+    key=$1
+    shift
     sync
     /usr/bin/time -f '%e %U %S %M' -o "$tmpdir/time" "$@" >/dev/null 2>"$tmpdir/run.err" ||
         fail "$* failed: $(cat "$tmpdir/run.err")"
     read -r w u s r <"$tmpdir/time"
-    wall=$w
-    cpu=$(echo "$u $s" | awk '{printf "%.2f", $1 + $2}')
-    rss=$((r / 1024))
+    echo "$w $(echo "$u $s" | awk '{printf "%.2f", $1 + $2}') $((r / 1024))" >>"$tmpdir/runs/$key"
 }
-row() {   # NAME WALL CPU RSS
-    if [ -z "$base_wall" ]; then ratio="1.00"; else
-        ratio=$(echo "$2 $base_wall" | awk '{printf "%.2f", $1 / $2}')
-    fi
-    r="| $1 | $2 | $3 | $4 | $ratio |"
+# median KEY COLUMN
+median() {
+    cut -d' ' -f"$2" "$tmpdir/runs/$1" | sort -n | awk '{ v[NR] = $1 }
+        END { if (NR % 2) print v[(NR + 1) / 2];
+              else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+best() { cut -d' ' -f1 "$tmpdir/runs/$1" | sort -n | head -1; }
+
+# Each round runs every way once, in turn.
+i=0
+while [ $i -lt "$runs" ]; do
+    i=$((i + 1))
+    echo "round $i of $runs..." >&2
+    # (a) qemu-img convert, then scp; (b) is its scp step alone.
+    rm -f "$tmpdir/stage/out.qcow2" "$tmpdir/pool/"*
+    timed conv qemu-img convert -f qcow2 -O qcow2 "$tmpdir/src.qcow2" "$tmpdir/stage/out.qcow2"
+    timed scp scp $scp_opts "$tmpdir/stage/out.qcow2" "root@127.0.0.1:$tmpdir/pool/out.qcow2"
+    qemu-img compare -q "$tmpdir/src.qcow2" "$tmpdir/pool/out.qcow2" || fail "scp copy differs"
+    size=$(stat -c %s "$tmpdir/stage/out.qcow2")
+    tail -n 1 "$tmpdir/runs/conv" >"$tmpdir/c" && tail -n 1 "$tmpdir/runs/scp" >"$tmpdir/s"
+    paste -d' ' "$tmpdir/c" "$tmpdir/s" |
+        awk '{printf "%.2f %.2f %d\n", $1 + $4, $2 + $5, ($3 > $6 ? $3 : $6)}' >>"$tmpdir/runs/a"
+    # ferry convert alone (to the stage directory, fsynced: its default).
+    rm -f "$tmpdir/stage/out.qcow2"
+    timed fconv "$FERRY" convert -f qcow2 -O qcow2 "$tmpdir/src.qcow2" "$tmpdir/stage/out.qcow2"
+    rm -f "$tmpdir/stage/out.qcow2"
+    # ferry export: convert + send + sha256 on the target, one pass; the
+    # default streams, then one.
+    for n in "$defstreams" 1; do
+        rm -f "$tmpdir/pool/"*
+        # shellcheck disable=SC2086
+        timed "ferry$n" "$FERRY" export bench --connect "test://$tmpdir/host.xml" \
+            --to "$to" $pin --streams "$n"
+        qemu-img compare -q "$tmpdir/src.qcow2" "$tmpdir/pool/bench-vda.qcow2" ||
+            fail "ferry copy differs"
+    done
+done
+
+a_med=$(median a 1)
+row() {   # NAME KEY
+    med=$(median "$2" 1)
+    r="| $1 | $(best "$2") | $med | $(median "$2" 2) | $(median "$2" 3) | $(echo "$med $a_med" | awk '{printf "%.2f", $1 / $2}') |"
     echo "$r" >&2
     rows="$rows$r
 "
 }
-
-# (a) qemu-img convert, then scp.
-rm -f "$tmpdir/stage/out.qcow2" "$tmpdir/pool/"*
-timed qemu-img convert -f qcow2 -O qcow2 "$tmpdir/src.qcow2" "$tmpdir/stage/out.qcow2"
-conv_wall=$wall conv_cpu=$cpu conv_rss=$rss
-timed scp $scp_opts "$tmpdir/stage/out.qcow2" "root@127.0.0.1:$tmpdir/pool/out.qcow2"
-scp_wall=$wall scp_cpu=$cpu scp_rss=$rss
-qemu-img compare -q "$tmpdir/src.qcow2" "$tmpdir/pool/out.qcow2" || fail "scp copy differs"
-a_wall=$(echo "$conv_wall $scp_wall" | awk '{printf "%.2f", $1 + $2}')
-a_cpu=$(echo "$conv_cpu $scp_cpu" | awk '{printf "%.2f", $1 + $2}')
-base_wall=$a_wall
-row "(a) qemu-img convert -O qcow2, then scp" "$a_wall" "$a_cpu" "$(( conv_rss > scp_rss ? conv_rss : scp_rss ))"
-# (b) the scp step alone.
-row "(b) scp of the finished qcow2 alone" "$scp_wall" "$scp_cpu" "$scp_rss"
-size=$(stat -c %s "$tmpdir/stage/out.qcow2")
-
-# ferry export: convert + send + sha256 on the target, one pass.
-rm -f "$tmpdir/pool/"*
-timed "$FERRY" export bench --connect "test://$tmpdir/host.xml" \
-    --to "ssh://root@127.0.0.1:$sshd_port$tmpdir/pool" \
-    --known-hosts "$sshd_known_hosts" --identity "$tmpdir/id"
-qemu-img compare -q "$tmpdir/src.qcow2" "$tmpdir/pool/bench-vda.qcow2" || fail "ferry copy differs"
-row "ferry export --to ssh:// (incl. remote sha256sum)" "$wall" "$cpu" "$rss"
+row "(a) qemu-img convert -O qcow2, then scp" a
+row "(b) scp of the finished qcow2 alone" scp
+row "ferry convert -O qcow2 alone (fsynced)" fconv
+if [ "$defstreams" != 1 ]; then
+    row "ferry export --to ssh:// (default: --streams $defstreams)" "ferry$defstreams"
+fi
+row "ferry export --to ssh:// --streams 1" ferry1
+max_alone=$(printf '%s\n' "$(median scp 1)" "$(median fconv 1)" | sort -n | tail -1)
+goal=$(echo "$(median "ferry$defstreams" 1) $max_alone" | awk '{printf "%.2f", $1 / $2}')
 
 date=$(date +%Y-%m-%d)
-report=$top_srcdir/bench/reports/export-$date.md
+report=${FERRY_BENCH_REPORT:-$top_srcdir/bench/reports/export-$date.md}
 {
     echo "# ferry export against qemu-img convert + scp, $date"
     echo
     echo "One qcow2 disk of $gib GiB, every other 64 MiB random (half sparse),"
     echo "$size bytes as qcow2; loopback to a private sshd; page cache warm."
-    echo "CPU and RSS are the client's (GNU time; for (a) the sum of CPU and the"
-    echo "larger RSS); ratio is wall time over (a)'s.  ferry's time includes"
-    echo "sha256sum of the file on the target before the rename."
+    echo "$runs rounds, each way once per round in turn; best and median wall"
+    echo "time, median CPU and peak RSS of the client (GNU time; for (a) the sum"
+    echo "of CPU and the larger RSS); ratio is median wall time over (a)'s."
+    echo "ferry's time includes the SHA-256 of the file on the target before"
+    echo "the rename."
     echo
     echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores (shared), $(uname -r)"
     echo "- $(ssh -V 2>&1); $(qemu-img --version | head -1)"
-    echo "- command: bench/export.sh (FERRY_BENCH_GIB=$gib)"
+    echo "- command: bench/export.sh (FERRY_BENCH_GIB=$gib FERRY_BENCH_RUNS=$runs)"
+    echo "- load average (1 min) at the start: $load0, at the end: $(cut -d' ' -f1 /proc/loadavg)"
     echo
-    echo "| way | wall s | CPU s | peak RSS MiB | ratio to (a) |"
-    echo "|---|---|---|---|---|"
+    echo "| way | best wall s | median wall s | CPU s | peak RSS MiB | ratio to (a) |"
+    echo "|---|---|---|---|---|---|"
     printf '%s' "$rows"
+    echo
+    echo "ferry export (default streams) over max(ferry convert alone, scp alone), medians: $goal"
 } >"$report"
 cat "$report"
 echo "report: $report" >&2

@@ -41,9 +41,11 @@ group() {
         # shellcheck disable=SC2086
         best "${gname}_scp" scp $sopts -P "$port" "$tmpdir/$host.raw" "root@127.0.0.1:$tmpdir/pool/x.raw"
         for t in sftp ferry-receive; do
+            # One stream each: ferry receive takes one, and the SFTP
+            # default (min(4, cores)) is bench/streams.sh's subject.
             # shellcheck disable=SC2086
             best "${gname}_$(echo $t | tr - _)" "$FERRY" export "$host" --connect "test://$tmpdir/$host.xml" \
-                --format raw --transport "$t" --to "ssh://root@127.0.0.1:$port$tmpdir/pool" $pin
+                --format raw --transport "$t" --streams 1 --to "ssh://root@127.0.0.1:$port$tmpdir/pool" $pin
             cmp "$tmpdir/$host.raw" "$tmpdir/pool/$host-vda.raw" || fail "$t copy differs"
         done
     done
@@ -52,6 +54,7 @@ group() {
     row "ferry export, ferry receive ($label)" "${gname}_ferry_receive" "${gname}_scp" "$gmib"
 }
 
+load0=$(cut -d' ' -f1 /proc/loadavg)
 run_groups
 
 date=$(date +%Y-%m-%d)
@@ -63,7 +66,8 @@ report=${FERRY_BENCH_REPORT:-$top_srcdir/bench/reports/receive-$date.md}
     echo "loopback, $relay_mib MiB through bench/relay.py at $rtt ms RTT) to a private"
     echo "sshd, through \`ferry receive\` on the target and through SFTP, against"
     echo "scp of the same file (aes128-ctr, hmac-sha2-256, as libssh2 negotiates)."
-    echo "Best of $runs runs each, ways alternating; ferry's times include the"
+    echo "Best and median of $runs runs each, ways alternating (one SFTP stream,"
+    echo "\`--streams 1\`); ferry's times include the"
     echo "target's verification; CPU and RSS are the client's (GNU time); ratio"
     echo "is wall time over scp's in the same group.  The machine's 2 cores are"
     echo "shared with other work: figures are noisy."
@@ -71,9 +75,10 @@ report=${FERRY_BENCH_REPORT:-$top_srcdir/bench/reports/receive-$date.md}
     echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores (shared), $(uname -r)"
     echo "- $(ssh -V 2>&1); libssh2 $(pkg-config --modversion libssh2); $(python3 --version)"
     echo "- command: bench/receive.sh (FERRY_BENCH_MIB=$mib FERRY_BENCH_RELAY_MIB=$relay_mib FERRY_BENCH_RTT_MS=$rtt FERRY_BENCH_RUNS=$runs)"
+    echo "- load average (1 min) at the start: $load0, at the end: $(cut -d' ' -f1 /proc/loadavg)"
     echo
-    echo "| way | wall s | MiB/s | client CPU s | peak RSS MiB | ratio to scp |"
-    echo "|---|---|---|---|---|---|"
+    echo "| way | best wall s | median wall s | MiB/s (best) | client CPU s | peak RSS MiB | ratio to scp (best) | ratio to scp (median) |"
+    echo "|---|---|---|---|---|---|---|---|"
     printf '%s' "$rows"
 } >"$report"
 cat "$report"

@@ -38,21 +38,31 @@ timed() {
     cpu=$(echo "$u $s" | awk '{printf "%.2f", $1 + $2}')
     rss=$((r / 1024))
 }
-# best KEY CMD...: keeps the run of least wall time in best_KEY.
+# best KEY CMD...: keeps the run of least wall time in best_KEY, and every
+# run's wall time in all_KEY (for the median).
 best() {
     key=$1
     shift
     timed "$@"
+    eval "all_$key=\"\${all_$key:-} $wall\""
     eval "prev=\${best_$key:-}"
     if [ -z "$prev" ] || awk -v a="$wall" -v b="${prev%% *}" 'BEGIN { exit !(a < b) }'; then
         eval "best_$key=\"$wall $cpu $rss\""
     fi
 }
+# median KEY: the median of all_KEY.
+median() {
+    eval "printf '%s\n' \$all_$1" | sort -n | awk '{ v[NR] = $1 }
+        END { if (NR % 2) print v[(NR + 1) / 2];
+              else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 row() {   # NAME KEY BASEKEY MIB
+    med=$(median "$2")
+    med_ratio=$(echo "$med $(median "$3")" | awk '{printf "%.2f", $1 / $2}')
     eval "set -- \"\$1\" \$best_$2 \$best_$3 $4"
     ratio=$(echo "$2 $5" | awk '{printf "%.2f", $1 / $2}')
     rate=$(echo "$8 $2" | awk '{printf "%.0f", $1 / $2}')
-    r="| $1 | $2 | $rate | $3 | $4 | $ratio |"
+    r="| $1 | $2 | $med | $rate | $3 | $4 | $ratio | $med_ratio |"
     echo "$r" >&2
     rows="$rows$r
 "
@@ -64,7 +74,7 @@ pin="--known-hosts /dev/null --host-key $sshd_host_key_fp --identity $tmpdir/id"
 
 # run_groups: `group` on loopback, then through bench/relay.py at $rtt ms.
 run_groups() {
-    echo "| way | wall s | MiB/s | client CPU s | peak RSS MiB | ratio to scp |" >&2
+    echo "| way | best wall s | median wall s | MiB/s (best) | client CPU s | peak RSS MiB | ratio to scp (best) | ratio to scp (median) |" >&2
     group loopback loopback big "$mib" "$sshd_port" "$pin" "$scp_opts"
     rm -f "$tmpdir/relay.port"
     python3 "$top_srcdir/bench/relay.py" --to "$sshd_port" --port-file "$tmpdir/relay.port" \

@@ -99,8 +99,9 @@ typedef struct {
     /* ferry receive only: deflate level of the frames (0: none, 1-12). */
     int compress_level;
     /* ssh:// over SFTP only: connections each disk's bytes are spread
-     * over, chunk by chunk (0 or 1: one, the control connection; at most
-     * TARGET_MAX_STREAMS).  ferry receive takes one stream. */
+     * over, chunk by chunk (1: one, the control connection; at most
+     * TARGET_MAX_STREAMS; 0: target_default_streams()).  ferry receive
+     * takes one stream. */
     guint streams;
     /* cloudstack:// only (NULL elsewhere): the ids importVm takes
      * (@cs_disk_offering for data disks), and the files holding the API
@@ -114,6 +115,15 @@ typedef struct {
 
 /* The most TargetOptions.streams. */
 #define TARGET_MAX_STREAMS 16
+/* The streams of TargetOptions.streams 0: min(4, cores), as issue 11 asks.
+ * Measured on a 2-core machine (bench/reports/streams-2026-12-06.md,
+ * second and third runs): the default export (qcow2, SFTP) of 256 MiB on
+ * loopback took 0.87x one stream's time with 2 streams and 0.92x with 4
+ * (medians of 5, alternating), raw 0.85-0.95x; through a 20 ms relay
+ * 0.72-0.78x with 4.  Capped at the cores: with more encrypting threads
+ * than cores one set of runs was slower (1.11x). */
+#define TARGET_DEFAULT_MAX_STREAMS 4
+guint target_default_streams(void);
 
 /* The longest TargetOptions.aws_poll_interval: an hour. */
 #define TARGET_AWS_MAX_POLL_S 3600

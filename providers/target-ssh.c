@@ -10,8 +10,8 @@
  * not there; a receiver of another protocol version is refused, never
  * silently replaced by SFTP.  The pool check (`test -d -a -w`), stat,
  * rename and unlink are SFTP and ssh_exec either way, every argument
- * quoted.  With TargetOptions.streams N > 1, SFTP uploads (not the small
- * files) go over N more connections (SshSftpStreams, made at the first
+ * quoted.  With TargetOptions.streams N > 1 (by default min(4, cores)),
+ * SFTP uploads (not the small files) go over N more connections (SshSftpStreams, made at the first
  * disk and kept), the control connection creating, sizing and fsyncing
  * the .part.  The session is opened without the export's
  * cancellable so that a cancelled export can still close its .part cleanly
@@ -75,6 +75,7 @@ target_ssh_connect(Target *t, GError **error)
     SshOptions so;
     TargetSsh *ts;
     gboolean use_receive = FALSE;
+    guint n_streams;
 
     ssh_options_init(&so);
     so.host = t->host;
@@ -120,8 +121,18 @@ target_ssh_connect(Target *t, GError **error)
     ts->receive = use_receive;
     /* The strings of so are the target's and its options', which outlive
      * the connection. */
-    if (!use_receive && o->streams > 1)
-        ts->streams = ssh_sftp_streams_new(&so, MIN(o->streams,
+    n_streams = o->streams ? o->streams : target_default_streams();
+    /* Asked for by name, not the default: say why it is not used. */
+    if (use_receive && o->streams > 1 && o->notice) {
+        g_autofree char *text = g_strdup_printf(
+            "%s has ferry: the disks go through `ferry receive`, one stream "
+            "(--streams %u is for SFTP: --transport sftp)\n", t->name,
+            o->streams);
+
+        o->notice(text, o->notice_data);
+    }
+    if (!use_receive && n_streams > 1)
+        ts->streams = ssh_sftp_streams_new(&so, MIN(n_streams,
                                                     TARGET_MAX_STREAMS));
     ts->session = g_steal_pointer(&s);
     ts->sftp = g_steal_pointer(&sftp);

@@ -171,6 +171,12 @@ target_parse_file_options(Target *t, GError **error)
     return TRUE;
 }
 
+guint
+target_default_streams(void)
+{
+    return CLAMP(g_get_num_processors(), 1, TARGET_DEFAULT_MAX_STREAMS);
+}
+
 Target *
 target_new(const char *uri, const TargetOptions *opts,
            GCancellable *cancellable, GError **error)

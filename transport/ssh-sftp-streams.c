@@ -11,8 +11,8 @@
  * write) over its own connection into the same file:
  *
  *   producer (the export's thread)
- *     | fills a chunk, waits for a free buffer: at most 2N + 1 buffers,
- *     | so memory is bounded (N = 4: 36 MiB)
+ *     | fills a chunk, waits for a free buffer: at most N + 1 buffers,
+ *     | one per worker and the one being filled (N = 4: 10 MiB)
  *   queue  -> worker 0 .. N-1, each with a shared SshSftpWriter on the
  *             file: worker 0 over the caller's connection (the control
  *             connection: the producer does not use it meanwhile), the
@@ -23,6 +23,9 @@
  * every worker is done and has closed its handle, sets the size (a hole
  * at the end), fsyncs (fsync(2) flushes the file, whoever wrote it) and
  * closes.  A hole is just an offset no chunk covers: it stays a hole.
+ *
+ * The producer runs at most SSH_SFTP_STREAMS_WINDOW chunks ahead of the
+ * oldest chunk not yet written, which bounds what a cut loses (below).
  *
  * Failures: the first error of any worker is kept and stops everyone (a
  * private GCancellable ends their waits); the producer returns it from its
@@ -49,6 +52,14 @@
 #include "transport/ssh-priv.h"
 
 #define SSH_SFTP_STREAMS_NONE G_MAXUINT64
+/* How far (in chunks handed out) the producer may run ahead of the oldest
+ * chunk not yet written.  Workers run at their own pace, so without a
+ * bound a connection that stalls until the I/O timeout (60 s) lets the
+ * others write on far past its chunk, and a resume keeps none of that
+ * (it keeps the prefix written in full).  With it a cut loses at most
+ * this many chunks of written bytes (32 MiB), and a lagging connection
+ * holds the others back only once it is that far behind. */
+#define SSH_SFTP_STREAMS_WINDOW 16
 
 typedef struct {
     SshSession *session;
@@ -65,6 +76,7 @@ struct _SshSftpStreams {
 typedef struct {
     guint64 offset;
     gsize len;
+    guint64 seq;                  /* chunks handed out before this one */
     guint8 *buf;                  /* SSH_SFTP_STREAMS_CHUNK bytes */
 } SshSftpChunk;
 
@@ -73,6 +85,7 @@ typedef struct {
     guint index;
     GThread *thread;
     guint64 inflight;             /* offset of the chunk being written */
+    guint64 inflight_seq;         /* and its seq */
 } SshSftpStreamsWorker;
 
 struct _SshSftpStreamsWriter {
@@ -84,6 +97,7 @@ struct _SshSftpStreamsWriter {
     guint64 resume_offset;
     guint64 offset;               /* stream position */
     SshSftpChunk *fill;           /* being filled, or NULL */
+    guint64 next_seq;             /* the next chunk's seq */
 
     GMutex lock;
     GCond cond;                   /* anything changed */
@@ -205,6 +219,7 @@ ssh_sftp_streams_worker(gpointer data)
         }
         c = g_queue_pop_head(&w->queue);
         wk->inflight = c->offset;
+        wk->inflight_seq = c->seq;
         g_mutex_unlock(&w->lock);
 
         ok = ssh_sftp_writer_pwrite(out, c->buf, c->len, c->offset, &error);
@@ -218,7 +233,7 @@ ssh_sftp_streams_worker(gpointer data)
             g_mutex_unlock(&w->lock);
             return NULL;
         }
-        wk->inflight = SSH_SFTP_STREAMS_NONE;
+        wk->inflight = wk->inflight_seq = SSH_SFTP_STREAMS_NONE;
         g_ptr_array_add(w->spare, c->buf);
         g_free(c);
         g_cond_broadcast(&w->cond);
@@ -259,7 +274,14 @@ ssh_sftp_streams_writer_open(SshSftpStreams *ss, SshSftp *control,
     g_cond_init(&w->cond);
     g_queue_init(&w->queue);
     w->spare = g_ptr_array_new_with_free_func(g_free);
-    w->max_buffers = 2 * ss->n + 1;
+    /* One chunk per worker and the one being filled.  Measured with
+     * 4 streams (256 MiB, bench/reports/streams-2026-12-06.md, second
+     * section): 2N + 1 buffers of 4 MiB peaked at 82 MiB of client RSS,
+     * N + 1 of 2 MiB at 57 MiB, in the same time through the 20 ms relay
+     * (medians 4.74 s and 4.79 s); a queued spare buffer gains nothing
+     * since the producer refills a buffer far faster than a worker sends
+     * it. */
+    w->max_buffers = ss->n + 1;
     w->workers = g_new0(SshSftpStreamsWorker, ss->n);
     for (i = 0; i < ss->n; i++) {
         SshSftpStreamsWorker *wk = &w->workers[i];
@@ -267,7 +289,7 @@ ssh_sftp_streams_writer_open(SshSftpStreams *ss, SshSftp *control,
 
         wk->w = w;
         wk->index = i;
-        wk->inflight = SSH_SFTP_STREAMS_NONE;
+        wk->inflight = wk->inflight_seq = SSH_SFTP_STREAMS_NONE;
         wk->thread = g_thread_new(name, ssh_sftp_streams_worker, wk);
     }
     return w;
@@ -287,8 +309,26 @@ ssh_sftp_streams_check(SshSftpStreamsWriter *w, GError **error)
     return FALSE;
 }
 
+/* With the lock held: is the oldest chunk not yet written
+ * SSH_SFTP_STREAMS_WINDOW chunks behind or more? */
+static gboolean
+ssh_sftp_streams_too_far_ahead(SshSftpStreamsWriter *w)
+{
+    guint64 oldest = SSH_SFTP_STREAMS_NONE;
+    GList *l;
+    guint i;
+
+    for (l = w->queue.head; l; l = l->next)
+        oldest = MIN(oldest, ((SshSftpChunk *)l->data)->seq);
+    for (i = 0; i < w->ss->n; i++)
+        oldest = MIN(oldest, w->workers[i].inflight_seq);
+    return oldest != SSH_SFTP_STREAMS_NONE &&
+           w->next_seq - oldest >= SSH_SFTP_STREAMS_WINDOW;
+}
+
 /* A buffer to fill: a spare one, a new one below the cap, or the next one
- * a worker gives back. */
+ * a worker gives back; never more than SSH_SFTP_STREAMS_WINDOW chunks
+ * past the oldest one not yet written. */
 static gboolean
 ssh_sftp_streams_take(SshSftpStreamsWriter *w, GError **error)
 {
@@ -299,6 +339,11 @@ ssh_sftp_streams_take(SshSftpStreamsWriter *w, GError **error)
         if (!ssh_sftp_streams_check(w, error)) {
             g_mutex_unlock(&w->lock);
             return FALSE;
+        }
+        if (ssh_sftp_streams_too_far_ahead(w)) {
+            g_cond_wait_until(&w->cond, &w->lock, g_get_monotonic_time() +
+                              50 * G_TIME_SPAN_MILLISECOND);
+            continue;
         }
         if (w->spare->len > 0) {
             buf = g_ptr_array_steal_index_fast(w->spare, w->spare->len - 1);
@@ -316,6 +361,7 @@ ssh_sftp_streams_take(SshSftpStreamsWriter *w, GError **error)
     w->fill = g_new0(SshSftpChunk, 1);
     w->fill->buf = buf ? buf : g_malloc(SSH_SFTP_STREAMS_CHUNK);
     w->fill->offset = w->offset;
+    w->fill->seq = w->next_seq++;
     return TRUE;
 }
 
@@ -328,6 +374,7 @@ ssh_sftp_streams_push(SshSftpStreamsWriter *w)
         return;
     g_mutex_lock(&w->lock);
     if (c->len == 0) {
+        w->next_seq = c->seq;          /* the last one handed out */
         g_ptr_array_add(w->spare, c->buf);
         g_free(c);
     } else {

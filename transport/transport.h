@@ -332,8 +332,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(SshSftpWriter, ssh_sftp_writer_free)
 
 /* ---- parallel SFTP streams (ssh-sftp-streams.c) ------------------------ */
 
-/* What one worker writes at a time; a producer holds at most 2N + 1. */
-#define SSH_SFTP_STREAMS_CHUNK (4 * 1024 * 1024)
+/* What one worker writes at a time; a producer holds at most N + 1.  The
+ * SFTP writer's buffer (SSH_SFTP_DEFAULT_BUFFER): a chunk is one
+ * libssh2_sftp_write() pass, what a connection has in flight. */
+#define SSH_SFTP_STREAMS_CHUNK (2 * 1024 * 1024)
 #define SSH_SFTP_MAX_STREAMS 16
 
 /* N streams: the caller's connection and N - 1 more, each made (with

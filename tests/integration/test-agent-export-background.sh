@@ -4,7 +4,8 @@
 # the job id (JSON with --json); `ferry watch` follows it to the end.
 # (1) To the loopback sshd, with --identity and --known-hosts given as
 # paths relative to the caller's directory (the agent runs elsewhere):
-# watch exits 0, the disk compares identical.  (2) --json to a file://
+# with --streams 3: watch exits 0, the disk compares identical, sshd
+# accepted the 3 connections.  (2) --json to a file://
 # pool as raw: {"job", "path"}, and watch --json's last line carries the
 # result, whose SHA-256 is sha256sum's.  (3) A job that fails, which only
 # the job finds out: watch exits 3 with why, once for a pool that does
@@ -31,15 +32,18 @@ export_with_fresh_agent() {
     uri=$test_host_uri
     cp "$sshd_known_hosts" "$tmpdir/kh"
 
-    # (1) ssh, relative paths.
+    # (1) ssh, relative paths, --streams 3 (the job's "streams" option).
     id=$(cd "$tmpdir" && "$FERRY" export "$name" --connect "$uri" --background \
-        --to "ssh://root@127.0.0.1:$sshd_port$tmpdir/pool" --identity id --known-hosts kh) ||
+        --to "ssh://root@127.0.0.1:$sshd_port$tmpdir/pool" --identity id --known-hosts kh \
+        --streams 3) ||
         fail "export --background failed"
     assert_eq "$id" 1 "job id printed"
     "$FERRY" watch "$id" >"$tmpdir/watch" 2>"$tmpdir/err" ||
         fail "watch: $(cat "$tmpdir/err") $(cat "$tmpdir/watch")"
     assert_eq "$(tail -n 1 "$tmpdir/watch")" "job 1: completed" "last line of watch"
     qemu-img compare -q "$img/root.qcow2" "$tmpdir/pool/$name-vda.qcow2" || fail "vda differs (ssh)"
+    logins=$(grep -c "Accepted publickey" "$sshd_dir/sshd.log")
+    [ "$logins" -ge 3 ] || fail "--streams 3: sshd accepted $logins connections"
     assert_no_part "$tmpdir/pool"
 
     # (2) --json, file://, raw.

@@ -109,7 +109,8 @@ mkdir -p "$pool"
 target="ssh://root@127.0.0.1:$pool_port$pool"
 cat >"$tmpdir/vars.json" <<EOJ
 {"ferry_target": "$target", "ferry_known_hosts": "$fleet_known_hosts",
- "ferry_identity": ["$tmpdir/id"], "ferry_throttle": 2, "ferry_bwlimit": "64M"}
+ "ferry_identity": ["$tmpdir/id"], "ferry_throttle": 2, "ferry_bwlimit": "64M",
+ "ferry_streams": 3}
 EOJ
 
 # run_play N [ARG...]: the runbook, its log in $tmpdir/play-N.log and its

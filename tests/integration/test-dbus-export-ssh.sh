@@ -7,7 +7,8 @@
 # job's Bytes growing in several PropertiesChanged before Completed(true);
 # each disk compares identical with qemu-img compare, the manifest's
 # SHA-256 match sha256sum of the files and the job's Result property, and
-# no .part is left.
+# no .part is left.  The Export asks for 3 streams (the agent's
+# "streams" option, issue 11): sshd accepts the 2 worker connections too.
 . "$top_srcdir/tests/integration/functions.sh"
 . "$top_srcdir/tests/integration/domain-functions.sh"
 requires qemu-img qemu-io python3 sha256sum gdbus
@@ -29,7 +30,8 @@ start_monitor /org/ferry/Agent1/jobs/1
 out=$(gdbus call -a "$bus_address" -d org.ferry.Agent1 -o /org/ferry/Agent1/Manager \
     -m org.ferry.Agent1.Manager.Export "$name" "ssh://root@127.0.0.1:$sshd_port$pool" \
     "{'connect': <'$test_host_uri'>, 'identity': <'$tmpdir/id'>,
-      'known-hosts': <'$sshd_known_hosts'>, 'bwlimit': <uint64 4194304>}") ||
+      'known-hosts': <'$sshd_known_hosts'>, 'bwlimit': <uint64 4194304>,
+      'streams': <uint32 3>}") ||
     fail "Export failed"
 assert_eq "$out" "(objectpath '/org/ferry/Agent1/jobs/1',)" "Export's answer"
 
@@ -63,6 +65,8 @@ rates = [int(m) for m in re.findall(r"'Rate': <uint64 (\d+)>", before)]
 assert any(r > 0 for r in rates), ("no Rate while running", rates)
 PY
 
+logins=$(grep -c "Accepted publickey" "$sshd_dir/sshd.log")
+[ "$logins" -ge 3 ] || fail "streams 3: sshd accepted $logins connections, expected 3 or more"
 qemu-img compare -q "$img/root.qcow2" "$pool/$name-vda.qcow2" || fail "vda differs"
 qemu-img compare -q "$img/data.raw" "$pool/$name-vdb.qcow2" || fail "vdb differs"
 assert_no_part "$pool"

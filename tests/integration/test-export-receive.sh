@@ -6,7 +6,8 @@
 # raw backing file and a vmdk disk, exported as qcow2 and as raw
 # (compressed frames): the files of both transports are byte-identical
 # (cmp), identical to their sources (qemu-img compare), and the manifest's
-# hashes are sha256sum's; --json names the transport.  An inotify watch on
+# hashes are sha256sum's; --json names the transport; --streams 3 with
+# ferry receive says it takes one stream.  An inotify watch on
 # the pool sees every read of a disk file by any process: none with ferry
 # receive, some with SFTP (its `openssl dgst`), so the watch does see a
 # read-back.  Then: a receiver of another protocol version is refused
@@ -103,7 +104,10 @@ sys.exit(0 if [d['sha256'] for d in m['disks'] if d['dev']==sys.argv[2]]==[sys.a
 # (1) qcow2 and raw, each through ferry receive and through SFTP.
 export_to "$tmpdir/rq" qcow2
 export_to "$tmpdir/sq" qcow2 --transport sftp
-export_to "$tmpdir/rr" raw --compress 6
+export_to "$tmpdir/rr" raw --compress 6 --streams 3
+# --streams named with ferry receive on the target: said, and one stream.
+assert_contains "$(cat "$tmpdir/rr.err")" "one stream (--streams 3 is for SFTP: --transport sftp)" \
+    "notice of --streams with ferry receive"
 export_to "$tmpdir/sr" raw --transport sftp
 check_pool "$tmpdir/rq" qcow2 ferry-receive
 check_pool "$tmpdir/sq" qcow2 sftp

@@ -212,6 +212,19 @@ test_authz_pool(void)
     g_rmdir(dir);
 }
 
+/* "streams" (issue 11): any manager may spread an export over more
+ * connections to a target it names anyway; not root's only. */
+static void
+test_authz_streams_option(void)
+{
+    const AgentAuthzRule *r = agent_authz_lookup(AGENT_METHOD_EXPORT, "streams");
+
+    g_assert_nonnull(r);
+    g_assert_false(r->root_only);
+    g_assert_cmpstr(r->action, ==, AGENT_POLKIT_ACTION_MANAGE);
+    g_assert_null(agent_authz_lookup(AGENT_METHOD_LIST_VMS, "streams"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -225,5 +238,6 @@ main(int argc, char **argv)
     g_test_add_func("/agent/authz/azure-options", test_authz_azure_options);
     g_test_add_func("/agent/authz/pool/azure-is-root-only",
                     test_authz_pool_azure);
+    g_test_add_func("/agent/authz/streams-option", test_authz_streams_option);
     return g_test_run();
 }

@@ -73,6 +73,25 @@ test_check_negative_bwlimit(void)
 }
 
 static void
+test_check_streams(void)
+{
+    g_autoptr(GVariant) four = parsed("{'streams': <uint32 4>}");
+    g_autoptr(GVariant) sixteen = parsed("{'streams': <int64 16>}");
+    g_autoptr(GError) error = NULL;
+
+    check_refused("file:///p", "{'streams': <uint64 0>}",
+                  "option 'streams': expected 1 to 16");
+    check_refused("file:///p", "{'streams': <uint64 17>}", "option 'streams'");
+    check_refused("file:///p", "{'streams': <int64 -4>}", "option 'streams'");
+    check_refused("file:///p", "{'streams': <'4'>}", "option 'streams'");
+    g_assert_true(agent_job_kind_export.check(four, &error));
+    g_assert_no_error(error);
+    g_assert_true(agent_job_kind_export.check_target("vm1", "ssh://root@h/pool",
+                                                     sixteen, &error));
+    g_assert_no_error(error);
+}
+
+static void
 test_check_host_key(void)
 {
     check_refused("file:///p", "{'host-key': <'MD5:aa'>}", "option 'host-key'");
@@ -173,6 +192,7 @@ test_options_defaults(void)
     config->known_hosts = g_strdup("/etc/ferry/kh");
     config->connect = g_strdup("qemu:///system");
     config->bandwidth_limit = 5000;
+    config->streams = 3;
     out = g_variant_ref_sink(agent_export_job_options(in, config));
     g_assert_true(g_variant_lookup(out, "format", "&s", &s));
     g_assert_cmpstr(s, ==, "raw");                      /* the caller's stays */
@@ -182,6 +202,8 @@ test_options_defaults(void)
     g_assert_cmpstr(s, ==, "qemu:///system");
     g_assert_true(g_variant_lookup(out, "bwlimit", "t", &t));
     g_assert_cmpuint(t, ==, 5000);
+    g_assert_true(g_variant_lookup(out, "streams", "t", &t));
+    g_assert_cmpuint(t, ==, 3);
     g_assert_true(g_variant_lookup(out, "kind", "&s", &s));
     g_assert_false(g_variant_lookup(out, "identity", "&s", &s));
     /* The defaults are not file options given by the caller. */
@@ -448,6 +470,7 @@ main(int argc, char **argv)
     g_test_add_func("/agent/export-job/check/option-of-wrong-type", test_check_wrong_type);
     g_test_add_func("/agent/export-job/check/relative-path", test_check_relative_path);
     g_test_add_func("/agent/export-job/check/negative-bwlimit", test_check_negative_bwlimit);
+    g_test_add_func("/agent/export-job/check/streams", test_check_streams);
     g_test_add_func("/agent/export-job/check/host-key-not-sha256", test_check_host_key);
     g_test_add_func("/agent/export-job/check/target-scheme-unknown", test_check_target_scheme);
     g_test_add_func("/agent/export-job/check/template-unknown-field", test_check_template);

@@ -598,6 +598,43 @@ test_config_values(Fixture *f, gconstpointer data)
     g_assert_cmpstr(config->format, ==, "qcow2");
     g_assert_cmpstr(config->known_hosts, ==, "/etc/ferry/kh");
     g_assert_cmpuint(config->bandwidth_limit, ==, 1000000);
+    g_assert_cmpuint(config->streams, ==, 0);        /* not set */
+}
+
+static void
+test_config_streams(Fixture *f, gconstpointer data)
+{
+    g_autofree char *path = g_build_filename(f->dir, "ferry.conf", NULL);
+    static const char *const bad[] = { "0", "17", "four", "-1", "" };
+    g_autoptr(AgentConfig) config = NULL;
+    g_autoptr(GError) error = NULL;
+    gsize i;
+
+    g_assert_true(g_file_set_contents(path, "[export]\nstreams= 4 \n", -1, NULL));
+    config = agent_config_load(path, FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(config->streams, ==, 4);
+    g_clear_pointer(&config, agent_config_free);
+    g_assert_true(g_file_set_contents(path, "[export]\nstreams=16\n", -1, NULL));
+    config = agent_config_load(path, FALSE, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(config->streams, ==, 16);
+    g_clear_pointer(&config, agent_config_free);
+    for (i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autofree char *text = g_strdup_printf("[export]\nstreams=%s\n", bad[i]);
+        g_autofree char *want = *bad[i] ?
+            g_strdup_printf("[export] streams: '%s' is not a number within 1..16",
+                            bad[i]) :
+            g_strdup("[export] streams: empty value");
+
+        g_assert_true(g_file_set_contents(path, text, -1, NULL));
+        config = agent_config_load(path, FALSE, &error);
+        g_assert_null(config);
+        g_assert_error(error, FERRY_ERROR, FERRY_ERROR_INVALID);
+        if (!strstr(error->message, want) || !strstr(error->message, path))
+            g_error("'%s' not in: %s", want, error->message);
+        g_clear_error(&error);
+    }
 }
 
 static void
@@ -666,6 +703,7 @@ main(int argc, char **argv)
     ADD("/agent/jobs/kind/test-sleep-log-not-through-symlink",
         test_kind_test_sleep_log_not_through_symlink);
     ADD("/agent/config/values-read", test_config_values);
+    ADD("/agent/config/streams", test_config_streams);
     ADD("/agent/config/concurrency-out-of-range", test_config_concurrency_out_of_range);
     ADD("/agent/config/missing-file", test_config_missing_file);
     return g_test_run();

@@ -183,6 +183,54 @@ test_sink_sha256_hashes_holes_as_zeros(SinkFixture *fx, gconstpointer data)
     g_assert_cmpstr(conv_sink_get_sha256(sink), ==, g_checksum_get_string(want));
 }
 
+/* The digest runs in its own thread beside the layer below: writes of
+ * odd sizes with holes between them, the caller's buffer overwritten
+ * right after each write returns, hash as GLib's own SHA-256 of the same
+ * bytes; and an abort in the middle stops the thread without a commit. */
+static void
+test_sink_sha256_in_a_thread(SinkFixture *fx, gconstpointer data)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ConvSink) sink = conv_sink_new_file(fx->dst, &error);
+    g_autoptr(ConvSink) aborted = NULL;
+    g_autoptr(GChecksum) want = g_checksum_new(G_CHECKSUM_SHA256);
+    g_autofree guint8 *buf = g_malloc(1500000);
+    g_autofree guint8 *zeros = g_malloc0(1 << 20);
+    guint32 seed = 11;
+    gsize i, j;
+
+    g_assert_no_error(error);
+    sink = conv_sink_new_sha256(g_steal_pointer(&sink));
+    for (i = 0; i < 12; i++) {
+        gsize len = 1500000 - i * 99991;
+
+        for (j = 0; j < len; j++) {
+            seed = seed * 1103515245 + 12345;
+            buf[j] = seed >> 16;
+        }
+        g_assert_true(conv_sink_write(sink, buf, len, &error));
+        g_checksum_update(want, buf, len);
+        memset(buf, 0xff, len);          /* the caller's buffer is its own */
+        if (i % 3 == 1) {
+            g_assert_true(conv_sink_skip(sink, (1 << 20) - i, &error));
+            g_checksum_update(want, zeros, (1 << 20) - i);
+        }
+    }
+    g_assert_no_error(error);
+    g_assert_true(conv_sink_commit(sink, &error));
+    g_assert_no_error(error);
+    g_assert_cmpstr(conv_sink_get_sha256(sink), ==, g_checksum_get_string(want));
+
+    g_clear_pointer(&sink, conv_sink_free);
+    g_assert_true(g_unlink(fx->dst) == 0);
+    aborted = conv_sink_new_sha256(conv_sink_new_file(fx->dst, &error));
+    g_assert_no_error(error);
+    for (i = 0; i < 8; i++)
+        g_assert_true(conv_sink_write(aborted, buf, 1500000, &error));
+    conv_sink_abort(aborted);
+    g_assert_null(conv_sink_get_sha256(aborted));
+}
+
 static void
 test_sink_sha256_refuses_patching(SinkFixture *fx, gconstpointer data)
 {
@@ -208,6 +256,7 @@ main(int argc, char **argv)
     g_test_init(&argc, &argv, NULL);
 #define SINK_TEST(path, fn) \
     g_test_add(path, SinkFixture, NULL, sink_fixture_setup, fn, sink_fixture_teardown)
+    SINK_TEST("/conv/sink/sha256/in-a-thread", test_sink_sha256_in_a_thread);
     SINK_TEST("/conv/sink/file/writes-to-a-temporary-name",
               test_sink_file_writes_to_temporary_name);
     SINK_TEST("/conv/sink/file/commit-renames-into-place",

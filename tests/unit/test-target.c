@@ -227,6 +227,18 @@ test_target_file_options_bad(gconstpointer data)
     g_assert_nonnull(strstr(error->message, c->words));
 }
 
+/* issue 11: min(4, cores) streams when none are asked for. */
+static void
+test_target_default_streams(void)
+{
+    guint want = MIN(4, MAX(1, g_get_num_processors()));
+
+    g_assert_cmpuint(target_default_streams(), ==, want);
+    g_assert_cmpuint(target_default_streams(), >=, 1);
+    g_assert_cmpuint(target_default_streams(), <=, TARGET_DEFAULT_MAX_STREAMS);
+    g_assert_cmpuint(TARGET_DEFAULT_MAX_STREAMS, <=, TARGET_MAX_STREAMS);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -244,6 +256,7 @@ main(int argc, char **argv)
 
         g_test_add_data_func(path, &target_bad[i], test_target_parse_bad);
     }
+    g_test_add_func("/providers/target/streams/default", test_target_default_streams);
     g_test_add_func("/providers/target/name/default-template", test_target_name_default);
     g_test_add_func("/providers/target/name/every-field-and-braces", test_target_name_fields);
     g_test_add_func("/providers/target/name/too-long", test_target_name_too_long);

@@ -73,6 +73,13 @@ options:
       - Cap on the bytes per second the export sends (C(--bwlimit)),
         with suffixes K, M, G.
     type: str
+  streams:
+    description:
+      - SFTP connections each disk of an C(ssh://) export is spread over
+        (C(--streams), 1-16); ferry's default is min(4, cores), or
+        C([export] streams) of the agent's ferry.conf. A target with
+        ferry installed takes one stream (C(ferry receive)).
+    type: int
   resume:
     description:
       - Keep what an earlier, interrupted run left at the target (disks
@@ -238,6 +245,8 @@ def export_args(p, password_file):
                      ('--host-key', 'host_key')):
         if p.get(key):
             args += [opt, p[key]]
+    if p.get('streams'):
+        args += ['--streams', str(p['streams'])]
     for key in p.get('identity') or []:
         args += ['--identity', key]
     if password_file:
@@ -356,6 +365,7 @@ def main():
         options=dict(type='str'),
         file_name=dict(type='str'),
         bwlimit=dict(type='str'),
+        streams=dict(type='int'),
         resume=dict(type='bool', default=True),
         verify=dict(type='bool', default=True),
         background=dict(type='bool', default=False),
