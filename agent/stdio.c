@@ -30,34 +30,6 @@ agent_rpc_request_free(AgentRpcRequest *req)
     g_free(req);
 }
 
-/* The deepest nesting of arrays and objects, stopping past @max.  Strings
- * are skipped with their escapes, so "[" inside one does not count. */
-static guint
-agent_rpc_depth(const char *s, gsize len, guint max)
-{
-    guint depth = 0, deepest = 0;
-    gboolean in_string = FALSE;
-    gsize i;
-
-    for (i = 0; i < len && deepest <= max; i++) {
-        char c = s[i];
-
-        if (in_string) {
-            if (c == '\\')
-                i++;
-            else if (c == '"')
-                in_string = FALSE;
-        } else if (c == '"') {
-            in_string = TRUE;
-        } else if (c == '[' || c == '{') {
-            deepest = MAX(deepest, ++depth);
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            depth--;
-        }
-    }
-    return deepest;
-}
-
 static gboolean
 agent_rpc_is_string(JsonNode *node)
 {
@@ -101,7 +73,7 @@ agent_rpc_parse(const char *line, gsize len, int *code, JsonNode **id,
                     "request: not valid UTF-8");
         return NULL;
     }
-    if (agent_rpc_depth(line, len, AGENT_RPC_MAX_DEPTH) > AGENT_RPC_MAX_DEPTH) {
+    if (!ferry_json_depth_ok(line, len, AGENT_RPC_MAX_DEPTH)) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
                     "request: nested more than %d levels deep",
                     AGENT_RPC_MAX_DEPTH);

@@ -48,6 +48,14 @@ typedef enum {
 gboolean ferry_check_text(const char *what, const char *value, gsize max,
                           GError **error);
 
+/* Outside JSON nests at most this deep; deeper is refused before
+ * json-glib, whose parser recurses, sees it. */
+#define FERRY_MAX_JSON_DEPTH 64
+
+/* TRUE when the JSON text @data nests objects and arrays at most
+ * @max_depth deep (brackets inside strings do not count). */
+gboolean ferry_json_depth_ok(const char *data, gsize len, guint max_depth);
+
 /* Backing chains longer than this are refused (qemu's own limit is similar). */
 #define CONV_MAX_CHAIN_DEPTH 64
 

@@ -37,3 +37,32 @@ ferry_check_text(const char *what, const char *value, gsize max, GError **error)
     }
     return TRUE;
 }
+
+gboolean
+ferry_json_depth_ok(const char *data, gsize len, guint max_depth)
+{
+    gboolean in_string = FALSE, escaped = FALSE;
+    guint depth = 0;
+    gsize i;
+
+    for (i = 0; i < len; i++) {
+        char c = data[i];
+
+        if (in_string) {
+            if (escaped)
+                escaped = FALSE;
+            else if (c == '\\')
+                escaped = TRUE;
+            else if (c == '"')
+                in_string = FALSE;
+        } else if (c == '"') {
+            in_string = TRUE;
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth)
+                return FALSE;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            depth--;
+        }
+    }
+    return TRUE;
+}

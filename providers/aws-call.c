@@ -88,7 +88,9 @@ aws_json_error(const HttpResponse *resp, char **code, char **message)
     if (!resp->body || resp->body->len == 0)
         return;
     parser = json_parser_new();
-    if (!json_parser_load_from_data(parser, (const char *)resp->body->data,
+    if (!ferry_json_depth_ok((const char *)resp->body->data, resp->body->len,
+                             FERRY_MAX_JSON_DEPTH) ||
+        !json_parser_load_from_data(parser, (const char *)resp->body->data,
                                     (gssize)resp->body->len, NULL))
         return;
     root = json_parser_get_root(parser);

@@ -201,6 +201,8 @@ aws_ebs_json_string(const HttpResponse *resp, const char *member)
     const char *v;
 
     if (!resp->body ||
+        !ferry_json_depth_ok((const char *)resp->body->data, resp->body->len,
+                             FERRY_MAX_JSON_DEPTH) ||
         !json_parser_load_from_data(parser, (const char *)resp->body->data,
                                     (gssize)resp->body->len, NULL))
         return NULL;

@@ -15,30 +15,7 @@
 gboolean
 azure_json_depth_ok(const char *data, gsize len)
 {
-    gboolean in_string = FALSE, escaped = FALSE;
-    guint depth = 0;
-    gsize i;
-
-    for (i = 0; i < len; i++) {
-        char c = data[i];
-
-        if (in_string) {
-            if (escaped)
-                escaped = FALSE;
-            else if (c == '\\')
-                escaped = TRUE;
-            else if (c == '"')
-                in_string = FALSE;
-        } else if (c == '"') {
-            in_string = TRUE;
-        } else if (c == '[' || c == '{') {
-            if (++depth > AZURE_MAX_JSON_DEPTH)
-                return FALSE;
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            depth--;
-        }
-    }
-    return TRUE;
+    return ferry_json_depth_ok(data, len, AZURE_MAX_JSON_DEPTH);
 }
 
 char *

@@ -64,38 +64,8 @@ cs_error_code(gint64 code)
     }
 }
 
-/* JSON nested deeper than this is refused before json-glib, whose
- * parser recurses, sees it; CloudStack's answers nest 4 or 5 deep. */
-#define CS_MAX_JSON_DEPTH 64
-
-static gboolean
-cs_json_depth_ok(const char *data, gsize len)
-{
-    gboolean in_string = FALSE, escaped = FALSE;
-    guint depth = 0;
-    gsize i;
-
-    for (i = 0; i < len; i++) {
-        char c = data[i];
-
-        if (in_string) {
-            if (escaped)
-                escaped = FALSE;
-            else if (c == '\\')
-                escaped = TRUE;
-            else if (c == '"')
-                in_string = FALSE;
-        } else if (c == '"') {
-            in_string = TRUE;
-        } else if (c == '[' || c == '{') {
-            if (++depth > CS_MAX_JSON_DEPTH)
-                return FALSE;
-        } else if ((c == ']' || c == '}') && depth > 0) {
-            depth--;
-        }
-    }
-    return TRUE;
-}
+/* CloudStack's answers nest 4 or 5 deep. */
+#define CS_MAX_JSON_DEPTH FERRY_MAX_JSON_DEPTH
 
 /* The answer's one object "<command>response" (any case). */
 static JsonObject *
@@ -116,7 +86,7 @@ cs_answer_object(const char *command, long status, const void *body,
                     "over %d", command, len, CS_MAX_JSON_BYTES);
         return NULL;
     }
-    if (!cs_json_depth_ok(body, len)) {
+    if (!ferry_json_depth_ok(body, len, CS_MAX_JSON_DEPTH)) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
                     "cloudstack %s: the answer nests deeper than %d",
                     command, CS_MAX_JSON_DEPTH);

@@ -2,6 +2,8 @@
 /* test-errors.c: error codes map to distinct, documented exit statuses. */
 #include <config.h>
 
+#include <string.h>
+
 #include <gio/gio.h>
 
 #include "agent/agent.h"
@@ -47,11 +49,48 @@ test_errors_distinct_per_code(void)
     g_assert_cmpstr(agent_dbus_error_name(FERRY_ERROR_EXISTS), ==, "org.ferry.Error.Exists");
 }
 
+/* The one nesting check before json-glib parses outside JSON: the cap
+ * itself passes, one more level fails, and brackets inside strings (with
+ * escaped quotes) are not counted. */
+static void
+test_errors_json_depth(void)
+{
+    static const struct {
+        const char *json;
+        guint max;
+        gboolean ok;
+    } cases[] = {
+        { "", 1, TRUE },
+        { "{}", 1, TRUE },
+        { "[[]]", 1, FALSE },
+        { "[[]]", 2, TRUE },
+        { "{\"a\": [{\"b\": 1}]}", 3, TRUE },
+        { "{\"a\": [{\"b\": 1}]}", 2, FALSE },
+        { "[\"[[[[\"]", 1, TRUE },
+        { "[\"\\\"[[[[\"]", 1, TRUE },
+        { "[\"\\\\\", [[]]]", 2, FALSE },
+        { "]]]][[", 2, TRUE },
+        { "]]]][[[", 2, FALSE },
+    };
+    g_autoptr(GString) deep = g_string_new(NULL);
+    gsize i;
+
+    for (i = 0; i < G_N_ELEMENTS(cases); i++)
+        g_assert_cmpint(ferry_json_depth_ok(cases[i].json,
+                                            strlen(cases[i].json),
+                                            cases[i].max), ==, cases[i].ok);
+    for (i = 0; i < 100000; i++)
+        g_string_append_c(deep, '[');
+    g_assert_false(ferry_json_depth_ok(deep->str, deep->len,
+                                       FERRY_MAX_JSON_DEPTH));
+}
+
 int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/agent/errors/exit-status-per-code", test_errors_exit_status_per_code);
+    g_test_add_func("/conv/errors/json-depth", test_errors_json_depth);
     g_test_add_func("/agent/errors/distinct-status-and-name-per-code",
                     test_errors_distinct_per_code);
     return g_test_run();
