@@ -17,6 +17,7 @@ top_builddir=$(cd "${1:-$top_srcdir/build}" && pwd)
 FERRY=$top_builddir/ferry
 export top_srcdir top_builddir FERRY
 . "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/bench/bench-functions.sh"
 . "$top_srcdir/tests/integration/domain-functions.sh"
 . "$top_srcdir/tests/integration/aws-functions.sh"
 requires aws /usr/bin/time qemu-img python3 curl
@@ -26,16 +27,7 @@ runs=${FERRY_BENCH_RUNS:-3}
 
 make_tmpdir
 echo "making a $mib MiB half-random raw disk..." >&2
-python3 - "$tmpdir/src.raw" "$mib" <<'PY'
-import os, sys
-chunk = 16 << 20
-with open(sys.argv[1], "wb") as f:
-    size = int(sys.argv[2]) << 20
-    f.truncate(size)
-    for off in range(0, size, 2 * chunk):
-        f.seek(off)
-        f.write(os.urandom(chunk))
-PY
+bench_half_random_raw "$tmpdir/src.raw" "$mib" 16
 write_test_host bench "vda:raw:$tmpdir/src.raw"
 "$FERRY" convert -O vmdk -o subformat=streamOptimized "$tmpdir/src.raw" "$tmpdir/src.vmdk"
 size=$(stat -c %s "$tmpdir/src.vmdk")
@@ -56,15 +48,6 @@ export AWS_SHARED_CREDENTIALS_FILE=$tmpdir/none AWS_CONFIG_FILE=$tmpdir/none
 unset AWS_PROFILE AWS_SESSION_TOKEN
 boto3_py 's3.create_bucket(Bucket="bench")'
 
-# timed CMD...: wall, user+sys, peak RSS of CMD into $wall $cpu $rss.
-timed() {
-    /usr/bin/time -f '%e %U %S %M' -o "$tmpdir/time" "$@" >/dev/null 2>"$tmpdir/run.err" ||
-        fail "$* failed: $(cat "$tmpdir/run.err")"
-    read -r w u s r <"$tmpdir/time"
-    wall=$w
-    cpu=$(echo "$u $s" | awk '{printf "%.2f", $1 + $2}')
-    rss=$((r / 1024))
-}
 empty_bucket() {
     boto3_py '
 for o in s3.list_objects_v2(Bucket="bench").get("Contents", []):

@@ -22,6 +22,7 @@ top_builddir=$(cd "${1:-$top_srcdir/build}" && pwd)
 FERRY=$top_builddir/ferry
 export top_srcdir top_builddir FERRY
 . "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/bench/bench-functions.sh"
 . "$top_srcdir/tests/integration/domain-functions.sh"
 requires scp ssh /usr/bin/time qemu-img python3
 gib=${FERRY_BENCH_GIB:-4}
@@ -32,16 +33,7 @@ start_sshd
 ssh_client_key ed25519 id
 mkdir "$tmpdir/pool" "$tmpdir/stage"
 echo "making a $gib GiB half-sparse qcow2..." >&2
-python3 - "$tmpdir/src.raw" "$gib" <<'PY'
-import os, sys
-chunk = 64 << 20
-with open(sys.argv[1], "wb") as f:
-    size = int(sys.argv[2]) << 30
-    f.truncate(size)
-    for off in range(0, size, 2 * chunk):
-        f.seek(off)
-        f.write(os.urandom(chunk))
-PY
+bench_half_random_raw "$tmpdir/src.raw" $((gib * 1024)) 64
 qemu-img convert -q -f raw -O qcow2 "$tmpdir/src.raw" "$tmpdir/src.qcow2"
 rm -f "$tmpdir/src.raw"
 cat "$tmpdir/src.qcow2" >/dev/null
@@ -54,17 +46,15 @@ defstreams=$(n=$(nproc); [ "$n" -gt 4 ] && n=4; echo "$n")
 to="ssh://root@127.0.0.1:$sshd_port$tmpdir/pool"
 pin="--known-hosts $sshd_known_hosts --identity $tmpdir/id"
 
-# timed KEY CMD...: runs CMD under GNU time; appends wall, CPU (user+sys)
+# timed_key KEY CMD...: runs CMD under GNU time; appends wall, CPU (user+sys)
 # and peak RSS (MiB) to $tmpdir/runs/KEY, one line per run.
 mkdir "$tmpdir/runs"
-timed() {
+timed_key() {
     key=$1
     shift
     sync
-    /usr/bin/time -f '%e %U %S %M' -o "$tmpdir/time" "$@" >/dev/null 2>"$tmpdir/run.err" ||
-        fail "$* failed: $(cat "$tmpdir/run.err")"
-    read -r w u s r <"$tmpdir/time"
-    echo "$w $(echo "$u $s" | awk '{printf "%.2f", $1 + $2}') $((r / 1024))" >>"$tmpdir/runs/$key"
+    timed "$@"
+    echo "$wall $cpu $rss" >>"$tmpdir/runs/$key"
 }
 # median KEY COLUMN
 median() {
@@ -81,8 +71,8 @@ while [ $i -lt "$runs" ]; do
     echo "round $i of $runs..." >&2
     # (a) qemu-img convert, then scp; (b) is its scp step alone.
     rm -f "$tmpdir/stage/out.qcow2" "$tmpdir/pool/"*
-    timed conv qemu-img convert -f qcow2 -O qcow2 "$tmpdir/src.qcow2" "$tmpdir/stage/out.qcow2"
-    timed scp scp $scp_opts "$tmpdir/stage/out.qcow2" "root@127.0.0.1:$tmpdir/pool/out.qcow2"
+    timed_key conv qemu-img convert -f qcow2 -O qcow2 "$tmpdir/src.qcow2" "$tmpdir/stage/out.qcow2"
+    timed_key scp scp $scp_opts "$tmpdir/stage/out.qcow2" "root@127.0.0.1:$tmpdir/pool/out.qcow2"
     qemu-img compare -q "$tmpdir/src.qcow2" "$tmpdir/pool/out.qcow2" || fail "scp copy differs"
     size=$(stat -c %s "$tmpdir/stage/out.qcow2")
     tail -n 1 "$tmpdir/runs/conv" >"$tmpdir/c" && tail -n 1 "$tmpdir/runs/scp" >"$tmpdir/s"
@@ -90,14 +80,14 @@ while [ $i -lt "$runs" ]; do
         awk '{printf "%.2f %.2f %d\n", $1 + $4, $2 + $5, ($3 > $6 ? $3 : $6)}' >>"$tmpdir/runs/a"
     # ferry convert alone (to the stage directory, fsynced: its default).
     rm -f "$tmpdir/stage/out.qcow2"
-    timed fconv "$FERRY" convert -f qcow2 -O qcow2 "$tmpdir/src.qcow2" "$tmpdir/stage/out.qcow2"
+    timed_key fconv "$FERRY" convert -f qcow2 -O qcow2 "$tmpdir/src.qcow2" "$tmpdir/stage/out.qcow2"
     rm -f "$tmpdir/stage/out.qcow2"
     # ferry export: convert + send + sha256 on the target, one pass; the
     # default streams, then one.
     for n in "$defstreams" 1; do
         rm -f "$tmpdir/pool/"*
         # shellcheck disable=SC2086
-        timed "ferry$n" "$FERRY" export bench --connect "test://$tmpdir/host.xml" \
+        timed_key "ferry$n" "$FERRY" export bench --connect "test://$tmpdir/host.xml" \
             --to "$to" $pin --streams "$n"
         qemu-img compare -q "$tmpdir/src.qcow2" "$tmpdir/pool/bench-vda.qcow2" ||
             fail "ferry copy differs"

@@ -29,6 +29,7 @@ relay_mib=${FERRY_BENCH_RELAY_MIB:-256}
 rtt=${FERRY_BENCH_RTT_MS:-20}
 runs=${FERRY_BENCH_RUNS:-3}
 
+. "$top_srcdir/bench/bench-functions.sh"
 . "$top_srcdir/bench/ssh-link-functions.sh"
 
 # group KEY LABEL HOST MIB PORT PINOPTS SCPOPTS: scp, ferry sftp, ferry

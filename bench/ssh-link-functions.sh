@@ -27,23 +27,19 @@ make_host big "$mib"
 make_host small "$relay_mib"
 
 rows=""
-# timed CMD...: wall, user+sys, peak RSS of CMD into $wall $cpu $rss.
-timed() {
+# pool_timed CMD...: timed (bench-functions.sh) into an empty pool, after
+# a sync so that no earlier run's writeback is charged to this one.
+pool_timed() {
     rm -rf "$tmpdir/pool" && mkdir "$tmpdir/pool"
     sync
-    /usr/bin/time -f '%e %U %S %M' -o "$tmpdir/time" "$@" >/dev/null 2>"$tmpdir/run.err" ||
-        fail "$* failed: $(cat "$tmpdir/run.err")"
-    read -r w u s r <"$tmpdir/time"
-    wall=$w
-    cpu=$(echo "$u $s" | awk '{printf "%.2f", $1 + $2}')
-    rss=$((r / 1024))
+    timed "$@"
 }
 # best KEY CMD...: keeps the run of least wall time in best_KEY, and every
 # run's wall time in all_KEY (for the median).
 best() {
     key=$1
     shift
-    timed "$@"
+    pool_timed "$@"
     eval "all_$key=\"\${all_$key:-} $wall\""
     eval "prev=\${best_$key:-}"
     if [ -z "$prev" ] || awk -v a="$wall" -v b="${prev%% *}" 'BEGIN { exit !(a < b) }'; then

@@ -30,6 +30,7 @@ runs=${FERRY_BENCH_RUNS:-3}
 # --streams values to run: 1, the default on this machine (min(4, cores)), 4.
 counts=${FERRY_BENCH_STREAMS:-$(n=$(nproc); [ "$n" -gt 4 ] && n=4; printf '%s\n' 1 "$n" 4 | sort -nu | tr '\n' ' ' | sed 's/ $//')}
 
+. "$top_srcdir/bench/bench-functions.sh"
 . "$top_srcdir/bench/ssh-link-functions.sh"
 
 # group KEY LABEL HOST MIB PORT PINOPTS SCPOPTS: scp, ferry SFTP with one
