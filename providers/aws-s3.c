@@ -56,7 +56,7 @@ struct _AwsUpload {
     /* the writer's thread only */
     gsize fill;                  /* of the pool's current buffer */
     guint part_count;            /* part numbers handed out */
-    GChecksum *stream;           /* SHA-256 of every byte, in order */
+    EVP_MD_CTX *stream;          /* SHA-256 of every byte, in order */
 };
 
 static char *
@@ -283,7 +283,7 @@ aws_s3_upload_write(AwsUpload *u, const void *buf, gsize len, GError **error)
 {
     const guint8 *p = buf;
 
-    g_checksum_update(u->stream, buf, len);
+    EVP_DigestUpdate(u->stream, buf, len);
     while (len) {
         gsize n = MIN(len, u->part_size - u->fill);
         guint8 *dst = aws_pool_get_buffer(u->pool, error);
@@ -337,7 +337,7 @@ aws_s3_upload_open(AwsTarget *at, const char *name, const char *key,
     u->key = g_strdup(key);
     u->upload_id = id;
     u->part_size = aws_s3_part_size(size_hint);
-    u->stream = g_checksum_new(G_CHECKSUM_SHA256);
+    u->stream = target_sha256_new();
     u->pool = aws_pool_new(at->client, AWS_S3_PARTS_IN_FLIGHT, u->part_size,
                            TRUE, aws_s3_send_part, u, error);
     if (!u->pool) {
@@ -393,7 +393,7 @@ aws_s3_upload_finish(AwsUpload *u, char sha256[65], GError **error)
             return FALSE;
         }
     }
-    g_strlcpy(sha256, g_checksum_get_string(u->stream), 65);
+    target_sha256_final_hex(u->stream, sha256);
     g_clear_pointer(&u->upload_id, g_free);
     return TRUE;
 }
@@ -412,7 +412,7 @@ aws_s3_upload_free(AwsUpload *u)
     }
     g_free(u->key);
     g_free(u->name);
-    g_checksum_free(u->stream);
+    EVP_MD_CTX_free(u->stream);
     g_free(u);
 }
 

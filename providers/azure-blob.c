@@ -791,14 +791,7 @@ azure_page_upload_finish(AzureUpload *u, char sha256[65], GError **error)
                     u->sent->len / 2);
         return FALSE;
     }
-    {
-        guint8 md[EVP_MAX_MD_SIZE];
-        unsigned int n = 0, i;
-
-        EVP_DigestFinal_ex(u->stream, md, &n);
-        for (i = 0; i < n && i < 32; i++)
-            g_snprintf(sha256 + 2 * i, 3, "%02x", md[i]);
-    }
+    target_sha256_final_hex(u->stream, sha256);
     u->finished = TRUE;
     g_debug("azure '%s': %" G_GUINT64_FORMAT " bytes of pages in %u ranges",
             u->blob, u->page_bytes, ranges->len / 2);

@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <openssl/evp.h>
 #include <sys/types.h>
 
 #include "providers/providers.h"
@@ -116,5 +117,12 @@ gboolean target_domain_is_uefi(const char *xml);
 
 /* "<pool>/<name>" (owned). */
 char *target_path(const Target *t, const char *name);
+
+/* A SHA-256 of a whole upload, as the targets keep beside their sends
+ * (OpenSSL's: GLib's GChecksum, without SHA extensions, cost several
+ * times more CPU per byte). */
+EVP_MD_CTX *target_sha256_new(void);
+/* Finishes @ctx into 64 hex digits and a NUL. */
+void target_sha256_final_hex(EVP_MD_CTX *ctx, char hex[65]);
 
 G_END_DECLS

@@ -489,3 +489,25 @@ target_domain_is_uefi(const char *xml)
     xmlFreeDoc(doc);
     return uefi;
 }
+
+EVP_MD_CTX *
+target_sha256_new(void)
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+
+    if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
+        g_error("OpenSSL cannot start a SHA-256");   /* out of memory */
+    return ctx;
+}
+
+void
+target_sha256_final_hex(EVP_MD_CTX *ctx, char hex[65])
+{
+    guint8 md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0, i;
+
+    if (EVP_DigestFinal_ex(ctx, md, &n) != 1 || n != 32)
+        g_error("OpenSSL cannot finish a SHA-256");
+    for (i = 0; i < 32; i++)
+        g_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
