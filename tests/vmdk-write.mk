@@ -6,6 +6,7 @@ INTEGRATION_TESTS += \
 	tests/integration/test-convert-vmdk-out.sh \
 	tests/integration/test-convert-vmdk-bad-options.sh \
 	tests/integration/test-convert-qcow2-long-distance.sh \
+	tests/integration/test-convert-incompressible.sh \
 	tests/integration/test-convert-vmdk-abort.sh
 
 UNIT_TESTS += tests/unit/test-vmdk-write
