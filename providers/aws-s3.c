@@ -13,12 +13,15 @@
  *                          then nothing is visible under the key
  *   AbortMultipartUpload   on failure or cancel (never cancelled itself)
  *
- * A CreateMultipartUpload retried after its answer was lost (a cut
- * connection, a truncated body) may have opened an upload ferry never
- * learnt the id of; S3 keeps such an upload, and bills its parts, until
- * it is aborted.  So after a retried one, the key's other open uploads
- * are listed (ListMultipartUploads) and aborted: two exports of one disk
- * into one bucket at once would overwrite each other anyway.
+ * S3 keeps an upload that was never completed or aborted, and bills its
+ * parts, until it is aborted: one that a killed ferry (or a crashed
+ * agent) left, or one a CreateMultipartUpload opened whose answer was
+ * lost (a cut connection, a truncated body) so that ferry never learnt
+ * its id.  So every new upload lists the key's other open uploads
+ * (ListMultipartUploads) and aborts them: two exports of one disk into
+ * one bucket at once would overwrite each other anyway.  (Found by
+ * tests/load/agent-load.sh: uploads of SIGKILLed agent jobs stayed open
+ * after their resumed jobs completed; test-export-aws-killed-upload.)
  *
  * Paths are path-style ("/bucket/key"): it works with every endpoint,
  * moto's included.  Parts are at least AWS_S3_MIN_PART bytes and large
@@ -195,7 +198,7 @@ aws_s3_abort_strays(AwsTarget *at, const char *key, const char *keep)
     aws_params_add(q, "prefix", key);
     if (!aws_call(at->client, &call, &resp, &error) ||
         !(x = aws_xml_parse(resp.body->data, resp.body->len, &error))) {
-        g_warning("s3 '%s': after a retried CreateMultipartUpload: %s", key,
+        g_warning("s3 '%s': listing earlier open uploads: %s", key,
                   error->message);
         return;
     }
@@ -207,7 +210,7 @@ aws_s3_abort_strays(AwsTarget *at, const char *key, const char *keep)
     for (i = 0; keys[i]; i++) {
         if (!g_str_equal(keys[i], key) || g_str_equal(ids[i], keep))
             continue;
-        g_info("s3 '%s': aborting the upload a lost answer opened", key);
+        g_info("s3 '%s': aborting an earlier upload left open", key);
         aws_s3_abort_upload(at, key, ids[i]);
     }
 }
@@ -329,8 +332,7 @@ aws_s3_upload_open(AwsTarget *at, const char *name, const char *key,
                     "answer", key);
         return NULL;
     }
-    if (resp.attempts > 1)
-        aws_s3_abort_strays(at, key, id);
+    aws_s3_abort_strays(at, key, id);
     u = g_new0(AwsUpload, 1);
     u->at = at;
     u->name = g_strdup(name);
