@@ -91,7 +91,11 @@ for kill_at in 3 9; do
     restart_and_resume
 done
 until [ "$(count_state completed)" -ge "$n" ]; do
-    [ "$(count_state failed)" = 0 ] || fail "a job failed: $("$FERRY" jobs | grep failed)"
+    [ "$(count_state failed)" = 0 ] || fail "a job failed: $("$FERRY" jobs --json | python3 -c '
+import json, sys
+for j in json.load(sys.stdin):
+    if j["state"] == "failed":
+        print(j.get("vm"), j.get("target"), j.get("error"))')"
     sleep 1
 done
 peaks="$peaks $(peak_rss)"
@@ -124,7 +128,8 @@ for i in range(2, n + 1, 3):
                     "%s/vm%d.raw" % (img, i), tmp + "/s3.vmdk"], check=True)
     man = json.loads(s3.get_object(Bucket="load", Key="load%d.ferry.json" % i)["Body"].read())
     assert man["disks"][0]["sha256"] == hashlib.sha256(body).hexdigest(), man
-assert not s3.list_multipart_uploads(Bucket="load").get("Uploads"), "open multipart uploads"
+ups = s3.list_multipart_uploads(Bucket="load").get("Uploads", [])
+assert not ups, ("open multipart uploads", [(u["Key"], u["UploadId"][:8]) for u in ups])
 ' "$img" "$tmpdir" "$n" || fail "S3 objects"
 for pool in "$tmpdir/pool-file" "$tmpdir/pool-ssh"; do
     assert_no_part "$pool"
