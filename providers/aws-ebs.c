@@ -327,7 +327,7 @@ aws_ebs_snapshot_finish(AwsSnapshot *s, char **snapshot_id, char sha256[65],
 {
     g_autofree char *path = g_strdup_printf("/snapshots/completion/%s",
                                             s->snapshot_id);
-    g_autofree char *count = NULL;
+    g_autofree char *count = NULL, *file = NULL;
     g_auto(HttpResponse) resp = { 0 };
     const char *headers[] = { "x-amz-ChangedBlocksCount", NULL, NULL };
     AwsCall call = { .service = "ebs", .action = "CompleteSnapshot",
@@ -351,10 +351,19 @@ aws_ebs_snapshot_finish(AwsSnapshot *s, char **snapshot_id, char sha256[65],
         g_prefix_error(error, "'%s': ", s->name);
         return FALSE;
     }
+    /* Tagged once completed, so that a resume adopts it (aws-ebs-tags.c);
+     * untagged, it is deleted below like any unfinished one. */
+    g_strlcpy(sha256, g_checksum_get_string(s->stream), 65);
+    file = g_strndup(s->name, strlen(s->name) -
+                                  (g_str_has_suffix(s->name, ".part")
+                                       ? strlen(".part") : 0));
+    if (!aws_ebs_tag_completed(s->at, s->snapshot_id, file, sha256, error)) {
+        g_prefix_error(error, "'%s': ", s->name);
+        return FALSE;
+    }
     g_info("'%s': snapshot %s completed, %" G_GUINT64_FORMAT " blocks of "
            "%" G_GUINT64_FORMAT " sent", s->name, s->snapshot_id, s->sent,
            s->block);
-    g_strlcpy(sha256, g_checksum_get_string(s->stream), 65);
     *snapshot_id = g_steal_pointer(&s->snapshot_id);
     return TRUE;
 }
