@@ -5,7 +5,8 @@
  * direct APIs to access the contents of an EBS snapshot"), and the
  * snapshots an AMI through EC2 RegisterImage:
  *
- *   StartSnapshot       POST /snapshots {"VolumeSize": GiB, "Timeout": 60}
+ *   StartSnapshot       POST /snapshots {"VolumeSize": GiB, "Timeout": 60,
+ *                       "ClientToken": a UUID per call}
  *   PutSnapshotBlock    PUT /snapshots/ID/blocks/INDEX, 512 KiB of data,
  *                       x-amz-Data-Length, x-amz-Checksum (base64 SHA-256)
  *                       and x-amz-Checksum-Algorithm SHA256; only for
@@ -222,7 +223,7 @@ aws_ebs_snapshot_open(AwsTarget *at, const char *name, guint64 size,
                       guint poll_s, GError **error)
 {
     guint64 gib = (size + G_GUINT64_CONSTANT(0x3fffffff)) >> 30;
-    g_autofree char *body = NULL, *desc = NULL, *id = NULL;
+    g_autofree char *body = NULL, *desc = NULL, *id = NULL, *token = NULL;
     g_auto(HttpResponse) resp = { 0 };
     AwsCall call = { .service = "ebs", .action = "StartSnapshot",
                      .method = "POST", .path = "/snapshots",
@@ -237,10 +238,16 @@ aws_ebs_snapshot_open(AwsTarget *at, const char *name, guint64 size,
         return NULL;
     }
     desc = g_strescape(name, NULL);
+    /* aws_call() retries a 5xx or a lost answer with the same body: the
+     * ClientToken makes EBS answer a retry with the snapshot the first
+     * try started, instead of starting a second one nobody would delete
+     * (moto ignores it). */
+    token = g_uuid_string_random();
     body = g_strdup_printf("{\"VolumeSize\":%" G_GUINT64_FORMAT ","
                            "\"Timeout\":" AWS_EBS_TIMEOUT_MIN ","
+                           "\"ClientToken\":\"%s\","
                            "\"Description\":\"ferry export: %s\"}", gib,
-                           desc);
+                           token, desc);
     call.body = body;
     call.body_len = strlen(body);
     if (!aws_call(at->client, &call, &resp, error))
