@@ -4,8 +4,9 @@
 # aws-xml) runs alone for SECONDS under nice, from its generated seeds
 # (tests/fuzz/corpus/<target>, made by make-corpus-*.sh), its committed
 # seeds (tests/fuzz/seeds/<target>) and, for domain-xml, the inventory
-# fixtures; then the corpus it grew is merged (-merge=1) into a fresh
-# tests/fuzz/seeds/<target>, the minimised set that keeps its coverage.
+# fixtures; then the corpus it grew is merged with -set_cover_merge=1 (the
+# smallest set libFuzzer finds that keeps the coverage) into a fresh
+# tests/fuzz/seeds/<target>, which CI's short runs start from.
 # One line per run goes to OUTDIR/long-runs.txt: target, seconds, execs,
 # corpus files before the merge, seeds kept (files, bytes), findings.
 #   tests/fuzz/build.sh OUTDIR
@@ -36,7 +37,7 @@ for name in "$@"; do
     seeds=$srcdir/tests/fuzz/seeds/$name
     rm -rf "$seeds.new"
     mkdir -p "$seeds.new"
-    nice -n 19 "$bin" -merge=1 -rss_limit_mb=1024 -timeout=10 "$seeds.new" "$work" \
+    nice -n 19 "$bin" -set_cover_merge=1 -rss_limit_mb=1024 -timeout=10 "$seeds.new" "$work" \
         >"$out/merge-$name.log" 2>&1
     rm -rf "$seeds"
     mv "$seeds.new" "$seeds"
