@@ -13,9 +13,11 @@
 # Cells: PutSnapshotBlock answered 500, 503 (Retry-After 1) and 429
 # (Retry-After 1) twice each; a PutSnapshotBlock answer closed half-way;
 # SIGINT mid-upload (exit 130: the started snapshot is deleted, none is
-# registered); vdb's block 10 refused for good (exit 8) then --resume:
+# registered); vdb's block 10 refused for good (exit 8); again without
+# --resume: exit 12 (vda's snapshot is there), nothing started; --resume:
 # vda's completed snapshot is adopted (no StartSnapshot for it, the AMI
-# maps the first run's snapshot), vdb is sent.  The table goes to the log.
+# maps the first run's snapshot, not an older decoy with the same tag),
+# vdb is sent.  The table goes to the log.
 . "$top_srcdir/tests/integration/functions.sh"
 . "$top_srcdir/tests/integration/domain-functions.sh"
 . "$top_srcdir/tests/integration/aws-functions.sh"
@@ -186,6 +188,13 @@ row "$label" "SIGINT once a snapshot is pending" "exit 130, none pending"
 # (tagged) and stays for a resume.  Then --resume: vda adopted, vdb sent.
 label=block-403
 boto3_py 's3.create_bucket(Bucket=sys.argv[1])' b-res || fail "bucket"
+# A decoy, older than anything the run below starts; it gets vda's tag
+# and another hash afterwards: the resume must take the newest.
+decoy=$(boto3_ec2 '
+v = ec2.create_volume(Size=1, AvailabilityZone="us-east-1a")
+print(ec2.create_snapshot(VolumeId=v["VolumeId"], Description="decoy")["SnapshotId"])') ||
+    fail "decoy snapshot"
+sleep 1.1     # EC2's startTime has whole seconds
 start_proxy "$label" --on all http-method:PUT http-match:/blocks/10 http-status:403x99
 before=$(registers)
 st=0
@@ -201,9 +210,28 @@ assert_eq "$(registers)" "$before" "$label: RegisterImage calls"
 kept=$(boto3_ec2 '
 for s in ec2.describe_snapshots(OwnerIds=["self"], Filters=[
         {"Name": "tag:ferry:disk", "Values": ["b-res/" + sys.argv[1] + "-vda.raw"]}])["Snapshots"]:
-    print(s["SnapshotId"])' "$name")
+    if s["Description"].startswith("ferry export: "):
+        print(s["SnapshotId"])' "$name")
 case $kept in snap-*) ;; *) fail "$label: vda's completed snapshot: '$kept'" ;; esac
 row "$label" "vdb block 10 answered 403 for good" "exit 8, vda kept"
+boto3_ec2 '
+ec2.create_tags(Resources=[sys.argv[1]], Tags=[
+    {"Key": "ferry:disk", "Value": "b-res/" + sys.argv[2] + "-vda.raw"},
+    {"Key": "ferry:sha256", "Value": "0" * 64}])' "$decoy" "$name" || fail "decoy tags"
+
+# Without --resume, a disk's completed snapshot is a file already there:
+# exit 12, nothing started.
+starts=$(grep -c 'POST /snapshots ' "$tmpdir/moto.log" || true)
+st=0
+$FERRY export "$name" --connect "$test_host_uri" --to "aws://us-east-1/b-res" \
+    --method snapshot --poll-interval 1 >"$tmpdir/out" 2>"$tmpdir/err-exists" || st=$?
+assert_eq "$st" 12 "exists: exit status"
+assert_eq "$(wc -l <"$tmpdir/err-exists")" 1 "exists: lines on stderr"
+assert_contains "$(cat "$tmpdir/err-exists")" "$name-vda.raw' already exists (use --resume" \
+    "exists: message"
+assert_eq "$(grep -c 'POST /snapshots ' "$tmpdir/moto.log" || true)" "$starts" \
+    "exists: StartSnapshot calls"
+row exists "then again without --resume" "exit 12, none started"
 
 label=resume
 start_proxy "$label"
@@ -217,6 +245,7 @@ assert_eq $(( $(grep -c 'POST /snapshots ' "$tmpdir/moto.log") - starts )) 1 \
     "$label: StartSnapshot calls (vdb only)"
 verify "$label" "$tmpdir/events-$label"
 assert_eq "$(head -1 "$tmpdir/snaps-$label")" "$kept" "$label: vda's snapshot is the first run's"
+[ "$kept" != "$decoy" ] || fail "$label: the decoy was adopted"
 grep -q '"event":"disk-done","dev":"vda".*"resumed-at":8388608' "$tmpdir/events-$label" ||
     fail "$label: vda not adopted whole: $(grep disk-done "$tmpdir/events-$label")"
 row "$label" "--resume after block-403" "ok, vda adopted"
@@ -224,4 +253,4 @@ row "$label" "--resume after block-403" "ok, vda adopted"
 echo "fault matrix, aws:// --method snapshot (EBS direct APIs):" >&2
 printf '| %-12s | %-44s | %-22s | %s\n' cell faults outcome message >&2
 cat "$tmpdir/matrix" >&2
-assert_eq "$(wc -l <"$tmpdir/matrix")" 7 "cells run"
+assert_eq "$(wc -l <"$tmpdir/matrix")" 8 "cells run"
