@@ -5,7 +5,8 @@
  * direct APIs to access the contents of an EBS snapshot"), and the
  * snapshots an AMI through EC2 RegisterImage:
  *
- *   StartSnapshot       POST /snapshots {"VolumeSize": GiB, "Timeout": 60}
+ *   StartSnapshot       POST /snapshots {"VolumeSize": GiB, "Timeout": 60,
+ *                       "ClientToken": a UUID per call}
  *   PutSnapshotBlock    PUT /snapshots/ID/blocks/INDEX, 512 KiB of data,
  *                       x-amz-Data-Length, x-amz-Checksum (base64 SHA-256)
  *                       and x-amz-Checksum-Algorithm SHA256; only for
@@ -224,7 +225,7 @@ aws_ebs_snapshot_open(AwsTarget *at, const char *name, guint64 size,
                       guint poll_s, GError **error)
 {
     guint64 gib = (size + G_GUINT64_CONSTANT(0x3fffffff)) >> 30;
-    g_autofree char *body = NULL, *desc = NULL, *id = NULL;
+    g_autofree char *body = NULL, *desc = NULL, *id = NULL, *token = NULL;
     g_auto(HttpResponse) resp = { 0 };
     AwsCall call = { .service = "ebs", .action = "StartSnapshot",
                      .method = "POST", .path = "/snapshots",
@@ -239,10 +240,16 @@ aws_ebs_snapshot_open(AwsTarget *at, const char *name, guint64 size,
         return NULL;
     }
     desc = g_strescape(name, NULL);
+    /* aws_call() retries a 5xx or a lost answer with the same body: the
+     * ClientToken makes EBS answer a retry with the snapshot the first
+     * try started, instead of starting a second one nobody would delete
+     * (moto ignores it). */
+    token = g_uuid_string_random();
     body = g_strdup_printf("{\"VolumeSize\":%" G_GUINT64_FORMAT ","
                            "\"Timeout\":" AWS_EBS_TIMEOUT_MIN ","
+                           "\"ClientToken\":\"%s\","
                            "\"Description\":\"ferry export: %s\"}", gib,
-                           desc);
+                           token, desc);
     call.body = body;
     call.body_len = strlen(body);
     if (!aws_call(at->client, &call, &resp, error))
@@ -329,7 +336,7 @@ aws_ebs_snapshot_finish(AwsSnapshot *s, char **snapshot_id, char sha256[65],
 {
     g_autofree char *path = g_strdup_printf("/snapshots/completion/%s",
                                             s->snapshot_id);
-    g_autofree char *count = NULL;
+    g_autofree char *count = NULL, *file = NULL;
     g_auto(HttpResponse) resp = { 0 };
     const char *headers[] = { "x-amz-ChangedBlocksCount", NULL, NULL };
     AwsCall call = { .service = "ebs", .action = "CompleteSnapshot",
@@ -353,10 +360,19 @@ aws_ebs_snapshot_finish(AwsSnapshot *s, char **snapshot_id, char sha256[65],
         g_prefix_error(error, "'%s': ", s->name);
         return FALSE;
     }
+    /* Tagged once completed, so that a resume adopts it (aws-ebs-tags.c);
+     * untagged, it is deleted below like any unfinished one. */
+    g_strlcpy(sha256, g_checksum_get_string(s->stream), 65);
+    file = g_strndup(s->name, strlen(s->name) -
+                                  (g_str_has_suffix(s->name, ".part")
+                                       ? strlen(".part") : 0));
+    if (!aws_ebs_tag_completed(s->at, s->snapshot_id, file, sha256, error)) {
+        g_prefix_error(error, "'%s': ", s->name);
+        return FALSE;
+    }
     g_info("'%s': snapshot %s completed, %" G_GUINT64_FORMAT " blocks of "
            "%" G_GUINT64_FORMAT " sent", s->name, s->snapshot_id, s->sent,
            s->block);
-    g_strlcpy(sha256, g_checksum_get_string(s->stream), 65);
     *snapshot_id = g_steal_pointer(&s->snapshot_id);
     return TRUE;
 }

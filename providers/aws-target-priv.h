@@ -132,6 +132,16 @@ gboolean aws_ebs_snapshot_finish(AwsSnapshot *s, char **snapshot_id,
 void aws_ebs_snapshot_free(AwsSnapshot *s);
 const char *aws_ebs_snapshot_get_name(const AwsSnapshot *s);
 
+/* aws-ebs-tags.c: a completed snapshot is tagged with its export's
+ * BUCKET/FILE and its stream's SHA-256; a resume finds it by them. */
+gboolean aws_ebs_tag_completed(AwsTarget *at, const char *snapshot_id,
+                               const char *file, const char *sha256,
+                               GError **error);
+/* FERRY_ERROR_NOT_FOUND when there is none. */
+gboolean aws_ebs_find_completed(AwsTarget *at, const char *file,
+                                char **snapshot_id, char sha256[65],
+                                guint64 *size, GError **error);
+
 /* RegisterImage of @exp's snapshots (root first); @image_id owned. */
 gboolean aws_ebs_register_image(AwsTarget *at, const TargetExport *exp,
                                 char **image_id, GError **error);

@@ -86,6 +86,13 @@ cs_answer_object(const char *command, long status, const void *body,
                     "over %d", command, len, CS_MAX_JSON_BYTES);
         return NULL;
     }
+    /* An empty body comes as NULL, which json-glib refuses loudly. */
+    if (len == 0 || !body) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
+                    "cloudstack %s: HTTP %ld: the answer is empty", command,
+                    status);
+        return NULL;
+    }
     if (!ferry_json_depth_ok(body, len, CS_MAX_JSON_DEPTH)) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
                     "cloudstack %s: the answer nests deeper than %d",

@@ -25,6 +25,7 @@ providers_libproviders_a_SOURCES += \
 	providers/aws-s3.c \
 	providers/aws-import.c \
 	providers/aws-ebs.c \
+	providers/aws-ebs-tags.c \
 	providers/target-aws.c
 
 providers_libproviders_a_SOURCES += \

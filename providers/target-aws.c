@@ -11,13 +11,16 @@
  * which is the pool's ".part then rename" rule, so rename is a no-op.
  * S3 checks each part against its x-amz-checksum-sha256 as it takes it;
  * the hash the sink compares is that of the bytes S3 acknowledged.
- * There are no partial objects to resume from: a resumed export sends a
- * disk again, and its ClientToken keeps ImportImage from running twice.
+ * There are no partial objects to resume from: a resumed export sends an
+ * unfinished disk again, and its ClientToken keeps ImportImage from
+ * running twice.
  * After the disks, target_finish_export() runs the import.
  *
  * With --method snapshot a disk goes as raw bytes into an EBS snapshot
  * instead (aws-ebs.c), and target_finish_export() registers the AMI; the
- * bucket then holds only the manifest and the domain XML.
+ * bucket then holds only the manifest and the domain XML.  A completed
+ * snapshot carries its disk's name as a tag (aws-ebs-tags.c): a resume
+ * adopts it instead of sending the disk again.
  */
 #include <config.h>
 
@@ -262,6 +265,23 @@ target_aws_stat(Target *t, const char *name, guint64 *size, GError **error)
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
                     "%s: '%s': no such object", t->name, name);
         return FALSE;
+    }
+    /* --method snapshot: a disk (always raw there) is a completed
+     * snapshot tagged with its name, adopted with its hash for a resume;
+     * the manifest and the domain XML are S3 objects still. */
+    if (target_aws_is_snapshot(t) && g_str_has_suffix(name, ".raw")) {
+        AwsTarget *at = target_aws(t);
+        g_autofree char *id = NULL;
+        char sha[65];
+
+        if (!aws_ebs_find_completed(at, name, &id, sha, size, error)) {
+            g_prefix_error(error, "%s: ", t->name);
+            return FALSE;
+        }
+        g_hash_table_replace(at->hashes, g_strdup(name), g_strdup(sha));
+        g_hash_table_replace(at->snapshots, g_strdup(name),
+                             g_steal_pointer(&id));
+        return TRUE;
     }
     return aws_s3_head_object(target_aws(t), name, size, error);
 }

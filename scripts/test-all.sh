@@ -38,7 +38,8 @@ fi
 
 stage "fuzz targets, a short run each"
 # Each tests/fuzz/make-corpus-*.sh writes seeds to tests/fuzz/corpus/<target>/
-# (ignored by git); a run works on a copy of them.
+# (ignored by git); tests/fuzz/seeds/<target>/ holds the committed,
+# minimised corpus of the 10-minute runs; a run works on a copy of both.
 if ls tests/fuzz/fuzz-*.c >/dev/null 2>&1; then
     # make-corpus-qcow2.sh and -vmdk.sh take the corpus directory (their
     # default is the one used here); make-corpus-vpc.sh takes a build
@@ -59,6 +60,8 @@ if ls tests/fuzz/fuzz-*.c >/dev/null 2>&1; then
             corpus="build-fuzz/corpus-$name"
             rm -rf "$corpus"; mkdir -p "$corpus"
             [ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$corpus/"
+            # The minimised corpus of the long runs (tests/fuzz/run-long.sh).
+            [ -d "tests/fuzz/seeds/$name" ] && cp -r "tests/fuzz/seeds/$name/." "$corpus/"
             if "$t" -max_total_time="${FERRY_FUZZ_SECONDS:-20}" -rss_limit_mb=1024 \
                     -timeout=10 "$corpus" >"build-fuzz/$name.log" 2>&1; then
                 echo "fuzz-$name: $(grep -E '^Done' "build-fuzz/$name.log" | tail -1)"

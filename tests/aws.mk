@@ -30,6 +30,7 @@ INTEGRATION_TESTS += \
 	tests/integration/test-export-aws-s3-faults.sh \
 	tests/integration/test-export-aws-killed-upload.sh \
 	tests/integration/test-export-aws-snapshot.sh \
+	tests/integration/test-export-aws-snapshot-faults.sh \
 	tests/integration/test-dbus-export-aws-snapshot.sh
 EXTRA_DIST += tests/integration/aws-functions.sh \
 	tests/integration/aws_contract_server.py

@@ -20,6 +20,7 @@ tests_unit_test_cloudstack_json_LDADD = $(PROVIDERS_LIBS)
 
 INTEGRATION_TESTS += \
 	tests/integration/test-export-cloudstack.sh \
+	tests/integration/test-export-cloudstack-faults.sh \
 	tests/integration/test-dbus-export-cloudstack.sh
 EXTRA_DIST += tests/integration/cloudstack-functions.sh \
 	tests/tools/cloudstack-contract.py

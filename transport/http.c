@@ -38,6 +38,7 @@ typedef struct {
     gsize sent;                       /* of an in-memory body */
     gboolean body_too_big;
     gboolean headers_too_big;
+    gboolean headers_ended;           /* the empty line after them came */
     GError *read_error;               /* from the request's read callback */
 } HttpAttempt;
 
@@ -154,6 +155,11 @@ http_on_header(char *ptr, size_t size, size_t nmemb, void *data)
     if (g_str_has_prefix(line, "HTTP/")) {
         /* A new response (after 100 Continue): forget the last one's. */
         g_hash_table_remove_all(a->resp->headers);
+        a->headers_ended = FALSE;
+        return len;
+    }
+    if (!*line) {
+        a->headers_ended = TRUE;
         return len;
     }
     colon = strchr(line, ':');
@@ -314,7 +320,18 @@ http_attempt(HttpClient *c, const HttpRequest *req, HttpResponse *resp,
 
     rc = curl_easy_perform(curl);
     resp->attempts++;
-    if (rc == CURLE_OK) {
+    if (rc == CURLE_OK && !a.headers_ended) {
+        g_autofree char *where = http_redact_url(req->url);
+
+        /* libcurl takes a connection closed inside the header section
+         * as the end of a bodiless answer (an HTTP/1.0 peer, or no
+         * Content-Length yet): an answer cut short, not one to read. */
+        *retry = TRUE;
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_NETWORK,
+                    "%s: connection closed in the middle of the answer's "
+                    "headers", where);
+        ok = FALSE;
+    } else if (rc == CURLE_OK) {
         curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &resp->status);
         ok = TRUE;
     } else {

@@ -74,8 +74,9 @@ static const struct {
     { LIBSSH2_FX_NO_SUCH_PATH, FERRY_ERROR_NOT_FOUND, "no such path" },
     { LIBSSH2_FX_FILE_ALREADY_EXISTS, FERRY_ERROR_REMOTE, "file already exists" },
     { LIBSSH2_FX_WRITE_PROTECT, FERRY_ERROR_REMOTE, "write protected" },
-    { LIBSSH2_FX_NO_SPACE_ON_FILESYSTEM, FERRY_ERROR_REMOTE, "no space left on the filesystem" },
-    { LIBSSH2_FX_QUOTA_EXCEEDED, FERRY_ERROR_REMOTE, "quota exceeded" },
+    /* A full pool is FERRY_ERROR_IO, as ENOSPC is for file://. */
+    { LIBSSH2_FX_NO_SPACE_ON_FILESYSTEM, FERRY_ERROR_IO, "No space left on device" },
+    { LIBSSH2_FX_QUOTA_EXCEEDED, FERRY_ERROR_IO, "quota exceeded" },
     { LIBSSH2_FX_NOT_A_DIRECTORY, FERRY_ERROR_NOT_FOUND, "not a directory" },
 };
 
@@ -394,6 +395,31 @@ ssh_sftp_writer_get_offset(const SshSftpWriter *w)
     return w->offset;
 }
 
+/* A failed write.  SFTP version 3 (OpenSSH's) has no status for a full
+ * file system: sftp-server answers ENOSPC with the bare SSH_FX_FAILURE.
+ * So a failure is followed by a statvfs of the pool: with less free than
+ * the write needed, it is called what it is, exit 7 as on file://. */
+static void
+ssh_sftp_writer_set_error(SshSftpWriter *w, gsize len, GError **error)
+{
+    g_autoptr(GError) local = NULL;
+    g_autofree char *dir = NULL;
+    guint64 free_bytes;
+
+    ssh_sftp_set_error(w->sftp, &local, "write", w->path);
+    dir = g_path_get_dirname(w->path);
+    if (ssh_sftp_status(w->sftp) == LIBSSH2_FX_FAILURE &&
+        ssh_sftp_statvfs_free(w->sftp, dir, &free_bytes, NULL) &&
+        free_bytes < len) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_IO,
+                    "%s: sftp write '%s': No space left on device (the "
+                    "target's file system has %" G_GUINT64_FORMAT " bytes "
+                    "free)", w->sftp->s->name, w->path, free_bytes);
+        return;
+    }
+    g_propagate_error(error, g_steal_pointer(&local));
+}
+
 /* Sends @len bytes at the stream offset @at, seeking first if a hole was
  * skipped since the last write. */
 static gboolean
@@ -418,7 +444,7 @@ ssh_sftp_writer_send(SshSftpWriter *w, const guint8 *p, gsize len,
             continue;
         }
         if (n < 0) {
-            ssh_sftp_set_error(w->sftp, error, "write", w->path);
+            ssh_sftp_writer_set_error(w, len, error);
             return FALSE;
         }
         p += n;

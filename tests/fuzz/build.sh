@@ -5,6 +5,8 @@
 # "FUZZ_EXTRA_SOURCES:" comment line).
 #   tests/fuzz/build.sh OUTDIR          build all targets into OUTDIR
 # Then: OUTDIR/fuzz-qcow2 -max_total_time=300 tests/fuzz/corpus/qcow2
+# (plus tests/fuzz/seeds/<target>, the committed corpus of the long runs:
+# tests/fuzz/run-long.sh makes it; scripts/test-all.sh starts from both).
 set -eu
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:?usage: build.sh OUTDIR}

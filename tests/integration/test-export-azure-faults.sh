@@ -3,10 +3,11 @@
 # azure:// upload faults, with tests/tools/fault-proxy.py between ferry and
 # Azurite (which never answers 503 itself): two Put Page calls answered
 # 503 ServerBusy with Retry-After are sent again and the export completes,
-# the blob equal to `ferry convert -O vpc -o azure=on` of the disk; a Put
-# Page refused for good (403) fails the export with one line and leaves
-# no blob behind; with each Put Page held 0.5 s, exactly 4 are in flight
-# at most, and the blob is still the converted disk.
+# the blob equal to `ferry convert -O vpc -o azure=on` of the disk; so
+# are two 429s and an answer closed half-way; a Put Page refused for good
+# (403) fails the export with one line and leaves no blob behind; with
+# each Put Page held 0.5 s, exactly 4 are in flight at most, and the blob
+# is still the converted disk.
 . "$top_srcdir/tests/integration/functions.sh"
 . "$top_srcdir/tests/integration/domain-functions.sh"
 . "$top_srcdir/tests/integration/azure-functions.sh"
@@ -53,6 +54,26 @@ stop_proxy
 assert_eq "$(grep -c 'answered 503' "$tmpdir/proxy-busy.log")" 2 "503s injected"
 azure_blob get "$container" "busy/$name-vda.vhd" "$tmpdir/got" || fail "get"
 cmp -s "$tmpdir/got" "$tmpdir/vda.vhd" || fail "the blob differs from ferry convert's VHD"
+
+# 429 with Retry-After twice, and one Put Page whose answer is closed
+# half-way (the page was written: sending it again writes the same
+# bytes): retried, completed, the same blob.
+for cell in "throttled http-status:429:1x2" "closed http-close-mid-response http-once"; do
+    # shellcheck disable=SC2086
+    set -- $cell
+    label=$1
+    shift
+    start_proxy "$label" "$@"
+    $FERRY export "$name" --connect "$uri" --to "azure://$AZURITE_ACCOUNT/$container/$label" \
+        >"$tmpdir/out" 2>"$tmpdir/err" || fail "$label: export: $(cat "$tmpdir/err")"
+    stop_proxy
+    [ "$(grep -c 'answered 429\|closed mid-response' "$tmpdir/proxy-$label.log")" -ge 1 ] ||
+        fail "$label: no fault injected"
+    azure_blob get "$container" "$label/$name-vda.vhd" "$tmpdir/got" || fail "$label: get"
+    cmp -s "$tmpdir/got" "$tmpdir/vda.vhd" || fail "$label: the blob differs from ferry convert's VHD"
+done
+assert_eq "$(grep -c 'answered 429' "$tmpdir/proxy-throttled.log")" 2 "429s injected"
+assert_eq "$(grep -c 'closed mid-response' "$tmpdir/proxy-closed.log")" 1 "answers closed"
 
 # 403 on every Put Page: one line, exit 8, the partial blob deleted.
 start_proxy refused http-status:403x99

@@ -24,7 +24,10 @@ the NICs' MACs are the domain's, every id is known.  A fault is answered
 with errorcode 431 and CloudStack's wording.  An id that is not a UUID is
 refused with 431 by every list command, as CloudStack's parameter
 validation does.  While the file CONFIG["fail_import_flag"] exists, an
-importVm job ends with jobstatus 2.
+importVm job ends with jobstatus 2.  A job runs whether it is polled or
+not: after one second (or two polls) it is over, and its VM is listed
+unless it failed.  GET /test/vms (unsigned) lists the VMs imported, for
+the tests to check that nothing was imported twice or half-way.
 
 Each call is appended as one JSON line (command and parameters, the
 signature and apikey left out) to CONFIG["log"].
@@ -41,6 +44,7 @@ import os
 import re
 import sys
 import threading
+import time
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -50,7 +54,8 @@ CFG = json.load(open(sys.argv[1]))
 # read again at every request.
 LOCK = threading.Lock()
 VMS = []        # imported VMs: {"id", "name", ...}
-JOBS = {}       # jobid -> {"polls", "fail", "vm"}
+JOBS = {}       # jobid -> {"polls", "fail", "vm", "started"}
+JOB_SECONDS = 1.0
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
                      r"[0-9a-f]{12}$")
 
@@ -154,8 +159,19 @@ def cmd_listNetworks(p):
     return listing("network", [n] if p.get("id") == CFG["network"] else [])
 
 
+def settle_jobs():
+    """A job runs whether or not anyone polls it, as CloudStack's do: one
+    started JOB_SECONDS ago is over, its VM listed unless it failed (a
+    failed import leaves no VM).  Called with LOCK held."""
+    for job in JOBS.values():
+        if (not job["fail"] and time.time() - job["started"] >= JOB_SECONDS
+                and job["vm"] not in VMS):
+            VMS.append(job["vm"])
+
+
 def cmd_listVirtualMachines(p):
     with LOCK:
+        settle_jobs()
         vms = [v for v in VMS if p.get("name", "") in v["name"]]
     return listing("virtualmachine", vms)
 
@@ -208,7 +224,9 @@ def cmd_importVm(p):
             raise ApiError(431, "Service offering is customized: cpuNumber "
                            "and memory are required in details")
     with LOCK:
-        if any(v["name"] == name for v in VMS):
+        settle_jobs()
+        if any(v["name"] == name for v in VMS) or any(
+                j["vm"]["name"] == name and not j["fail"] for j in JOBS.values()):
             raise ApiError(431, "A VM with name %s already exists" % name)
         jobid = str(uuid.uuid4())
         vm = {"id": str(uuid.uuid4()), "name": name, "displayname": name,
@@ -218,7 +236,7 @@ def cmd_importVm(p):
               "memory": int(p.get("details[0].memory", 512)),
               "nic": [{"macaddress": n["macaddress"],
                        "networkid": n["network"]} for n in nics]}
-        JOBS[jobid] = {"polls": 0, "vm": vm,
+        JOBS[jobid] = {"polls": 0, "vm": vm, "started": time.time(),
                        "fail": os.path.exists(CFG["fail_import_flag"])}
     return {"jobid": jobid}
 
@@ -263,6 +281,18 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
         CFG.update(json.load(open(sys.argv[1])))
         url = urllib.parse.urlsplit(self.path)
+        if url.path == "/test/vms":
+            # The tests' view of what was imported (no signature: the
+            # tests are the only client of this path).
+            with LOCK:
+                settle_jobs()
+                data = json.dumps([{"id": v["id"], "name": v["name"]}
+                                   for v in VMS]).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            return
         if url.path != "/client/api":
             self.send_response(404)
             self.send_header("Content-Length", "0")

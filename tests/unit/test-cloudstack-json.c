@@ -122,6 +122,20 @@ test_json_too_big(void)
     g_assert_nonnull(strstr(error->message, "is over"));
 }
 
+/* A close inside the headers gave an empty 200 and a NULL body, which
+ * json-glib met with a critical (fault matrix, cloudstack list-close). */
+static void
+test_json_empty_body(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) o = NULL;
+
+    o = cs_answer_parse("listHosts", 200, NULL, 0, &error);
+    g_assert_null(o);
+    g_assert_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT);
+    g_assert_nonnull(strstr(error->message, "the answer is empty"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -139,5 +153,7 @@ main(int argc, char **argv)
                     test_json_too_deep);
     g_test_add_func("/providers/cloudstack/json/over-the-cap",
                     test_json_too_big);
+    g_test_add_func("/providers/cloudstack/json/empty-body-no-critical",
+                    test_json_empty_body);
     return g_test_run();
 }

@@ -92,6 +92,67 @@ test_connection_refused(void)
     g_assert_cmpuint(resp.attempts, ==, 3);
 }
 
+/* Accepts two connections and answers each with half a header section. */
+static gpointer
+half_headers_server(gpointer data)
+{
+    GSocket *s = data;
+    static const char half[] = "HTTP/1.0 200 OK\r\nContent-Ty";
+    guint i;
+
+    for (i = 0; i < 2; i++) {
+        g_autoptr(GSocket) c = g_socket_accept(s, NULL, NULL);
+        char buf[4096];
+
+        if (!c)
+            break;
+        (void)g_socket_receive(c, buf, sizeof(buf), NULL, NULL);
+        (void)g_socket_send(c, half, strlen(half), NULL, NULL);
+        g_socket_close(c, NULL);
+    }
+    return NULL;
+}
+
+/* libcurl returned an empty 200 for a connection closed inside the
+ * headers (fault matrix, cloudstack list-close): now a network error,
+ * retried. */
+static void
+test_headers_cut(void)
+{
+    g_autoptr(GSocket) s = g_socket_new(G_SOCKET_FAMILY_IPV4,
+                                        G_SOCKET_TYPE_STREAM, 0, NULL);
+    g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(
+        G_SOCKET_FAMILY_IPV4);
+    g_autoptr(GSocketAddress) any = g_inet_socket_address_new(lo, 0);
+    g_autoptr(GSocketAddress) bound = NULL;
+    g_autoptr(HttpClient) c = NULL;
+    g_autoptr(GError) error = NULL;
+    g_autofree char *url = NULL;
+    g_auto(HttpResponse) resp = { 0 };
+    HttpClientOptions opts = { 0 };
+    HttpRequest req = { 0 };
+    GThread *server;
+
+    g_assert_true(g_socket_bind(s, any, FALSE, NULL));
+    g_assert_true(g_socket_listen(s, NULL));
+    bound = g_socket_get_local_address(s, NULL);
+    url = g_strdup_printf("http://127.0.0.1:%u/client/api",
+                          g_inet_socket_address_get_port(
+                              G_INET_SOCKET_ADDRESS(bound)));
+    server = g_thread_new("half-headers", half_headers_server, s);
+    opts.max_retries = 1;
+    opts.backoff_ms = 10;
+    c = http_client_new(&opts, &error);
+    g_assert_no_error(error);
+    req.method = "GET";
+    req.url = url;
+    g_assert_false(http_client_send(c, &req, &resp, &error));
+    g_thread_join(server);
+    g_assert_error(error, FERRY_ERROR, FERRY_ERROR_NETWORK);
+    g_assert_nonnull(strstr(error->message, "in the middle of the answer's headers"));
+    g_assert_cmpuint(resp.attempts, ==, 2);
+}
+
 static void
 test_ca_file_missing(void)
 {
@@ -113,5 +174,7 @@ main(int argc, char **argv)
     g_test_add_func("/transport/http/connection-refused-retried",
                     test_connection_refused);
     g_test_add_func("/transport/http/ca-file-missing", test_ca_file_missing);
+    g_test_add_func("/transport/http/headers-cut-is-network-error",
+                    test_headers_cut);
     return g_test_run();
 }
