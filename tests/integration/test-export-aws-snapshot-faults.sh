@@ -136,7 +136,7 @@ cell() {
     boto3_py 's3.create_bucket(Bucket=sys.argv[1])' "$bucket" || fail "bucket"
     start_proxy "$label" "$@"
     before=$(registers)
-    $FERRY export "$name" --connect "$test_host_uri" --to "aws://us-east-1/$bucket" \
+    $FERRY export "$name" --connect "$test_host_uri" --for none --to "aws://us-east-1/$bucket" \
         --method snapshot --json --poll-interval 1 >"$tmpdir/events-$label" \
         2>"$tmpdir/err-$label" || fail "$label: export failed: $(cat "$tmpdir/err-$label")"
     stop_proxy
@@ -165,7 +165,7 @@ label=sigint
 boto3_py 's3.create_bucket(Bucket=sys.argv[1])' b-int || fail "bucket"
 start_proxy "$label"
 before=$(registers)
-$FERRY export "$name" --connect "$test_host_uri" --to "aws://us-east-1/b-int" \
+$FERRY export "$name" --connect "$test_host_uri" --for none --to "aws://us-east-1/b-int" \
     --method snapshot --poll-interval 1 --bwlimit 1M >"$tmpdir/out" 2>"$tmpdir/err-$label" &
 ferry_pid=$!
 i=0
@@ -198,7 +198,7 @@ sleep 1.1     # EC2's startTime has whole seconds
 start_proxy "$label" --on all http-method:PUT http-match:/blocks/10 http-status:403x99
 before=$(registers)
 st=0
-$FERRY export "$name" --connect "$test_host_uri" --to "aws://us-east-1/b-res" \
+$FERRY export "$name" --connect "$test_host_uri" --for none --to "aws://us-east-1/b-res" \
     --method snapshot --poll-interval 1 >"$tmpdir/out" 2>"$tmpdir/err-$label" || st=$?
 stop_proxy
 assert_eq "$st" 8 "$label: exit status"
@@ -223,7 +223,7 @@ ec2.create_tags(Resources=[sys.argv[1]], Tags=[
 # exit 12, nothing started.
 starts=$(grep -c 'POST /snapshots ' "$tmpdir/moto.log" || true)
 st=0
-$FERRY export "$name" --connect "$test_host_uri" --to "aws://us-east-1/b-res" \
+$FERRY export "$name" --connect "$test_host_uri" --for none --to "aws://us-east-1/b-res" \
     --method snapshot --poll-interval 1 >"$tmpdir/out" 2>"$tmpdir/err-exists" || st=$?
 assert_eq "$st" 12 "exists: exit status"
 assert_eq "$(wc -l <"$tmpdir/err-exists")" 1 "exists: lines on stderr"
@@ -236,7 +236,7 @@ row exists "then again without --resume" "exit 12, none started"
 label=resume
 start_proxy "$label"
 starts=$(grep -c 'POST /snapshots ' "$tmpdir/moto.log" || true)
-$FERRY export "$name" --connect "$test_host_uri" --to "aws://us-east-1/b-res" \
+$FERRY export "$name" --connect "$test_host_uri" --for none --to "aws://us-east-1/b-res" \
     --method snapshot --json --poll-interval 1 --resume >"$tmpdir/events-$label" \
     2>"$tmpdir/err-$label" || fail "$label: export failed: $(cat "$tmpdir/err-$label")"
 stop_proxy

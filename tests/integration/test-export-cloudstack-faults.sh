@@ -70,7 +70,7 @@ export_cs() {
     vm=$1
     shift
     st=0
-    CLOUDSTACK_ENDPOINT=$CLOUDSTACK_ENDPOINT $FERRY export "$vm" --connect "$test_host_uri" \
+    CLOUDSTACK_ENDPOINT=$CLOUDSTACK_ENDPOINT $FERRY export "$vm" --connect "$test_host_uri" --for none \
         --to "cloudstack://127.0.0.1:8080/$cs_zone?storage=$cs_pool&ssh-port=$sshd_port&mount-parent=$mnt" \
         --known-hosts "$sshd_known_hosts" --identity "$tmpdir/id" \
         --service-offering "$cs_offering" --network "$cs_network" \
