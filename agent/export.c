@@ -567,7 +567,12 @@ export_one_disk(Export *ex, ExportDisk *d, GError **error)
                         "down before exporting", ex->opts->vm);
             return FALSE;
         }
-        if (g_error_matches(local, FERRY_ERROR, FERRY_ERROR_NETWORK)) {
+        /* After a dropped link, the receiver of the old connection may
+         * still hold the .part (its sshd has not seen the drop yet, which
+         * took over 30 s once on a loaded machine): that passes too. */
+        if (g_error_matches(local, FERRY_ERROR, FERRY_ERROR_NETWORK) ||
+            (d->retries > 0 &&
+             g_error_matches(local, FERRY_ERROR, FERRY_ERROR_BUSY))) {
             if (!export_reconnect(ex, d, error))
                 return FALSE;
             continue;

@@ -76,7 +76,7 @@ print(disks[0].get("resumed-at", 0))' "$pool" "$name") || fail "$label: manifest
     else
         outcome="exit $status"
         case "|$expected|" in *"|$status|"*) ;; *) fail "$label: exit $status, expected $expected: $(cat "$tmpdir/err-$label")" ;; esac
-        assert_eq "$(wc -l <"$tmpdir/err-$label")" 1 "$label: lines on stderr"
+        assert_eq "$(wc -l <"$tmpdir/err-$label")" 1 "$label: lines on stderr ($(head -c 3000 "$tmpdir/err-$label"))"
         finals=$(ls "$pool" | grep -v '\.part$' | grep -v '^filler$' || true)
         [ -z "$finals" ] || fail "$label: left under a final name: $finals"
     fi
