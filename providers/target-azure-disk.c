@@ -443,6 +443,20 @@ target_azure_disk_upload_close(gpointer h)
     g_free(up);
 }
 
+/* Opens what a disk and an image body begin with: {"location": L,
+ * "properties": {"hyperVGeneration": G, ...; the caller closes both. */
+static void
+target_azure_disk_begin_resource(JsonBuilder *b, const Target *t)
+{
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "location");
+    json_builder_add_string_value(b, target_azure_disk(t)->location);
+    json_builder_set_member_name(b, "properties");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "hyperVGeneration");
+    json_builder_add_string_value(b, target_azure_disk_generation(t));
+}
+
 /* The PUT's body: an empty disk for an upload of @size bytes. */
 static JsonNode *
 target_azure_disk_put_body(const Target *t, const AzureDiskUpload *up,
@@ -451,13 +465,7 @@ target_azure_disk_put_body(const Target *t, const AzureDiskUpload *up,
     AzureDiskTarget *ad = target_azure_disk(t);
     g_autoptr(JsonBuilder) b = json_builder_new();
 
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "location");
-    json_builder_add_string_value(b, ad->location);
-    json_builder_set_member_name(b, "properties");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "hyperVGeneration");
-    json_builder_add_string_value(b, target_azure_disk_generation(t));
+    target_azure_disk_begin_resource(b, t);
     if (g_str_equal(ad->os_disk, up->disk)) {
         json_builder_set_member_name(b, "osType");
         json_builder_add_string_value(b, target_azure_disk_os_type(t));
@@ -725,13 +733,7 @@ target_azure_disk_finish_export(Target *t, const TargetExport *exp,
         return TRUE;
     }
     b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "location");
-    json_builder_add_string_value(b, ad->location);
-    json_builder_set_member_name(b, "properties");
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "hyperVGeneration");
-    json_builder_add_string_value(b, target_azure_disk_generation(t));
+    target_azure_disk_begin_resource(b, t);
     json_builder_set_member_name(b, "storageProfile");
     json_builder_begin_object(b);
     for (i = 0; exp->files[i]; i++) {
