@@ -54,6 +54,9 @@ if ls tests/fuzz/fuzz-*.c >/dev/null 2>&1; then
             { echo "fuzz: $mk failed"; failed_stages="$failed_stages fuzz-seeds"; }
     done
     if tests/fuzz/build.sh build-fuzz >build-fuzz.log 2>&1; then
+        # One target per core at a time: each gets its full run, and the
+        # stage takes half the wall time on the 2-core CI machine.
+        running=0
         for t in build-fuzz/fuzz-*; do
             [ -x "$t" ] || continue
             name=$(basename "$t"); name=${name#fuzz-}
@@ -62,8 +65,25 @@ if ls tests/fuzz/fuzz-*.c >/dev/null 2>&1; then
             [ -d "tests/fuzz/corpus/$name" ] && cp -r "tests/fuzz/corpus/$name/." "$corpus/"
             # The minimised corpus of the long runs (tests/fuzz/run-long.sh).
             [ -d "tests/fuzz/seeds/$name" ] && cp -r "tests/fuzz/seeds/$name/." "$corpus/"
-            if "$t" -max_total_time="${FERRY_FUZZ_SECONDS:-20}" -rss_limit_mb=1024 \
-                    -timeout=10 "$corpus" >"build-fuzz/$name.log" 2>&1; then
+            (
+                if "$t" -max_total_time="${FERRY_FUZZ_SECONDS:-20}" -rss_limit_mb=1024 \
+                        -timeout=10 "$corpus" >"build-fuzz/$name.log" 2>&1; then
+                    echo "PASS: fuzz-$name" >"build-fuzz/$name.result"
+                else
+                    echo "FAIL: fuzz-$name" >"build-fuzz/$name.result"
+                fi
+            ) &
+            running=$((running + 1))
+            if [ "$running" -ge "$(nproc)" ]; then
+                wait
+                running=0
+            fi
+        done
+        wait
+        for t in build-fuzz/fuzz-*; do
+            [ -x "$t" ] || continue
+            name=$(basename "$t"); name=${name#fuzz-}
+            if grep -q '^PASS' "build-fuzz/$name.result" 2>/dev/null; then
                 echo "fuzz-$name: $(grep -E '^Done' "build-fuzz/$name.log" | tail -1)"
                 echo "PASS: fuzz-$name" >>build-fuzz/results
             else
@@ -71,6 +91,7 @@ if ls tests/fuzz/fuzz-*.c >/dev/null 2>&1; then
                 echo "FAIL: fuzz-$name" >>build-fuzz/results
                 failed_stages="$failed_stages fuzz-$name"
             fi
+            rm -f "build-fuzz/$name.result"
         done
     else
         tail -30 build-fuzz.log
