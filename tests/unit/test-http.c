@@ -56,8 +56,9 @@ test_retryable(void)
     g_assert_false(http_status_is_retryable(404));
 }
 
-static void
-test_connection_refused(void)
+/* A TCP socket bound to a free port of 127.0.0.1, not listening yet. */
+static GSocket *
+loopback_socket(guint16 *port)
 {
     g_autoptr(GSocket) s = g_socket_new(G_SOCKET_FAMILY_IPV4,
                                         G_SOCKET_TYPE_STREAM, 0, NULL);
@@ -65,6 +66,18 @@ test_connection_refused(void)
         G_SOCKET_FAMILY_IPV4);
     g_autoptr(GSocketAddress) any = g_inet_socket_address_new(lo, 0);
     g_autoptr(GSocketAddress) bound = NULL;
+
+    g_assert_nonnull(s);
+    g_assert_true(g_socket_bind(s, any, FALSE, NULL));
+    bound = g_socket_get_local_address(s, NULL);
+    *port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+    return g_steal_pointer(&s);
+}
+
+static void
+test_connection_refused(void)
+{
+    g_autoptr(GSocket) s = NULL;
     g_autoptr(HttpClient) c = NULL;
     g_autoptr(GError) error = NULL;
     g_autofree char *url = NULL;
@@ -74,9 +87,7 @@ test_connection_refused(void)
     guint16 port;
 
     /* A port bound but not listening refuses connections. */
-    g_assert_true(g_socket_bind(s, any, FALSE, NULL));
-    bound = g_socket_get_local_address(s, NULL);
-    port = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(bound));
+    s = loopback_socket(&port);
     url = g_strdup_printf("http://127.0.0.1:%u/b/k?X-Amz-Signature=s3cr3t",
                           port);
     opts.max_retries = 2;
@@ -119,12 +130,7 @@ half_headers_server(gpointer data)
 static void
 test_headers_cut(void)
 {
-    g_autoptr(GSocket) s = g_socket_new(G_SOCKET_FAMILY_IPV4,
-                                        G_SOCKET_TYPE_STREAM, 0, NULL);
-    g_autoptr(GInetAddress) lo = g_inet_address_new_loopback(
-        G_SOCKET_FAMILY_IPV4);
-    g_autoptr(GSocketAddress) any = g_inet_socket_address_new(lo, 0);
-    g_autoptr(GSocketAddress) bound = NULL;
+    g_autoptr(GSocket) s = NULL;
     g_autoptr(HttpClient) c = NULL;
     g_autoptr(GError) error = NULL;
     g_autofree char *url = NULL;
@@ -132,13 +138,11 @@ test_headers_cut(void)
     HttpClientOptions opts = { 0 };
     HttpRequest req = { 0 };
     GThread *server;
+    guint16 port;
 
-    g_assert_true(g_socket_bind(s, any, FALSE, NULL));
+    s = loopback_socket(&port);
     g_assert_true(g_socket_listen(s, NULL));
-    bound = g_socket_get_local_address(s, NULL);
-    url = g_strdup_printf("http://127.0.0.1:%u/client/api",
-                          g_inet_socket_address_get_port(
-                              G_INET_SOCKET_ADDRESS(bound)));
+    url = g_strdup_printf("http://127.0.0.1:%u/client/api", port);
     server = g_thread_new("half-headers", half_headers_server, s);
     opts.max_retries = 1;
     opts.backoff_ms = 10;
