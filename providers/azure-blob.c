@@ -18,16 +18,20 @@
  *                   the window with the VHD footer goes last.
  *   Get Page Ranges after the last page: the ranges holding data must be
  *                   exactly those sent (merged), or FERRY_ERROR_CHECKSUM
- *   Set Blob Metadata  sha256=<the stream's SHA-256> (ferry_state goes)
+ *   Set Blob Metadata  sha256=<the stream's SHA-256, from the export's
+ *                   sink> (ferry_state goes)
  *   Delete Blob     an unfinished upload's blob, on failure and cancel
  *
  * Azure has no rename: the blob is written under its final name, marked
  * ferry_state=partial until the stream's hash is set as its metadata, and
  * deleted if the upload does not finish (an export that was killed leaves
  * a blob marked partial, which a later export refuses as it refuses any
- * blob, unless --overwrite).  The SHA-256 is that of the bytes the
- * service acknowledged (each Put Page checked by its Content-MD5) at the
- * offsets Get Page Ranges confirms, zeros elsewhere; ferry does not read
+ * blob, unless --overwrite).  What landed is checked as it lands: each
+ * Put Page by the service against its Content-MD5, then the pages that
+ * hold data by Get Page Ranges against those sent; the SHA-256 kept as
+ * metadata is the stream's, which the export's sink computes (a second
+ * hash of the same bytes here cost 0.3 s of CPU per 512 MiB and proved
+ * nothing more: bench/reports/azure-2026-12-06.md).  ferry does not read
  * the blob back.
  */
 #include <config.h>
@@ -538,7 +542,13 @@ struct _AzureUpload {
     gsize dirty_lo, dirty_hi;    /* written part of the window */
     GArray *sent;                /* [start, end) pairs sent */
     guint64 page_bytes;          /* bytes sent with Put Page */
-    EVP_MD_CTX *stream;          /* SHA-256 of every byte, zeros too */
+    /* A resumed upload (azure_page_upload_resume()): the pages that held
+     * data before it, [start, end) pairs, and the bytes of windows found
+     * there already, equal, and not sent again (under @lock: the sender
+     * threads count them). */
+    GArray *landed;
+    GMutex lock;
+    guint64 kept_bytes;
     gboolean finished;
     gboolean attached;           /* the blob is not ours to delete */
 };
@@ -560,9 +570,7 @@ azure_page_upload_new(AzureTarget *at, const char *name, char *blob,
     u->blob = blob;
     u->size = size;
     u->sent = g_array_new(FALSE, FALSE, sizeof(guint64));
-    u->stream = EVP_MD_CTX_new();
-    if (!u->stream || EVP_DigestInit_ex(u->stream, EVP_sha256(), NULL) != 1)
-        g_error("azure: OpenSSL's SHA-256 is not available");
+    g_mutex_init(&u->lock);
     u->finished = TRUE;          /* nothing to delete yet */
     u->pool = aws_pool_new_http(&hopts, AZURE_PAGES_IN_FLIGHT,
                                 AZURE_MAX_PUT_PAGE, azure_page_send, u,
@@ -593,6 +601,18 @@ azure_page_upload_attach(AzureTarget *at, const char *blob, guint64 size,
     if (u)
         u->attached = TRUE;
     return u;
+}
+
+gboolean
+azure_page_upload_resume(AzureUpload *u, GError **error)
+{
+    g_assert(u->attached && !u->landed && u->pos == 0);
+    u->landed = azure_blob_page_ranges(u->at, u->blob, u->size, error);
+    if (!u->landed)
+        return FALSE;
+    g_debug("azure '%s': %u page ranges from an earlier upload", u->blob,
+            u->landed->len / 2);
+    return TRUE;
 }
 
 AzureUpload *
@@ -642,7 +662,52 @@ azure_is_zero(const guint8 *p, gsize len)
     return len == 0 || (p[0] == 0 && memcmp(p, p + 1, len - 1) == 0);
 }
 
-/* One Put Page, from a sender thread: @len bytes at @offset. */
+/* Whether [@start, @end) lies inside one of @ranges (sorted, merged). */
+static gboolean
+azure_ranges_cover(const GArray *ranges, guint64 start, guint64 end)
+{
+    guint i;
+
+    for (i = 0; i < ranges->len; i += 2) {
+        if (g_array_index(ranges, guint64, i) > start)
+            return FALSE;
+        if (end <= g_array_index(ranges, guint64, i + 1))
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* A resumed upload's window whose pages an earlier run's Put Page left:
+ * read back (Get Blob of the range) and compared with what the stream
+ * has there now.  A Put Page lands whole or not at all, so a range Get
+ * Page Ranges lists was one acknowledged request; reading it costs the
+ * download, not the upload, of the window. */
+static gboolean
+azure_page_landed_equal(AzureUpload *u, HttpClient *http, guint64 offset,
+                        const guint8 *buf, gsize len, gboolean *same,
+                        GError **error)
+{
+    g_autofree char *range = g_strdup_printf(
+        "bytes=%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT, offset,
+        offset + len - 1);
+    g_auto(HttpResponse) resp = { 0 };
+    AzureHeader h[] = { { "x-ms-range", range } };
+    AzureCall call = { .action = "GetBlob", .method = "GET",
+                       .container = u->at->container, .blob = u->blob,
+                       .headers = h, .n_headers = G_N_ELEMENTS(h),
+                       .http = http };
+
+    if (!azure_call(u->at->client, &call, &resp, error)) {
+        g_prefix_error(error, "'%s' %s: ", u->blob, range);
+        return FALSE;
+    }
+    *same = resp.body && resp.body->len == len &&
+            memcmp(resp.body->data, buf, len) == 0;
+    return TRUE;
+}
+
+/* One Put Page, from a sender thread: @len bytes at @offset (unless a
+ * resumed upload finds them there already). */
 static gboolean
 azure_page_send(gpointer data, HttpClient *http, guint64 offset,
                 const guint8 *buf, gsize len, char **result, GError **error)
@@ -664,7 +729,19 @@ azure_page_send(gpointer data, HttpClient *http, guint64 offset,
                        .query = q, .n_query = G_N_ELEMENTS(q), .headers = h,
                        .n_headers = G_N_ELEMENTS(h), .body = buf,
                        .body_len = len, .http = http };
+    gboolean same = FALSE;
 
+    if (u->landed && azure_ranges_cover(u->landed, offset, offset + len)) {
+        if (!azure_page_landed_equal(u, http, offset, buf, len, &same,
+                                     error))
+            return FALSE;
+        if (same) {
+            g_mutex_lock(&u->lock);
+            u->kept_bytes += len;
+            g_mutex_unlock(&u->lock);
+            return TRUE;
+        }
+    }
     if (!azure_call(u->at->client, &call, &resp, error)) {
         g_prefix_error(error, "'%s' %s: ", u->blob, range);
         return FALSE;
@@ -721,7 +798,6 @@ azure_page_upload_write(AzureUpload *u, const void *buf, gsize len,
 
     if (!azure_page_check_room(u, len, error))
         return FALSE;
-    EVP_DigestUpdate(u->stream, buf, len);
     while (len) {
         guint64 start = u->pos / AZURE_MAX_PUT_PAGE * AZURE_MAX_PUT_PAGE;
         gsize off, n;
@@ -747,23 +823,68 @@ azure_page_upload_write(AzureUpload *u, const void *buf, gsize len,
 gboolean
 azure_page_upload_skip(AzureUpload *u, guint64 len, GError **error)
 {
-    static const guint8 zeros[64 * 1024];
-    guint64 left = len;
-
     if (!azure_page_check_room(u, len, error))
         return FALSE;
-    while (left) {
-        gsize n = (gsize)MIN(left, sizeof(zeros));
-
-        EVP_DigestUpdate(u->stream, zeros, n);
-        left -= n;
-    }
     u->pos += len;
     return TRUE;
 }
 
+/* Clear Page over [@start, @end). */
+static gboolean
+azure_page_clear(AzureUpload *u, guint64 start, guint64 end, GError **error)
+{
+    static const AzureParam q[] = { { "comp", "page" } };
+    g_autofree char *range = g_strdup_printf(
+        "bytes=%" G_GUINT64_FORMAT "-%" G_GUINT64_FORMAT, start, end - 1);
+    g_auto(HttpResponse) resp = { 0 };
+    AzureHeader h[] = { { "x-ms-page-write", "clear" },
+                        { "x-ms-range", range } };
+    AzureCall call = { .action = "ClearPage", .method = "PUT",
+                       .container = u->at->container, .blob = u->blob,
+                       .query = q, .n_query = G_N_ELEMENTS(q), .headers = h,
+                       .n_headers = G_N_ELEMENTS(h) };
+
+    if (!azure_call(u->at->client, &call, &resp, error)) {
+        g_prefix_error(error, "'%s' %s: ", u->blob, range);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+/* The pages an earlier run left where the stream has zeros now (they
+ * would read as data): each part of @landed outside @sent (merged) is
+ * cleared. */
+static gboolean
+azure_page_clear_stale(AzureUpload *u, GError **error)
+{
+    const GArray *sent = u->sent;
+    guint i, j = 0;
+
+    for (i = 0; i < u->landed->len; i += 2) {
+        guint64 s = g_array_index(u->landed, guint64, i);
+        guint64 e = g_array_index(u->landed, guint64, i + 1);
+
+        while (s < e) {
+            guint64 cut = e;
+
+            while (j < sent->len && g_array_index(sent, guint64, j + 1) <= s)
+                j += 2;
+            if (j < sent->len && g_array_index(sent, guint64, j) <= s) {
+                s = MIN(e, g_array_index(sent, guint64, j + 1));
+                continue;
+            }
+            if (j < sent->len)
+                cut = MIN(e, g_array_index(sent, guint64, j));
+            if (!azure_page_clear(u, s, cut, error))
+                return FALSE;
+            s = cut;
+        }
+    }
+    return TRUE;
+}
+
 gboolean
-azure_page_upload_finish(AzureUpload *u, char sha256[65], GError **error)
+azure_page_upload_finish(AzureUpload *u, GError **error)
 {
     g_autoptr(GArray) ranges = NULL;
 
@@ -778,10 +899,12 @@ azure_page_upload_finish(AzureUpload *u, char sha256[65], GError **error)
     if (!aws_pool_drain(u->pool, error) || !azure_page_flush(u, error) ||
         !aws_pool_drain(u->pool, error))
         return FALSE;
+    azure_ranges_merge(u->sent);
+    if (u->landed && !azure_page_clear_stale(u, error))
+        return FALSE;
     ranges = azure_blob_page_ranges(u->at, u->blob, u->size, error);
     if (!ranges)
         return FALSE;
-    azure_ranges_merge(u->sent);
     if (ranges->len != u->sent->len ||
         memcmp(ranges->data, u->sent->data,
                ranges->len * sizeof(guint64)) != 0) {
@@ -791,7 +914,6 @@ azure_page_upload_finish(AzureUpload *u, char sha256[65], GError **error)
                     u->sent->len / 2);
         return FALSE;
     }
-    target_sha256_final_hex(u->stream, sha256);
     u->finished = TRUE;
     g_debug("azure '%s': %" G_GUINT64_FORMAT " bytes of pages in %u ranges",
             u->blob, u->page_bytes, ranges->len / 2);
@@ -814,7 +936,9 @@ azure_page_upload_free(AzureUpload *u)
     g_free(u->name);
     g_free(u->blob);
     g_array_unref(u->sent);
-    EVP_MD_CTX_free(u->stream);
+    if (u->landed)
+        g_array_unref(u->landed);
+    g_mutex_clear(&u->lock);
     g_free(u);
 }
 
@@ -827,5 +951,11 @@ azure_page_upload_get_name(const AzureUpload *u)
 guint64
 azure_page_upload_get_page_bytes(const AzureUpload *u)
 {
-    return u->page_bytes;
+    return u->page_bytes - u->kept_bytes;
+}
+
+guint64
+azure_page_upload_get_kept_bytes(const AzureUpload *u)
+{
+    return u->kept_bytes;
 }

@@ -151,17 +151,23 @@ AzureUpload *azure_page_upload_open(AzureTarget *at, const char *name,
  * ARM): no Put Blob, and the blob is never deleted. */
 AzureUpload *azure_page_upload_attach(AzureTarget *at, const char *blob,
                                       guint64 size, GError **error);
+/* Before the first write to an attached blob that an earlier, killed run
+ * wrote to (a managed disk still open for upload): a 4 MiB window whose
+ * pages are there already, equal to the stream's (read back), is not sent
+ * again; pages there that the stream has as zeros are cleared. */
+gboolean azure_page_upload_resume(AzureUpload *u, GError **error);
 gboolean azure_page_upload_write(AzureUpload *u, const void *buf, gsize len,
                                  GError **error);
 gboolean azure_page_upload_skip(AzureUpload *u, guint64 len, GError **error);
-/* Sends the last pages, checks Get Page Ranges against what was sent;
- * @sha256 gets the stream's hash. */
-gboolean azure_page_upload_finish(AzureUpload *u, char sha256[65],
-                                  GError **error);
+/* Sends the last pages, checks Get Page Ranges against what was sent
+ * (the stream's SHA-256 is the caller's: the export's sink has it). */
+gboolean azure_page_upload_finish(AzureUpload *u, GError **error);
 /* Deletes the blob unless the upload finished. */
 void azure_page_upload_free(AzureUpload *u);
 const char *azure_page_upload_get_name(const AzureUpload *u);
+/* Bytes sent with Put Page; bytes a resumed upload found there already. */
 guint64 azure_page_upload_get_page_bytes(const AzureUpload *u);
+guint64 azure_page_upload_get_kept_bytes(const AzureUpload *u);
 
 /* Merges sorted, possibly adjacent [start, end) pairs in place. */
 void azure_ranges_merge(GArray *ranges);

@@ -21,6 +21,20 @@
  *   DELETE .../disks/NAME          a disk ferry created and could not
  *                                  finish, unless --keep
  *
+ * The PUT tags the disk ferry=upload; once its pages were checked, a
+ * PATCH adds ferry-sha256, the stream's SHA-256 (Azure keeps no hash of a
+ * disk), so that --resume can take the finished disk as it is.
+ *
+ * --resume also continues a disk a killed run left open for upload
+ * (SIGKILL, a crash: no endGetAccess ran): a disk tagged ferry=upload,
+ * still ReadyToUpload or ActiveUpload, of the same upload size, is the
+ * disk's ".part".  It gets a new write SAS (beginGetAccess may be called
+ * again, as when a SAS expired) and the page upload reads back each 4 MiB
+ * window Get Page Ranges shows there: a window equal to the stream's is
+ * not sent again (azure_page_upload_resume()).  A disk that endGetAccess
+ * closed (Unattached) cannot take pages any more: Azure offers no way
+ * back to an upload state, so a cancelled disk is not resumable.
+ *
  * then, with --image NAME, PUT .../images/NAME from the OS disk
  * (Generalized) and the data disks (lun 0, 1, ...).  A disk of the same
  * name is refused (FERRY_ERROR_EXISTS) unless --overwrite, which deletes
@@ -36,6 +50,12 @@
 #include <string.h>
 
 #include "providers/azure-arm-priv.h"
+
+/* The tags ferry sets on a disk it uploads (ARM tag names take no '<',
+ * '>', '%', '&', '\\', '?' or '/'). */
+#define AZURE_DISK_TAG "ferry"
+#define AZURE_DISK_TAG_VALUE "upload"
+#define AZURE_DISK_TAG_SHA256 "ferry-sha256"
 
 typedef struct {
     char *subscription;          /* immutable after parse */
@@ -281,6 +301,20 @@ target_azure_disk_free_space(Target *t, guint64 *bytes, GError **error)
     return TRUE;
 }
 
+/* Whether GetDisk's @o is a disk ferry made for upload that is still
+ * open for it. */
+static gboolean
+target_azure_disk_is_open_upload(JsonObject *o)
+{
+    g_autofree char *state = azure_json_path_string(o,
+                                                    "properties.diskState");
+    g_autofree char *tag = azure_json_path_string(o, "tags." AZURE_DISK_TAG);
+
+    return state && tag && g_str_equal(tag, AZURE_DISK_TAG_VALUE) &&
+           (g_str_equal(state, "ReadyToUpload") ||
+            g_str_equal(state, "ActiveUpload"));
+}
+
 static gboolean
 target_azure_disk_stat(Target *t, const char *name, guint64 *size,
                        GError **error)
@@ -292,12 +326,6 @@ target_azure_disk_stat(Target *t, const char *name, guint64 *size,
 
     if (target_azure_disk_is_local(name))
         return ad->local->backend->stat(ad->local, name, size, error);
-    if (g_str_has_suffix(name, ".part")) {
-        /* An unfinished disk is deleted: nothing to resume from. */
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
-                    "%s: '%s': no such disk", t->name, name);
-        return FALSE;
-    }
     disk = target_azure_disk_name(t, name, error);
     if (!disk)
         return FALSE;
@@ -306,6 +334,21 @@ target_azure_disk_stat(Target *t, const char *name, guint64 *size,
                        error)) {
         g_prefix_error(error, "%s: ", t->name);
         return FALSE;
+    }
+    /* A disk still open for upload is a ".part" (if ferry made it), not
+     * a finished disk. */
+    if (g_str_has_suffix(name, ".part") !=
+        target_azure_disk_is_open_upload(o)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
+                    "%s: '%s': no such disk", t->name, name);
+        return FALSE;
+    }
+    if (g_str_has_suffix(name, ".part")) {
+        n = azure_json_path(o, "properties.creationData.uploadSizeBytes");
+        if (size)
+            *size = n && JSON_NODE_HOLDS_VALUE(n)
+                        ? (guint64)json_node_get_int(n) : 0;
+        return TRUE;
     }
     n = azure_json_path(o, "properties.diskSizeBytes");
     if (size)
@@ -444,13 +487,22 @@ target_azure_disk_upload_close(gpointer h)
 }
 
 /* Opens what a disk and an image body begin with: {"location": L,
- * "properties": {"hyperVGeneration": G, ...; the caller closes both. */
+ * ["tags": {"ferry": "upload"},] "properties": {"hyperVGeneration": G,
+ * ...; the caller closes both. */
 static void
-target_azure_disk_begin_resource(JsonBuilder *b, const Target *t)
+target_azure_disk_begin_resource(JsonBuilder *b, const Target *t,
+                                 gboolean upload_tag)
 {
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "location");
     json_builder_add_string_value(b, target_azure_disk(t)->location);
+    if (upload_tag) {
+        json_builder_set_member_name(b, "tags");
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, AZURE_DISK_TAG);
+        json_builder_add_string_value(b, AZURE_DISK_TAG_VALUE);
+        json_builder_end_object(b);
+    }
     json_builder_set_member_name(b, "properties");
     json_builder_begin_object(b);
     json_builder_set_member_name(b, "hyperVGeneration");
@@ -465,7 +517,7 @@ target_azure_disk_put_body(const Target *t, const AzureDiskUpload *up,
     AzureDiskTarget *ad = target_azure_disk(t);
     g_autoptr(JsonBuilder) b = json_builder_new();
 
-    target_azure_disk_begin_resource(b, t);
+    target_azure_disk_begin_resource(b, t, TRUE);
     if (g_str_equal(ad->os_disk, up->disk)) {
         json_builder_set_member_name(b, "osType");
         json_builder_add_string_value(b, target_azure_disk_os_type(t));
@@ -531,7 +583,7 @@ target_azure_disk_put(Target *t, AzureDiskUpload *up, guint64 size,
 /* beginGetAccess for Write, and the page upload on its SAS URL. */
 static gboolean
 target_azure_disk_open_pages(Target *t, AzureDiskUpload *up, guint64 size,
-                             GError **error)
+                             gboolean resume, GError **error)
 {
     AzureDiskTarget *ad = target_azure_disk(t);
     g_autoptr(JsonBuilder) b = json_builder_new();
@@ -566,7 +618,38 @@ target_azure_disk_open_pages(Target *t, AzureDiskUpload *up, guint64 size,
         return FALSE;
     up->blob.prefix = g_strdup("");
     up->pages = azure_page_upload_attach(&up->blob, blob, size, error);
-    return up->pages != NULL;
+    if (!up->pages)
+        return FALSE;
+    return !resume || azure_page_upload_resume(up->pages, error);
+}
+
+/* --resume: the disk a killed run left open for upload, as
+ * target_azure_disk_stat() found it, still so and of @size bytes. */
+static gboolean
+target_azure_disk_reopen(Target *t, AzureDiskUpload *up, guint64 size,
+                         GError **error)
+{
+    AzureDiskTarget *ad = target_azure_disk(t);
+    g_autoptr(JsonObject) disk = NULL;
+    JsonNode *n;
+
+    if (!azure_arm_run(ad->arm, "GetDisk", "GET", up->id, NULL, FALSE, &disk,
+                       error))
+        return FALSE;
+    n = azure_json_path(disk, "properties.creationData.uploadSizeBytes");
+    if (!target_azure_disk_is_open_upload(disk) || !n ||
+        !JSON_NODE_HOLDS_VALUE(n) || (guint64)json_node_get_int(n) != size) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_EXISTS,
+                    "disk '%s' is not an upload of %" G_GUINT64_FORMAT
+                    " bytes that ferry left open: cannot resume it (use "
+                    "--overwrite to replace it)", up->disk, size);
+        return FALSE;
+    }
+    if (!ad->os_disk)
+        ad->os_disk = g_strdup(up->disk);
+    /* Unfinished again, it is ours to delete as a new one is. */
+    up->created = TRUE;
+    return TRUE;
 }
 
 static gpointer
@@ -576,12 +659,6 @@ target_azure_disk_upload_open(Target *t, const char *name, guint64 *resume,
     AzureDiskTarget *ad = target_azure_disk(t);
     AzureDiskUpload *up;
 
-    if (*resume) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
-                    "%s: '%s': a managed disk upload cannot be resumed",
-                    t->name, name);
-        return NULL;
-    }
     up = g_new0(AzureDiskUpload, 1);
     up->t = t;
     up->name = g_strdup(name);
@@ -602,12 +679,19 @@ target_azure_disk_upload_open(Target *t, const char *name, guint64 *resume,
         return NULL;
     }
     up->id = target_azure_disk_id(t, up->disk);
-    if (!target_azure_disk_put(t, up, t->upload_size_hint, error) ||
-        !target_azure_disk_open_pages(t, up, t->upload_size_hint, error)) {
+    if (!(*resume ? target_azure_disk_reopen(t, up, t->upload_size_hint,
+                                              error)
+                  : target_azure_disk_put(t, up, t->upload_size_hint,
+                                          error)) ||
+        !target_azure_disk_open_pages(t, up, t->upload_size_hint, *resume != 0,
+                                      error)) {
         g_prefix_error(error, "%s: ", t->name);
         target_azure_disk_upload_close(up);
         return NULL;
     }
+    /* The whole stream comes here: the page upload skips, window by
+     * window, what it finds landed already. */
+    *resume = 0;
     return up;
 }
 
@@ -640,7 +724,6 @@ target_azure_disk_upload_finish(gpointer h, GError **error)
     AzureDiskUpload *up = h;
     AzureDiskTarget *ad = target_azure_disk(up->t);
     g_autoptr(JsonObject) disk = NULL;
-    char sha[65];
     gboolean ok;
 
     if (up->local) {
@@ -650,7 +733,7 @@ target_azure_disk_upload_finish(gpointer h, GError **error)
         target_azure_disk_upload_close(up);
         return ok;
     }
-    ok = azure_page_upload_finish(up->pages, sha, error) &&
+    ok = azure_page_upload_finish(up->pages, error) &&
          target_azure_disk_end_access(up, FALSE, error) &&
          azure_arm_run(ad->arm, "GetDisk", "GET", up->id, NULL, FALSE, &disk,
                        error);
@@ -668,10 +751,11 @@ target_azure_disk_upload_finish(gpointer h, GError **error)
     }
     if (ok) {
         up->finished = TRUE;
-        g_hash_table_replace(ad->hashes, g_strdup(up->name), g_strdup(sha));
-        g_info("%s: disk '%s': %" G_GUINT64_FORMAT " bytes of pages sent",
+        g_info("%s: disk '%s': %" G_GUINT64_FORMAT " bytes of pages sent, %"
+               G_GUINT64_FORMAT " found there from an earlier run",
                up->t->name, up->disk,
-               azure_page_upload_get_page_bytes(up->pages));
+               azure_page_upload_get_page_bytes(up->pages),
+               azure_page_upload_get_kept_bytes(up->pages));
     } else {
         g_prefix_error(error, "%s: ", up->t->name);
     }
@@ -684,16 +768,83 @@ target_azure_disk_sha256(Target *t, const char *name, GError **error)
 {
     AzureDiskTarget *ad = target_azure_disk(t);
     const char *sum = g_hash_table_lookup(ad->hashes, name);
+    g_autofree char *disk = NULL, *id = NULL, *tag = NULL;
+    g_autoptr(JsonObject) o = NULL;
 
     if (target_azure_disk_is_local(name))
         return ad->local->backend->sha256(ad->local, name, error);
-    if (!sum) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
-                    "%s: '%s': Azure gives no SHA-256 of a disk ferry did "
-                    "not upload in this run", t->name, name);
+    if (sum)
+        return g_strdup(sum);
+    /* A disk an earlier run finished (--resume): its tag. */
+    disk = target_azure_disk_name(t, name, error);
+    if (!disk)
+        return NULL;
+    id = target_azure_disk_id(t, disk);
+    if (!azure_arm_run(ad->arm, "GetDisk", "GET", id, NULL, FALSE, &o,
+                       error)) {
+        g_prefix_error(error, "%s: ", t->name);
         return NULL;
     }
-    return g_strdup(sum);
+    tag = azure_json_path_string(o, "tags." AZURE_DISK_TAG_SHA256);
+    if (!tag || strlen(tag) != 64 ||
+        strspn(tag, "0123456789abcdef") != 64 ||
+        target_azure_disk_is_open_upload(o)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CHECKSUM,
+                    "%s: disk '%s' carries no %s tag (not a disk ferry "
+                    "finished)", t->name, disk, AZURE_DISK_TAG_SHA256);
+        return NULL;
+    }
+    return g_steal_pointer(&tag);
+}
+
+/* A disk's pages were checked as they landed (upload_finish): its
+ * SHA-256 is the stream's, kept as a tag for a later --resume.  The
+ * manifest and the domain XML went to local files: hashed again there. */
+static gboolean
+target_azure_disk_adopt_sha256(Target *t, const char *name,
+                               const char *sha256, GError **error)
+{
+    AzureDiskTarget *ad = target_azure_disk(t);
+    g_autoptr(JsonBuilder) b = NULL;
+    g_autoptr(JsonNode) body = NULL;
+    g_autofree char *disk = NULL, *id = NULL;
+
+    if (target_azure_disk_is_local(name)) {
+        g_autofree char *local = ad->local->backend->sha256(ad->local, name,
+                                                            error);
+
+        if (!local)
+            return FALSE;
+        if (!g_str_equal(local, sha256)) {
+            g_set_error(error, FERRY_ERROR, FERRY_ERROR_CHECKSUM,
+                        "%s: '%s': sha256 on the target is %s, the stream's "
+                        "is %s", t->name, name, local, sha256);
+            return FALSE;
+        }
+        return TRUE;
+    }
+    disk = target_azure_disk_name(t, name, error);
+    if (!disk)
+        return FALSE;
+    b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "tags");
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, AZURE_DISK_TAG);
+    json_builder_add_string_value(b, AZURE_DISK_TAG_VALUE);
+    json_builder_set_member_name(b, AZURE_DISK_TAG_SHA256);
+    json_builder_add_string_value(b, sha256);
+    json_builder_end_object(b);
+    json_builder_end_object(b);
+    body = json_builder_get_root(b);
+    id = target_azure_disk_id(t, disk);
+    if (!azure_arm_run(ad->arm, "PatchDisk", "PATCH", id, body, FALSE, NULL,
+                       error)) {
+        g_prefix_error(error, "%s: disk '%s': ", t->name, disk);
+        return FALSE;
+    }
+    g_hash_table_replace(ad->hashes, g_strdup(name), g_strdup(sha256));
+    return TRUE;
 }
 
 static char *
@@ -733,7 +884,7 @@ target_azure_disk_finish_export(Target *t, const TargetExport *exp,
         return TRUE;
     }
     b = json_builder_new();
-    target_azure_disk_begin_resource(b, t);
+    target_azure_disk_begin_resource(b, t, FALSE);
     json_builder_set_member_name(b, "storageProfile");
     json_builder_begin_object(b);
     for (i = 0; exp->files[i]; i++) {
@@ -814,6 +965,7 @@ const struct ferry_target target_azure_disk_backend = {
     .upload_finish = target_azure_disk_upload_finish,
     .upload_close = target_azure_disk_upload_close,
     .sha256 = target_azure_disk_sha256,
+    .adopt_sha256 = target_azure_disk_adopt_sha256,
     .finish_export = target_azure_disk_finish_export,
     .output_format = target_azure_disk_output_format,
     .free_priv = target_azure_disk_free_priv,

@@ -9,7 +9,8 @@
  *
  * A disk's "<name>.part" is its page blob under the final name, marked
  * ferry_state=partial (azure-blob.c says why: Azure has no rename); the
- * "rename" sets the blob's metadata to the SHA-256 the sink checked, and
+ * "rename" sets the blob's metadata to the stream's SHA-256 (the sink's,
+ * adopted once the pages were checked as they landed), and
  * an upload that does not finish deletes its blob.  There is nothing to
  * resume from: a resumed export sends an unfinished disk again; a blob
  * that carries its sha256 is a finished disk (--resume keeps it).
@@ -316,26 +317,44 @@ target_azure_upload_finish(gpointer h, GError **error)
 {
     TargetAzureUpload *up = h;
     g_autofree char *final = target_azure_final(up->name);
-    char sha[65];
     gboolean ok;
 
     if (up->small) {
         g_autofree char *blob = azure_blob_name(up->at, final);
-
         g_autoptr(GChecksum) c = g_checksum_new(G_CHECKSUM_SHA256);
 
+        /* A block blob carries its hash from its one Put Blob on. */
         g_checksum_update(c, up->small->data, up->small->len);
-        g_strlcpy(sha, g_checksum_get_string(c), sizeof(sha));
         ok = azure_blob_put_block(up->at, blob, up->small->data,
-                                  up->small->len, sha, error);
+                                  up->small->len, g_checksum_get_string(c),
+                                  error);
+        if (ok)
+            g_hash_table_replace(up->at->hashes, g_strdup(up->name),
+                                 g_strdup(g_checksum_get_string(c)));
     } else {
-        ok = azure_page_upload_finish(up->pages, sha, error);
+        ok = azure_page_upload_finish(up->pages, error);
     }
-    if (ok)
-        g_hash_table_replace(up->at->hashes, g_strdup(up->name),
-                             g_strdup(sha));
     target_azure_upload_close(up);
     return ok;
+}
+
+/* The stream's SHA-256 of a disk whose pages were checked as they landed
+ * (azure-blob.c); a block blob's own hash must match it. */
+static gboolean
+target_azure_adopt_sha256(Target *t, const char *name, const char *sha256,
+                          GError **error)
+{
+    AzureTarget *at = target_azure(t);
+    const char *own = g_hash_table_lookup(at->hashes, name);
+
+    if (own && !g_str_equal(own, sha256)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CHECKSUM,
+                    "%s: '%s': sha256 of the blob sent is %s, the stream's "
+                    "is %s", t->name, name, own, sha256);
+        return FALSE;
+    }
+    g_hash_table_replace(at->hashes, g_strdup(name), g_strdup(sha256));
+    return TRUE;
 }
 
 static char *
@@ -387,4 +406,5 @@ const struct ferry_target target_azure_backend = {
     .upload_close = target_azure_upload_close,
     .sha256 = target_azure_sha256,
     .output_format = target_azure_output_format,
+    .adopt_sha256 = target_azure_adopt_sha256,
 };

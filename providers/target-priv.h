@@ -56,6 +56,15 @@ struct ferry_target {
     /* Optional: the cloud's id of what finished file @name became (a
      * managed disk's resource id), owned, or NULL. */
     char *(*resource_id)(Target *t, const char *name);
+    /* Optional, instead of the sink asking sha256() for a ".part": for a
+     * backend that cannot hash what it holds (Azure keeps no hash of a
+     * page blob) but whose upload_finish checked what landed piece by
+     * piece (Content-MD5 on each Put Page, Get Page Ranges).  Told the
+     * stream's SHA-256 of @name, it keeps it for rename() and sha256(), or
+     * fails (FERRY_ERROR_CHECKSUM) if it has a hash of its own that
+     * differs. */
+    gboolean (*adopt_sha256)(Target *t, const char *name,
+                             const char *sha256, GError **error);
 };
 
 extern const struct ferry_target target_file_backend;

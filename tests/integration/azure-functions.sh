@@ -51,10 +51,12 @@ azure_blob() {
         "$AZURITE_ACCOUNT" "$AZURITE_KEY" "$@"
 }
 
-# start_arm_contract: tests/tools/azure-arm-contract.py (the token
-# endpoint and ARM for azure-disk://) on a free port, its disks' blobs in
-# the running Azurite; $arm_url, $arm_log (one JSON line per call), and
-# the environment ferry reads (a service principal of the test's own).
+# start_arm_contract [BLOB_ENDPOINT]: tests/tools/azure-arm-contract.py
+# (the token endpoint and ARM for azure-disk://) on a free port, its
+# disks' blobs in the running Azurite, their SAS URLs naming BLOB_ENDPOINT
+# (default Azurite's: a proxy in front of it); $arm_url, $arm_log (one
+# JSON line per call), and the environment ferry reads (a service
+# principal of the test's own).
 start_arm_contract() {
     arm_log=$tmpdir/arm.log
     : >"$arm_log"
@@ -62,6 +64,7 @@ start_arm_contract() {
     python3 "$top_srcdir/tests/tools/azure-arm-contract.py" \
         --port-file "$tmpdir/arm.port" --log "$arm_log" \
         --azurite "$azurite_url" --key "$AZURITE_KEY" \
+        --blob-endpoint "${1:-$azurite_url}" \
         --tenant test-tenant --client-id test-client \
         --client-secret "$ARM_SECRET" >"$tmpdir/arm.out" 2>&1 &
     arm_pid=$!

@@ -11,12 +11,21 @@ states them, for tests on loopback (no emulator serves ARM):
                                      here>, else 401 in ARM's error shape
   PUT  .../disks/NAME                createOption Upload, uploadSizeBytes
                                      from 20 MiB + 512 to 32 TiB + 512 and
-                                     N MiB + 512 (400 else); 202 with
-                                     Azure-AsyncOperation and Retry-After;
-                                     the disk is then ReadyToUpload and its
-                                     page blob exists in Azurite
-  POST .../beginGetAccess            access Write: a SAS URL (signed with
-                                     Azurite's account key) to that blob;
+                                     N MiB + 512 (400 else), tags kept; 202
+                                     with Azure-AsyncOperation and
+                                     Retry-After; the disk is then
+                                     ReadyToUpload and its page blob exists
+                                     in Azurite
+  PATCH .../disks/NAME               tags only (Disks - Update): replaces
+                                     the disk's tags (names without
+                                     <>%&\?/, at most 512, values 256)
+  POST .../beginGetAccess            access Write, the disk ReadyToUpload
+                                     or ActiveUpload (a new SAS may be asked
+                                     for while one is out: "If the SAS
+                                     expires, you can call the operation
+                                     again"): a SAS URL (signed with
+                                     Azurite's account key, naming
+                                     --blob-endpoint) to that blob;
                                      ActiveUpload
   POST .../endGetAccess              reads the blob's last 512 bytes back:
                                      "conectix", disk type 2 (fixed), size
@@ -24,7 +33,8 @@ states them, for tests on loopback (no emulator serves ARM):
   DELETE .../disks/NAME, GET disks and images, PUT .../images/NAME (every
                                      managedDisk.id must be an Unattached
                                      disk here; 400 else)
-  GET  /_control                     {"disks": {name: diskState}, "images"}
+  GET  /_control                     {"disks": {name: diskState}, "images",
+                                     "blobs": {name: [container, blob]}}
   POST /_control                     {"faults": [{"method", "path" (a
                                      substring), "status", "count",
                                      "retry_after"}]}: answers injected
@@ -36,7 +46,11 @@ the footer and page bytes at endGetAccess).  Tokens and SAS signatures
 are never logged.
 
     azure-arm-contract.py --port-file F --log L --azurite URL --key KEY
-        --tenant T --client-id C --client-secret S
+        --tenant T --client-id C --client-secret S [--blob-endpoint URL]
+
+--blob-endpoint: the Blob endpoint SAS URLs name (default --azurite), as
+real disks' SAS URLs name a storage host that is not ARM's; a test puts a
+counting proxy there.
 """
 import argparse
 import base64
@@ -92,7 +106,8 @@ def sas_for(state, container, blob):
                            ).decode()
     q = urllib.parse.urlencode({"sv": sv, "sr": "b", "sp": "rw",
                                 "se": expiry, "sig": sig})
-    return "%s/%s/%s?%s" % (state.args.azurite, container, blob, q)
+    return "%s/%s/%s?%s" % (state.args.blob_endpoint or state.args.azurite,
+                            container, blob, q)
 
 
 def blob_call(state, method, path, query=None, headers=None):
@@ -110,6 +125,18 @@ def make_blob(state, container, blob, size):
     blob_call(state, "PUT", "/%s/%s" % (container, blob),
               headers={"x-ms-blob-type": "PageBlob",
                        "x-ms-blob-content-length": str(size)}).close()
+
+
+def bad_tags(tags):
+    """ARM's tag rules: at most 50, names up to 512 characters without
+    < > % & \\ ? /, string values up to 256."""
+    if not isinstance(tags, dict) or len(tags) > 50:
+        return True
+    for k, v in tags.items():
+        if not k or len(k) > 512 or any(c in k for c in "<>%&\\?/") or \
+                not isinstance(v, str) or len(v) > 256:
+            return True
+    return False
 
 
 def check_footer(state, disk):
@@ -210,7 +237,9 @@ class Handler(BaseHTTPRequestHandler):
                     "disks": {d["name"]: d["state"]
                               for d in self.st.disks.values()},
                     "images": sorted(i["name"]
-                                     for i in self.st.images.values())})
+                                     for i in self.st.images.values()),
+                    "blobs": {d["name"]: [d["container"], d["blob"]]
+                              for d in self.st.disks.values()}})
         if path.path == "/_control" and self.command == "POST":
             with self.st.lock:
                 self.st.faults.extend(json.loads(body).get("faults", []))
@@ -308,7 +337,8 @@ class Handler(BaseHTTPRequestHandler):
         if d.get("os"):
             p["osType"] = d["os"]
         return {"id": d["id"], "name": d["name"], "location": d["location"],
-                "type": "Microsoft.Compute/disks", "properties": p}
+                "type": "Microsoft.Compute/disks", "tags": d["tags"],
+                "properties": p}
 
     def disk(self, rid, name, action, req):
         key = rid.lower()
@@ -328,12 +358,22 @@ class Handler(BaseHTTPRequestHandler):
                               {"disk": name, "state": d["state"]})
         if action is None and self.command == "PUT":
             return self.put_disk(rid, name, req, d)
+        if action is None and self.command == "PATCH":
+            if not d:
+                return self.error(404, "ResourceNotFound", "no disk " + name)
+            tags = (req or {}).get("tags")
+            if set(req or {}) != {"tags"} or bad_tags(tags):
+                return self.error(400, "InvalidParameter",
+                                  "only valid tags are updated here")
+            d["tags"] = tags
+            return self.reply(202, None, self.new_op(),
+                              {"disk": name, "tags": tags})
         if self.command == "POST" and action in ("beginGetAccess",
                                                   "endGetAccess"):
             if not d:
                 return self.error(404, "ResourceNotFound", "no disk " + name)
             if action == "beginGetAccess":
-                if d["state"] != "ReadyToUpload" or \
+                if d["state"] not in ("ReadyToUpload", "ActiveUpload") or \
                         (req or {}).get("access") != "Write":
                     return self.error(409, "OperationNotAllowed",
                                       "disk is %s" % d["state"])
@@ -371,9 +411,11 @@ class Handler(BaseHTTPRequestHandler):
                               "20 MiB + 512 to 32 TiB + 512" % size)
         if props.get("hyperVGeneration") not in ("V1", "V2"):
             return self.error(400, "InvalidParameter", "hyperVGeneration")
+        if bad_tags(req.get("tags", {})):
+            return self.error(400, "InvalidParameter", "tags")
         d = {"id": rid, "name": name, "size": size, "state": "Creating",
              "gen": props["hyperVGeneration"], "os": props.get("osType"),
-             "location": req["location"],
+             "location": req["location"], "tags": req.get("tags", {}),
              "container": "md-" + hashlib.sha256(rid.lower().encode()
                                                  ).hexdigest()[:16],
              "blob": "abcd"}
@@ -426,6 +468,8 @@ def main():
               "client-secret"):
         ap.add_argument("--" + a, required=True)
     ap.add_argument("--arm", help="the audience (default: this server)")
+    ap.add_argument("--blob-endpoint",
+                    help="the endpoint SAS URLs name (default: --azurite)")
     args = ap.parse_args()
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
