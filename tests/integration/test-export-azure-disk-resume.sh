@@ -1,0 +1,138 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# ferry export --resume to azure-disk:// after a SIGKILL mid-upload (no
+# endGetAccess could run: the disk stays ActiveUpload), against the ARM
+# contract server whose disks' SAS URLs name a counting proxy in front of
+# Azurite (tests/tools/fault-proxy.py logs each Put Page): the resumed run
+# asks for a new write SAS, does not PUT the disk again, and sends exactly
+# the 4 MiB windows that had not landed (counted at the proxy against
+# Get Page Ranges read from Azurite after the kill); the blob, read back
+# from Azurite by the test's own client, equals `ferry convert -O vpc -o
+# subformat=fixed,azure=on` of the disk and its ferry-sha256 tag is
+# sha256sum's.  A --resume after the disk finished sends nothing.
+. "$top_srcdir/tests/integration/functions.sh"
+. "$top_srcdir/tests/integration/domain-functions.sh"
+. "$top_srcdir/tests/integration/azure-functions.sh"
+requires curl python3 sha256sum
+requires_azurite
+make_tmpdir
+
+img=$tmpdir/img
+mkdir "$img"
+# 64 MiB, 48 MiB of random data from 0: twelve 4 MiB windows, then holes.
+make_random_raw "$img/disk.raw" 67108864 0 50331648
+name=ferry-test-$$-azr
+write_test_host "$name" "vda:raw:$img/disk.raw"
+disk=$name-vda
+$FERRY convert -O vpc -o subformat=fixed,azure=on "$img/disk.raw" "$tmpdir/vda.vhd" ||
+    fail "convert"
+
+start_azurite
+# Every Put Page through the proxy is logged ("delayed, N in flight").
+python3 "$top_srcdir/tests/tools/fault-proxy.py" "$tmpdir/proxy.port" "$azurite_port" \
+    --on all http-method:PUT http-match:comp=page http-delay:0 \
+    2>"$tmpdir/proxy.log" &
+proxy_pid=$!
+cleanup_fn "kill $proxy_pid 2>/dev/null; wait $proxy_pid 2>/dev/null"
+await_daemon fault-proxy "$proxy_pid" "$tmpdir/proxy.log" "wrote no port" \
+    test -s "$tmpdir/proxy.port"
+start_arm_contract "http://127.0.0.1:$(cat "$tmpdir/proxy.port")/$AZURITE_ACCOUNT"
+to="azure-disk://00000000-1111-2222-3333-444444444444/rg-test?location=westeurope"
+man=$tmpdir/manifests
+mkdir "$man"
+
+put_pages() {
+    grep -c 'delayed, ' "$tmpdir/proxy.log" || true
+}
+
+# landed_windows: the 4 MiB windows of the disk's blob holding data, as
+# Azurite lists them (one number per line).
+landed_windows() {
+    azure_blob ranges "$container" "$blob" | python3 -c '
+import sys
+w = set()
+for line in sys.stdin:
+    s, e = (int(x) for x in line.split())
+    w.update(range(s >> 22, ((e - 1) >> 22) + 1))
+print("\n".join(str(i) for i in sorted(w)))'
+}
+
+# Run 1, slowed down, killed once three windows landed.
+$FERRY export "$name" --connect "$test_host_uri" --to "$to" --for none \
+    --manifest-dir "$man" --bwlimit 6M >"$tmpdir/out1" 2>"$tmpdir/err1" &
+pid=$!
+i=0
+until [ -n "${container:-}" ] && [ "$(landed_windows | wc -l)" -ge 3 ]; do
+    i=$((i + 1)); [ $i -lt 300 ] || fail "three windows did not land within 30 s"
+    kill -0 $pid 2>/dev/null || fail "export ended before the kill: $(cat "$tmpdir/err1")"
+    if [ -z "${container:-}" ]; then
+        set -- $(arm_state | python3 -c '
+import json, sys
+b = json.load(sys.stdin)["blobs"].get(sys.argv[1])
+print(" ".join(b) if b else "")' "$disk")
+        container=${1:-} blob=${2:-}
+    fi
+    sleep 0.1
+done
+kill -KILL $pid
+st=0
+wait $pid || st=$?
+assert_eq "$st" 137 "exit status after SIGKILL"
+# A Put Page the proxy still held lands or not; let it settle.
+sleep 2
+landed=$(landed_windows | wc -l)
+assert_contains "$(arm_state)" "\"$disk\": \"ActiveUpload\"" "the killed run's disk"
+assert_eq "$(arm_calls "r['path'].endswith('/endGetAccess')" | wc -l)" 0 \
+    "endGetAccess after SIGKILL"
+before=$(put_pages)
+
+# Run 2: --resume, at full speed.
+: >"$arm_log"
+$FERRY export "$name" --connect "$test_host_uri" --to "$to" --for none \
+    --manifest-dir "$man" --resume >"$tmpdir/out2" 2>"$tmpdir/err2" ||
+    fail "export --resume: $(cat "$tmpdir/err2")"
+sent=$(( $(put_pages) - before ))
+echo "resume: $landed windows had landed; the resumed run sent $sent Put Pages"
+total=$(landed_windows | wc -l)
+[ "$landed" -ge 3 ] && [ "$landed" -lt "$total" ] ||
+    fail "the kill left $landed of $total windows: not mid-upload"
+assert_eq "$sent" $((total - landed)) \
+    "Put Pages of the resumed run ($landed of $total windows had landed)"
+assert_eq "$(arm_calls "r['method'] == 'PUT' and r.get('disk') == '$disk'" | wc -l)" 0 \
+    "PUT of the disk by the resumed run"
+assert_eq "$(arm_calls "r['path'].endswith('/disks/$disk/beginGetAccess') and r['status'] == 202" | wc -l)" 1 \
+    "beginGetAccess of the resumed run"
+arm_calls "r['path'].endswith('/disks/$disk/endGetAccess')" >"$tmpdir/end"
+assert_eq "$(wc -l <"$tmpdir/end")" 1 "endGetAccess of the resumed run"
+python3 -c 'import json,sys; r=json.load(sys.stdin); assert r["footer_ok"], r' <"$tmpdir/end" ||
+    fail "footer at endGetAccess: $(cat "$tmpdir/end")"
+assert_contains "$(arm_state)" "\"$disk\": \"Unattached\"" "the resumed disk"
+
+azure_blob get "$container" "$blob" "$tmpdir/got.vhd" || fail "read the blob back"
+cmp "$tmpdir/got.vhd" "$tmpdir/vda.vhd" ||
+    fail "the blob differs from ferry convert -O vpc -o subformat=fixed,azure=on"
+sum=$(sha256sum <"$tmpdir/vda.vhd" | cut -d' ' -f1)
+tag=$(curl -sf -H "Authorization: Bearer $(curl -sf \
+        --data-urlencode grant_type=client_credentials \
+        --data-urlencode client_id=test-client \
+        --data-urlencode "client_secret=$ARM_SECRET" \
+        --data-urlencode "scope=$arm_url/.default" \
+        "$arm_url/test-tenant/oauth2/v2.0/token" |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')" \
+    "$arm_url/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-test/providers/Microsoft.Compute/disks/$disk?api-version=2023-04-02" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["tags"]["ferry-sha256"])') ||
+    fail "GET the disk's tags"
+assert_eq "$tag" "$sum" "the disk's ferry-sha256 tag"
+
+# Run 3: the disk is finished; without the manifest, --resume takes the
+# disk by its tag and sends nothing.
+rm -f "$man/$name.ferry.json"
+before=$(put_pages)
+: >"$arm_log"
+$FERRY export "$name" --connect "$test_host_uri" --to "$to" --for none \
+    --manifest-dir "$man" --resume >"$tmpdir/out3" 2>"$tmpdir/err3" ||
+    fail "export --resume of a finished disk: $(cat "$tmpdir/err3")"
+assert_eq "$(( $(put_pages) - before ))" 0 "Put Pages for a finished disk"
+assert_eq "$(arm_calls "r['method'] in ('PUT', 'PATCH') or r['path'].endswith('GetAccess')" | wc -l)" 0 \
+    "ARM writes for a finished disk"
+assert_contains "$(cat "$man/$name.ferry.json")" "$sum" "the manifest's sha256"
