@@ -24,9 +24,10 @@
  *
  * Azure has no rename: the blob is written under its final name, marked
  * ferry_state=partial until the stream's hash is set as its metadata, and
- * deleted if the upload does not finish (an export that was killed leaves
- * a blob marked partial, which a later export refuses as it refuses any
- * blob, unless --overwrite).  What landed is checked as it lands: each
+ * deleted if the upload does not finish.  An export that was killed
+ * leaves a blob marked partial: --resume continues it
+ * (azure_page_upload_reopen()), and any other export refuses it as it
+ * refuses any blob, unless --overwrite.  What landed is checked as it lands: each
  * Put Page by the service against its Content-MD5, then the pages that
  * hold data by Get Page Ranges against those sent; the SHA-256 kept as
  * metadata is the stream's, which the export's sink computes (a second
@@ -606,13 +607,41 @@ azure_page_upload_attach(AzureTarget *at, const char *blob, guint64 size,
 gboolean
 azure_page_upload_resume(AzureUpload *u, GError **error)
 {
-    g_assert(u->attached && !u->landed && u->pos == 0);
+    g_assert(!u->landed && u->pos == 0);
     u->landed = azure_blob_page_ranges(u->at, u->blob, u->size, error);
     if (!u->landed)
         return FALSE;
     g_debug("azure '%s': %u page ranges from an earlier upload", u->blob,
             u->landed->len / 2);
     return TRUE;
+}
+
+AzureUpload *
+azure_page_upload_reopen(AzureTarget *at, const char *name, guint64 size,
+                         GError **error)
+{
+    g_autofree char *blob = azure_blob_name(at, name);
+    guint64 have = 0;
+    gboolean partial = FALSE;
+    AzureUpload *u;
+
+    if (!azure_blob_head(at, blob, &have, NULL, &partial, error)) {
+        g_prefix_error(error, "'%s': ", blob);
+        return NULL;
+    }
+    if (!partial || have != size) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_EXISTS,
+                    "azure: '%s' is not an unfinished upload of %"
+                    G_GUINT64_FORMAT " bytes: cannot resume it (use "
+                    "--overwrite to replace it)", blob, size);
+        return NULL;
+    }
+    u = azure_page_upload_new(at, name, g_strdup(blob), size, error);
+    if (u && !azure_page_upload_resume(u, error)) {
+        u->finished = TRUE;      /* the blob stays for another try */
+        g_clear_pointer(&u, azure_page_upload_free);
+    }
+    return u;
 }
 
 AzureUpload *

@@ -151,11 +151,16 @@ AzureUpload *azure_page_upload_open(AzureTarget *at, const char *name,
  * ARM): no Put Blob, and the blob is never deleted. */
 AzureUpload *azure_page_upload_attach(AzureTarget *at, const char *blob,
                                       guint64 size, GError **error);
-/* Before the first write to an attached blob that an earlier, killed run
- * wrote to (a managed disk still open for upload): a 4 MiB window whose
- * pages are there already, equal to the stream's (read back), is not sent
- * again; pages there that the stream has as zeros are cleared. */
+/* Before the first write to a blob that an earlier, killed run wrote to
+ * (a managed disk still open for upload, a page blob still marked
+ * partial): a 4 MiB window whose pages are there already, equal to the
+ * stream's (read back), is not sent again; pages there that the stream
+ * has as zeros are cleared. */
 gboolean azure_page_upload_resume(AzureUpload *u, GError **error);
+/* The page blob of @size bytes an earlier run of azure_page_upload_open()
+ * left marked partial, resumed (FERRY_ERROR_EXISTS if it is not that). */
+AzureUpload *azure_page_upload_reopen(AzureTarget *at, const char *name,
+                                      guint64 size, GError **error);
 gboolean azure_page_upload_write(AzureUpload *u, const void *buf, gsize len,
                                  GError **error);
 gboolean azure_page_upload_skip(AzureUpload *u, guint64 len, GError **error);

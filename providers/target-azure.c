@@ -11,9 +11,10 @@
  * ferry_state=partial (azure-blob.c says why: Azure has no rename); the
  * "rename" sets the blob's metadata to the stream's SHA-256 (the sink's,
  * adopted once the pages were checked as they landed), and
- * an upload that does not finish deletes its blob.  There is nothing to
- * resume from: a resumed export sends an unfinished disk again; a blob
- * that carries its sha256 is a finished disk (--resume keeps it).
+ * an upload that does not finish deletes its blob.  A blob still marked
+ * partial is what a killed export left: it stands for the ".part", and
+ * --resume sends only the windows that did not land (azure-blob.c); a
+ * blob that carries its sha256 is a finished disk (--resume keeps it).
  * --overwrite replaces blobs of the same name; without it they are
  * refused (FERRY_ERROR_EXISTS).
  */
@@ -174,17 +175,20 @@ target_azure_final(const char *name)
 static gboolean
 target_azure_stat(Target *t, const char *name, guint64 *size, GError **error)
 {
+    g_autofree char *final = target_azure_final(name);
     g_autofree char *blob = NULL;
+    gboolean partial = FALSE;
 
-    if (g_str_has_suffix(name, ".part")) {
-        /* An unfinished page blob is deleted: nothing to resume from. */
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
-                    "%s: '%s': no such blob", t->name, name);
+    blob = azure_blob_name(target_azure(t), final);
+    if (!azure_blob_head(target_azure(t), blob, size, NULL, &partial,
+                         error)) {
+        g_prefix_error(error, "%s: ", t->name);
         return FALSE;
     }
-    blob = azure_blob_name(target_azure(t), name);
-    if (!azure_blob_head(target_azure(t), blob, size, NULL, NULL, error)) {
-        g_prefix_error(error, "%s: ", t->name);
+    /* A blob marked partial is a ".part", not a finished file. */
+    if (partial != g_str_has_suffix(name, ".part")) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_NOT_FOUND,
+                    "%s: '%s': no such blob", t->name, name);
         return FALSE;
     }
     return TRUE;
@@ -256,12 +260,6 @@ target_azure_upload_open(Target *t, const char *name, guint64 *resume,
     g_autofree char *final = target_azure_final(name);
     TargetAzureUpload *up;
 
-    if (*resume) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_UNSUPPORTED,
-                    "%s: '%s': a page blob upload cannot be resumed",
-                    t->name, name);
-        return NULL;
-    }
     up = g_new0(TargetAzureUpload, 1);
     up->at = at;
     up->name = g_strdup(name);
@@ -269,7 +267,15 @@ target_azure_upload_open(Target *t, const char *name, guint64 *resume,
         up->small = g_byte_array_new();
         return up;
     }
-    up->pages = azure_page_upload_open(at, final, t->upload_size_hint, error);
+    if (*resume)
+        up->pages = azure_page_upload_reopen(at, final, t->upload_size_hint,
+                                             error);
+    else
+        up->pages = azure_page_upload_open(at, final, t->upload_size_hint,
+                                           error);
+    /* The whole stream comes here: the page upload skips, window by
+     * window, what it finds landed already. */
+    *resume = 0;
     if (!up->pages) {
         g_prefix_error(error, "%s: ", t->name);
         target_azure_upload_close(up);

@@ -18,7 +18,7 @@ INTEGRATION_TESTS += \
 	tests/integration/test-export-azure-blob.sh \
 	tests/integration/test-export-azure-faults.sh \
 	tests/integration/test-export-azure-disk.sh \
-	tests/integration/test-export-azure-disk-resume.sh \
+	tests/integration/test-export-azure-resume.sh \
 	tests/integration/test-dbus-export-azure-disk.sh
 EXTRA_DIST += tests/integration/azure-functions.sh \
 	tests/integration/azure_blob.py \

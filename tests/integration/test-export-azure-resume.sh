@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# ferry export --resume to azure-disk:// after a SIGKILL mid-upload (no
+# ferry export --resume to azure-disk:// and azure:// after a SIGKILL
+# mid-upload.  azure-disk:// (no
 # endGetAccess could run: the disk stays ActiveUpload), against the ARM
 # contract server whose disks' SAS URLs name a counting proxy in front of
 # Azurite (tests/tools/fault-proxy.py logs each Put Page): the resumed run
@@ -10,6 +11,9 @@
 # from Azurite by the test's own client, equals `ferry convert -O vpc -o
 # subformat=fixed,azure=on` of the disk and its ferry-sha256 tag is
 # sha256sum's.  A --resume after the disk finished sends nothing.
+# azure://: the killed run's page blob stays marked ferry_state=partial;
+# --resume sends exactly the windows that had not landed, and the blob
+# equals ferry convert's VHD with sha256sum's hash as its metadata.
 . "$top_srcdir/tests/integration/functions.sh"
 . "$top_srcdir/tests/integration/domain-functions.sh"
 . "$top_srcdir/tests/integration/azure-functions.sh"
@@ -57,30 +61,45 @@ for line in sys.stdin:
 print("\n".join(str(i) for i in sorted(w)))'
 }
 
-# Run 1, slowed down, killed once three windows landed.
-$FERRY export "$name" --connect "$test_host_uri" --to "$to" --for none \
-    --manifest-dir "$man" --bwlimit 6M >"$tmpdir/out1" 2>"$tmpdir/err1" &
-pid=$!
-i=0
-until [ -n "${container:-}" ] && [ "$(landed_windows | wc -l)" -ge 3 ]; do
-    i=$((i + 1)); [ $i -lt 300 ] || fail "three windows did not land within 30 s"
-    kill -0 $pid 2>/dev/null || fail "export ended before the kill: $(cat "$tmpdir/err1")"
-    if [ -z "${container:-}" ]; then
-        set -- $(arm_state | python3 -c '
+# find_blob: sets $container and $blob to where the upload goes (the
+# disk's, from the contract server, once it made it).
+find_disk_blob() {
+    set -- $(arm_state | python3 -c '
 import json, sys
 b = json.load(sys.stdin)["blobs"].get(sys.argv[1])
 print(" ".join(b) if b else "")' "$disk")
-        container=${1:-} blob=${2:-}
-    fi
-    sleep 0.1
-done
-kill -KILL $pid
-st=0
-wait $pid || st=$?
-assert_eq "$st" 137 "exit status after SIGKILL"
-# A Put Page the proxy still held lands or not; let it settle.
-sleep 2
-landed=$(landed_windows | wc -l)
+    container=${1:-} blob=${2:-}
+}
+
+# kill_mid_upload FIND ARGS...: runs `ferry export ARGS...` slowed down,
+# SIGKILLs it once three windows landed ($container and $blob set by
+# FIND), and sets $landed to the windows there once in-flight requests
+# settled.
+kill_mid_upload() {
+    find=$1
+    shift
+    $FERRY export "$@" --bwlimit 6M >"$tmpdir/out1" 2>"$tmpdir/err1" &
+    pid=$!
+    i=0
+    until [ -n "${container:-}" ] && [ "$(landed_windows | wc -l)" -ge 3 ]; do
+        i=$((i + 1)); [ $i -lt 300 ] || fail "three windows did not land within 30 s"
+        kill -0 $pid 2>/dev/null || fail "export ended before the kill: $(cat "$tmpdir/err1")"
+        [ -n "${container:-}" ] || $find
+        sleep 0.1
+    done
+    kill -KILL $pid
+    st=0
+    wait $pid || st=$?
+    assert_eq "$st" 137 "exit status after SIGKILL"
+    # A Put Page the proxy still held lands or not; let it settle.
+    sleep 2
+    landed=$(landed_windows | wc -l)
+}
+
+# Run 1, slowed down, killed once three windows landed.
+container=
+kill_mid_upload find_disk_blob "$name" --connect "$test_host_uri" --to "$to" \
+    --for none --manifest-dir "$man"
 assert_contains "$(arm_state)" "\"$disk\": \"ActiveUpload\"" "the killed run's disk"
 assert_eq "$(arm_calls "r['path'].endswith('/endGetAccess')" | wc -l)" 0 \
     "endGetAccess after SIGKILL"
@@ -136,3 +155,32 @@ assert_eq "$(( $(put_pages) - before ))" 0 "Put Pages for a finished disk"
 assert_eq "$(arm_calls "r['method'] in ('PUT', 'PATCH') or r['path'].endswith('GetAccess')" | wc -l)" 0 \
     "ARM writes for a finished disk"
 assert_contains "$(cat "$man/$name.ferry.json")" "$sum" "the manifest's sha256"
+
+# azure://, through the proxy: the killed run leaves a partial blob.
+azure_env "http://127.0.0.1:$(cat "$tmpdir/proxy.port")/$AZURITE_ACCOUNT"
+container=
+find_page_blob() {
+    if azure_blob list resume 2>/dev/null | grep -qx "$name-vda.vhd"; then
+        container=resume blob=$name-vda.vhd
+    fi
+}
+kill_mid_upload find_page_blob "$name" --connect "$test_host_uri" \
+    --to "azure://$AZURITE_ACCOUNT/resume" --for none
+assert_contains "$(azure_blob props resume "$blob")" '"ferry_state": "partial"' \
+    "the killed run's blob"
+before=$(put_pages)
+$FERRY export "$name" --connect "$test_host_uri" --to "azure://$AZURITE_ACCOUNT/resume" \
+    --for none --resume >"$tmpdir/out2" 2>"$tmpdir/err2" ||
+    fail "azure:// export --resume: $(cat "$tmpdir/err2")"
+sent=$(( $(put_pages) - before ))
+total=$(landed_windows | wc -l)
+echo "azure:// resume: $landed of $total windows had landed; the resumed run sent $sent Put Pages"
+[ "$landed" -ge 3 ] && [ "$landed" -lt "$total" ] ||
+    fail "azure://: the kill left $landed of $total windows: not mid-upload"
+assert_eq "$sent" $((total - landed)) "azure://: Put Pages of the resumed run"
+azure_blob get resume "$blob" "$tmpdir/got2.vhd" || fail "read the page blob back"
+cmp "$tmpdir/got2.vhd" "$tmpdir/vda.vhd" ||
+    fail "azure://: the blob differs from ferry convert -O vpc -o subformat=fixed,azure=on"
+assert_eq "$(azure_blob props resume "$blob" |
+    python3 -c 'import json,sys; print(json.dumps(json.load(sys.stdin)["meta"], sort_keys=True))')" \
+    "{\"sha256\": \"$sum\"}" "azure://: the blob's metadata"
