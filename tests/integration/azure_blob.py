@@ -9,6 +9,8 @@ Azurite's acceptance of both is a cross-check.
     azure_blob.py ENDPOINT ACCOUNT KEY props CONTAINER BLOB   -> JSON
     azure_blob.py ENDPOINT ACCOUNT KEY ranges CONTAINER BLOB  -> "start end" lines
     azure_blob.py ENDPOINT ACCOUNT KEY put-page-blob CONTAINER BLOB SIZE
+    azure_blob.py ENDPOINT ACCOUNT KEY put-page CONTAINER BLOB OFFSET LEN BYTE
+                  (Put Page of LEN bytes of value BYTE at OFFSET)
     azure_blob.py ENDPOINT ACCOUNT KEY list CONTAINER         -> names
 """
 import base64
@@ -87,6 +89,15 @@ def main(argv):
         request(endpoint, account, key, "PUT", "/%s/%s" % (container, blob),
                 headers={"x-ms-blob-type": "PageBlob",
                          "x-ms-blob-content-length": size}).close()
+    elif cmd == "put-page":
+        container, blob, offset, length, byte = args
+        offset, length = int(offset), int(length)
+        request(endpoint, account, key, "PUT", "/%s/%s" % (container, blob),
+                {"comp": "page"},
+                {"x-ms-page-write": "update",
+                 "content-type": "application/octet-stream",
+                 "x-ms-range": "bytes=%d-%d" % (offset, offset + length - 1)},
+                bytes([int(byte, 0)]) * length).close()
     elif cmd == "list":
         (container,) = args
         with request(endpoint, account, key, "GET", "/%s" % container,

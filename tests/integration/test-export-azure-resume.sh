@@ -12,8 +12,10 @@
 # subformat=fixed,azure=on` of the disk and its ferry-sha256 tag is
 # sha256sum's.  A --resume after the disk finished sends nothing.
 # azure://: the killed run's page blob stays marked ferry_state=partial;
-# --resume sends exactly the windows that had not landed, and the blob
-# equals ferry convert's VHD with sha256sum's hash as its metadata.
+# the test then changes a page of the first window and writes pages into
+# a hole; --resume sends exactly the windows that had not landed plus the
+# changed one, clears the stale pages, and the blob equals ferry
+# convert's VHD with sha256sum's hash as its metadata.
 . "$top_srcdir/tests/integration/functions.sh"
 . "$top_srcdir/tests/integration/domain-functions.sh"
 . "$top_srcdir/tests/integration/azure-functions.sh"
@@ -168,6 +170,11 @@ kill_mid_upload find_page_blob "$name" --connect "$test_host_uri" \
     --to "azure://$AZURITE_ACCOUNT/resume" --for none
 assert_contains "$(azure_blob props resume "$blob")" '"ferry_state": "partial"' \
     "the killed run's blob"
+# Pages the resume must not trust: the first window changed, and data in
+# the hole at 56 MiB (the stream has zeros there: cleared, not sent).
+azure_blob put-page resume "$blob" 0 4096 0x5a || fail "Put Page 0"
+azure_blob put-page resume "$blob" 58720256 8192 0x5b || fail "Put Page 56 MiB"
+landed=$(landed_windows | python3 -c 'import sys; print(sum(1 for l in sys.stdin if int(l) < 12))')
 before=$(put_pages)
 $FERRY export "$name" --connect "$test_host_uri" --to "azure://$AZURITE_ACCOUNT/resume" \
     --for none --resume >"$tmpdir/out2" 2>"$tmpdir/err2" ||
@@ -177,7 +184,9 @@ total=$(landed_windows | wc -l)
 echo "azure:// resume: $landed of $total windows had landed; the resumed run sent $sent Put Pages"
 [ "$landed" -ge 3 ] && [ "$landed" -lt "$total" ] ||
     fail "azure://: the kill left $landed of $total windows: not mid-upload"
-assert_eq "$sent" $((total - landed)) "azure://: Put Pages of the resumed run"
+# The changed window goes again: one Put Page more; the stale pages go
+# by one Clear Page (a Put Page too, through the proxy).
+assert_eq "$sent" $((total - landed + 2)) "azure://: Put Pages of the resumed run"
 azure_blob get resume "$blob" "$tmpdir/got2.vhd" || fail "read the page blob back"
 cmp "$tmpdir/got2.vhd" "$tmpdir/vda.vhd" ||
     fail "azure://: the blob differs from ferry convert -O vpc -o subformat=fixed,azure=on"
