@@ -27,13 +27,21 @@
  * deleted if the upload does not finish.  An export that was killed
  * leaves a blob marked partial: --resume continues it
  * (azure_page_upload_reopen()), and any other export refuses it as it
- * refuses any blob, unless --overwrite.  What landed is checked as it lands: each
- * Put Page by the service against its Content-MD5, then the pages that
- * hold data by Get Page Ranges against those sent; the SHA-256 kept as
- * metadata is the stream's, which the export's sink computes (a second
- * hash of the same bytes here cost 0.3 s of CPU per 512 MiB and proved
- * nothing more: bench/reports/azure-2026-12-06.md).  ferry does not read
- * the blob back.
+ * refuses any blob, unless --overwrite.
+ *
+ * What landed is checked as it lands: each Put Page by the service
+ * against its Content-MD5, then the pages that hold data by Get Page
+ * Ranges against those sent; the SHA-256 kept as metadata is the
+ * stream's, which the export's sink computes (a second hash of the same
+ * bytes here cost 0.3 s of CPU per 512 MiB and proved nothing more:
+ * bench/reports/azure-2026-12-06.md).  ferry reads back only what a
+ * resumed upload finds there from an earlier run:
+ *
+ *   Get Page Ranges before the first page: the ranges that hold data
+ *   Get Blob        x-ms-range of each window about to be sent that lies
+ *                   in them: equal to the stream's, it is not sent again
+ *   Clear Page      x-ms-page-write: clear, at the end, of the ranges the
+ *                   stream left as zeros
  */
 #include <config.h>
 

@@ -657,7 +657,10 @@ target_azure_disk_upload_open(Target *t, const char *name, guint64 *resume,
                               GError **error)
 {
     AzureDiskTarget *ad = target_azure_disk(t);
+    guint64 size = t->upload_size_hint;
+    gboolean resuming = *resume != 0;
     AzureDiskUpload *up;
+    gboolean ok;
 
     up = g_new0(AzureDiskUpload, 1);
     up->t = t;
@@ -679,12 +682,11 @@ target_azure_disk_upload_open(Target *t, const char *name, guint64 *resume,
         return NULL;
     }
     up->id = target_azure_disk_id(t, up->disk);
-    if (!(*resume ? target_azure_disk_reopen(t, up, t->upload_size_hint,
-                                              error)
-                  : target_azure_disk_put(t, up, t->upload_size_hint,
-                                          error)) ||
-        !target_azure_disk_open_pages(t, up, t->upload_size_hint, *resume != 0,
-                                      error)) {
+    if (resuming)
+        ok = target_azure_disk_reopen(t, up, size, error);
+    else
+        ok = target_azure_disk_put(t, up, size, error);
+    if (!ok || !target_azure_disk_open_pages(t, up, size, resuming, error)) {
         g_prefix_error(error, "%s: ", t->name);
         target_azure_disk_upload_close(up);
         return NULL;
