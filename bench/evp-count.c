@@ -20,7 +20,8 @@ struct counter {
     unsigned long long calls, bytes;
 };
 
-enum { C_CIPHER, C_ENCRYPT, C_DECRYPT, C_CIPHERUPDATE, C_HMAC, C_MAC, C_CTR, C_LAST };
+enum { C_CIPHER, C_ENCRYPT, C_DECRYPT, C_CIPHERUPDATE, C_HMAC, C_MAC, C_CTR,
+       C_MAC_FETCH, C_MD_FETCH, C_LAST };
 static struct counter counters[C_LAST] = {
     [C_CIPHER] = { "EVP_Cipher" },
     [C_ENCRYPT] = { "EVP_EncryptUpdate" },
@@ -29,6 +30,8 @@ static struct counter counters[C_LAST] = {
     [C_HMAC] = { "HMAC_Update" },
     [C_MAC] = { "EVP_MAC_update" },
     [C_CTR] = { "CRYPTO_ctr128_encrypt_ctr32" },
+    [C_MAC_FETCH] = { "EVP_MAC_fetch" },
+    [C_MD_FETCH] = { "EVP_MD_fetch" },
 };
 
 static void *
@@ -81,6 +84,20 @@ UPDATE(EVP_CipherUpdate, C_CIPHERUPDATE)
     }
 MACUPDATE(HMAC_Update, C_HMAC)
 MACUPDATE(EVP_MAC_update, C_MAC)
+
+/* A fetch looks an algorithm up by name in OpenSSL 3's tables: costly if
+ * done per packet. */
+#define FETCH(fn, idx)                                                           \
+    void *fn(void *libctx, const char *algorithm, const char *properties)       \
+    {                                                                            \
+        static void *(*f)(void *, const char *, const char *);                   \
+        if (!f)                                                                  \
+            f = next(#fn);                                                       \
+        COUNT(idx, 0);                                                           \
+        return f(libctx, algorithm, properties);                                 \
+    }
+FETCH(EVP_MAC_fetch, C_MAC_FETCH)
+FETCH(EVP_MD_fetch, C_MD_FETCH)
 
 void
 CRYPTO_ctr128_encrypt_ctr32(const unsigned char *in, unsigned char *out, size_t len,
