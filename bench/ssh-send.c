@@ -15,10 +15,11 @@
  * server's ed25519 host key against the known_hosts FILE (an unknown or
  * changed key is a failure), authenticates with the key pair KEY and
  * KEY.pub, then writes FILE in 256 KiB buffers, sends EOF and waits for
- * the command's exit status (CMD, default `cat >/dev/null`: the script
- * checks each library's bytes once with `cat >FILE` and cmp).  Why one exec channel and not SFTP: that is
- * what `ferry receive` uses, and it leaves only the transport (packet
- * encryption, MAC, windows) in the measurement.
+ * the command's exit status (CMD, default `cat >/dev/null`; the script
+ * checks each library's bytes once with `cat >FILE` and cmp).  Why one
+ * exec channel and not SFTP: that is what `ferry receive` uses, and it
+ * leaves only the transport (packet encryption, MAC, windows) in the
+ * measurement.
  *
  * Both backends are blocking and single-threaded, as the simplest use of
  * each library; the negotiated cipher is printed to stderr so the report
