@@ -7,9 +7,14 @@
 # disk, a qcow2 of FERRY_BENCH_GIB GiB (default 4) whose every other
 # 64 MiB is random data (half sparse), over loopback to a private sshd
 # (tests/integration/functions.sh start_sshd); the domain lives on a
-# libvirt test-driver host made here.  FERRY_BENCH_RUNS rounds (default 3)
-# of every way in turn: (a), (b), `ferry convert` alone, and ferry export
-# with the default streams (min(4, cores)) and with one.  Prints best and
+# libvirt test-driver host made here.  The sshd's PATH has this build as
+# `ferry` (sshd SetEnv, as bench/receive.sh), so ferry export can also
+# write through `ferry receive` on the target, which hashes as it writes
+# and never reads the file back; the SFTP rows name --transport sftp.
+# FERRY_BENCH_RUNS rounds (default 3) of every way in turn: (a), (b),
+# `ferry convert` alone, ferry export through SFTP with the default
+# streams (min(4, cores)) and with one, and ferry export through ferry
+# receive (one stream, its only way).  Prints best and
 # median wall time, client CPU (user+sys, GNU time) and peak RSS, the
 # ratio to (a), and ferry export over max(convert alone, scp alone), the
 # issue 11 goals; writes the table
@@ -29,7 +34,10 @@ gib=${FERRY_BENCH_GIB:-4}
 
 load0=$(cut -d' ' -f1 /proc/loadavg)
 make_tmpdir
-start_sshd
+# The target's ferry is this build, on the SSH user's PATH.
+mkdir "$tmpdir/bin"
+ln -s "$FERRY" "$tmpdir/bin/ferry"
+start_sshd "SetEnv PATH=$tmpdir/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 ssh_client_key ed25519 id
 mkdir "$tmpdir/pool" "$tmpdir/stage"
 echo "making a $gib GiB half-sparse qcow2..." >&2
@@ -82,15 +90,21 @@ while [ $i -lt "$runs" ]; do
     rm -f "$tmpdir/stage/out.qcow2"
     timed_key fconv "$FERRY" convert -f qcow2 -O qcow2 "$tmpdir/src.qcow2" "$tmpdir/stage/out.qcow2"
     rm -f "$tmpdir/stage/out.qcow2"
-    # ferry export: convert + send + sha256 on the target, one pass; the
-    # default streams, then one.
-    for n in "$defstreams" 1; do
+    # ferry export: convert + send + sha256 on the target, one pass;
+    # through SFTP with the default streams, then one; then through ferry
+    # receive (one stream).  A transport named is the one used: without
+    # a receiver on the target, --transport ferry-receive fails.
+    for way in "sftp $defstreams" "sftp 1" "ferry-receive"; do
+        # shellcheck disable=SC2086
+        set -- $way
+        if [ "$1" = sftp ]; then key=ferry$2 opts="--transport sftp --streams $2"
+        else key=receive opts="--transport ferry-receive"; fi
         rm -f "$tmpdir/pool/"*
         # shellcheck disable=SC2086
-        timed_key "ferry$n" "$FERRY" export bench --connect "test://$tmpdir/host.xml" \
-            --to "$to" $pin --streams "$n"
+        timed_key "$key" "$FERRY" export bench --connect "test://$tmpdir/host.xml" \
+            --to "$to" $pin $opts
         qemu-img compare -q "$tmpdir/src.qcow2" "$tmpdir/pool/bench-vda.qcow2" ||
-            fail "ferry copy differs"
+            fail "ferry copy differs ($opts)"
     done
 done
 
@@ -106,11 +120,13 @@ row "(a) qemu-img convert -O qcow2, then scp" a
 row "(b) scp of the finished qcow2 alone" scp
 row "ferry convert -O qcow2 alone (fsynced)" fconv
 if [ "$defstreams" != 1 ]; then
-    row "ferry export --to ssh:// (default: --streams $defstreams)" "ferry$defstreams"
+    row "ferry export --to ssh://, SFTP (default: --streams $defstreams)" "ferry$defstreams"
 fi
-row "ferry export --to ssh:// --streams 1" ferry1
+row "ferry export --to ssh://, SFTP --streams 1" ferry1
+row "ferry export, ferry receive" receive
 max_alone=$(printf '%s\n' "$(median scp 1)" "$(median fconv 1)" | sort -n | tail -1)
 goal=$(echo "$(median "ferry$defstreams" 1) $max_alone" | awk '{printf "%.2f", $1 / $2}')
+goal_receive=$(echo "$(median receive 1) $max_alone" | awk '{printf "%.2f", $1 / $2}')
 
 date=$(date +%Y-%m-%d)
 report=${FERRY_BENCH_REPORT:-$top_srcdir/bench/reports/export-$date.md}
@@ -123,7 +139,8 @@ report=${FERRY_BENCH_REPORT:-$top_srcdir/bench/reports/export-$date.md}
     echo "time, median CPU and peak RSS of the client (GNU time; for (a) the sum"
     echo "of CPU and the larger RSS); ratio is median wall time over (a)'s."
     echo "ferry's time includes the SHA-256 of the file on the target before"
-    echo "the rename."
+    echo "the rename: SFTP reads the file back for it, ferry receive hashes"
+    echo "the stream as it writes (the target runs this build's ferry)."
     echo
     echo "- machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores (shared), $(uname -r)"
     echo "- $(ssh -V 2>&1); $(qemu-img --version | head -1)"
@@ -134,7 +151,7 @@ report=${FERRY_BENCH_REPORT:-$top_srcdir/bench/reports/export-$date.md}
     echo "|---|---|---|---|---|---|"
     printf '%s' "$rows"
     echo
-    echo "ferry export (default streams) over max(ferry convert alone, scp alone), medians: $goal"
+    echo "ferry export over max(ferry convert alone, scp alone), medians: SFTP (default streams) $goal, ferry receive $goal_receive"
 } >"$report"
 cat "$report"
 echo "report: $report" >&2
