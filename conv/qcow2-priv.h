@@ -12,6 +12,8 @@
 
 #include "conv/conv-priv.h"
 
+struct libdeflate_decompressor;
+
 G_BEGIN_DECLS
 
 #define QCOW2_MAGIC "QFI\xfb"
@@ -164,6 +166,9 @@ typedef struct {
     guint64 lru_clock;
     guint64 zcache_cluster;        /* guest cluster index, or G_MAXUINT64 */
     guint8 *zcache;                /* cluster_size bytes, or NULL */
+    /* An idle inflater, taken by one reader at a time (NULL while taken
+     * or not made yet). */
+    struct libdeflate_decompressor *inflater;
 } Qcow2Priv;
 
 /* qcow2-cluster.c */
@@ -177,8 +182,11 @@ gboolean qcow2_pread(ConvImage *img, void *buf, gsize len, guint64 off,
                      GError **error);
 
 /* qcow2-compress.c: inflates one compressed cluster into @out
- * (@out_len bytes exactly); FALSE on a bad stream, with no error set. */
+ * (@out_len bytes exactly); FALSE on a bad stream, with no error set.
+ * *@inflater (NULL at first) is a zlib-type decompressor kept by the
+ * caller between calls, freed with libdeflate_free_decompressor(). */
 gboolean qcow2_decompress(Qcow2CompressionType type, const guint8 *in,
-                          gsize in_len, guint8 *out, gsize out_len);
+                          gsize in_len, guint8 *out, gsize out_len,
+                          struct libdeflate_decompressor **inflater);
 
 G_END_DECLS
