@@ -365,6 +365,67 @@ test_compressed_zlib_reads(void)
     img_clear(&im);
 }
 
+/* A whole cluster is inflated straight into the caller's buffer (libdeflate)
+ * and not kept: a piece of the same cluster read after it must inflate it
+ * again, not copy from a stale cache. */
+static void
+test_compressed_whole_cluster_reads(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ConvImage) img = NULL;
+    g_autofree guint8 *plain = g_malloc(2 * CS);
+    g_autofree guint8 *got = g_malloc(2 * CS);
+    gsize n1, n2, i;
+    Img im;
+
+    for (i = 0; i < 2 * CS; i++)
+        plain[i] = (guint8)(i * 13 / 700 + i / CS);
+    simple_image(&im, 3, 0);
+    n1 = deflate_raw(plain, CS, im.buf + 4 * CS + 100, CS);
+    n2 = deflate_raw(plain + CS, CS, im.buf + 4 * CS + 100 + n1, CS);
+    img_set_l2(&im, 3 * CS, 1, compressed_entry(4 * CS + 100, n1));
+    img_set_l2(&im, 3 * CS, 2, compressed_entry(4 * CS + 100 + n1, n2));
+    img = img_open(&im, &error);
+    g_assert_no_error(error);
+    /* A piece of the first cluster (kept), then both whole, then a piece
+     * of the first again. */
+    g_assert_true(conv_image_pread(img, got, 10, CS, &error));
+    g_assert_true(conv_image_pread(img, got, 2 * CS, CS, &error));
+    g_assert_no_error(error);
+    g_assert_cmpmem(got, 2 * CS, plain, 2 * CS);
+    memset(got, 0, 2 * CS);
+    g_assert_true(conv_image_pread(img, got, 100, 2 * CS + 5, &error));
+    g_assert_no_error(error);
+    g_assert_cmpmem(got, 100, plain + CS + 5, 100);
+    img_clear(&im);
+}
+
+/* qemu's rule: a stream may be cut where the cluster is full.  One that
+ * goes on past the cluster is not what libdeflate takes, and zlib reads
+ * the cluster's worth of it, as before. */
+static void
+test_compressed_stream_longer_than_cluster(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ConvImage) img = NULL;
+    g_autofree guint8 *plain = g_malloc(CS + 5000);
+    g_autofree guint8 *got = g_malloc(CS);
+    gsize n, i;
+    Img im;
+
+    for (i = 0; i < CS + 5000; i++)
+        plain[i] = (guint8)(i * 5 / 300);
+    simple_image(&im, 3, 0);
+    n = deflate_raw(plain, CS + 5000, im.buf + 4 * CS, CS);
+    img_set_l2(&im, 3 * CS, 1, compressed_entry(4 * CS, n));
+    img = img_open(&im, &error);
+    g_assert_no_error(error);
+    g_assert_true(conv_image_pread(img, got, CS, CS, &error));
+    g_assert_no_error(error);
+    g_assert_cmpmem(got, CS, plain, CS);
+    img_clear(&im);
+}
+
 static void
 test_compressed_stream_corrupt(void)
 {
@@ -648,6 +709,10 @@ main(int argc, char **argv)
                     test_zero_flag_v3_reads_zero);
     g_test_add_func("/conv/qcow2/cluster/compressed-zlib-reads",
                     test_compressed_zlib_reads);
+    g_test_add_func("/conv/qcow2/cluster/compressed-whole-cluster-reads",
+                    test_compressed_whole_cluster_reads);
+    g_test_add_func("/conv/qcow2/cluster/compressed-stream-longer-than-cluster",
+                    test_compressed_stream_longer_than_cluster);
     g_test_add_func("/conv/qcow2/cluster/compressed-stream-corrupt",
                     test_compressed_stream_corrupt);
     g_test_add_func("/conv/qcow2/cluster/compressed-stream-short",
