@@ -15,8 +15,10 @@
  * twice zlib's speed, and inflate was most of the CPU of compressed
  * qcow2 -> raw (bench/reports/convert-2026-12-06.md).  Any other outcome
  * (a stream cut where the cluster is full, a short or corrupt one) is
- * decided by zlib exactly as before, so the bytes and the refusals are
- * zlib's.
+ * decided by zlib as before.  A stream both decoders take gives the same
+ * bytes (RFC 1951 leaves a decoder no choice); they could differ only on
+ * malformed Huffman tables one tolerates and the other refuses, the
+ * edge of "corrupt" that qemu-img (zlib) draws.
  */
 #include <config.h>
 
