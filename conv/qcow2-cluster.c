@@ -29,7 +29,6 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
-#include <libdeflate.h>
 
 #include "conv/qcow2-priv.h"
 
@@ -142,7 +141,7 @@ qcow2_cluster_fini(Qcow2Priv *priv)
         g_free(priv->slices[i].words);
     g_clear_pointer(&priv->slices, g_free);
     g_clear_pointer(&priv->zcache, g_free);
-    g_clear_pointer(&priv->inflater, libdeflate_free_decompressor);
+    g_clear_pointer(&priv->inflater, qcow2_inflater_free);
     g_mutex_clear(&priv->lock);
 }
 
@@ -489,7 +488,7 @@ qcow2_read_compressed(ConvImage *img, Qcow2Priv *priv, guint8 *buf,
     guint64 nb_sectors = ((entry >> priv->csize_shift) & priv->csize_mask) + 1;
     guint64 csize = nb_sectors * 512 - (coffset & 511);
     gboolean whole = in_cluster == 0 && len == priv->cluster_size;
-    struct libdeflate_decompressor *inflater;
+    Qcow2Inflater *inflater;
     g_autofree guint8 *in = NULL;
     g_autofree guint8 *out = NULL;
     gboolean ok;
@@ -530,8 +529,7 @@ qcow2_read_compressed(ConvImage *img, Qcow2Priv *priv, guint8 *buf,
     if (!priv->inflater)
         priv->inflater = g_steal_pointer(&inflater);
     g_mutex_unlock(&priv->lock);
-    if (inflater)
-        libdeflate_free_decompressor(inflater);
+    qcow2_inflater_free(inflater);
 
     if (!ok) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
