@@ -20,7 +20,8 @@
  * The active L1 table is read and checked at open.  L2 tables are read in
  * slices of at most QCOW2_L2_SLICE_BYTES through a cache of
  * QCOW2_L2_CACHE_SLICES slices, so memory does not grow with the disk.
- * The cache and the last decompressed cluster are guarded by priv->lock;
+ * The cache, the last decompressed cluster and the idle decompressor are
+ * guarded by priv->lock;
  * data reads and decompression run outside it, so several threads may call
  * block_status and pread at once.
  */
