@@ -20,7 +20,8 @@
  * The active L1 table is read and checked at open.  L2 tables are read in
  * slices of at most QCOW2_L2_SLICE_BYTES through a cache of
  * QCOW2_L2_CACHE_SLICES slices, so memory does not grow with the disk.
- * The cache and the last decompressed cluster are guarded by priv->lock;
+ * The cache, the last decompressed cluster and the idle decompressor are
+ * guarded by priv->lock;
  * data reads and decompression run outside it, so several threads may call
  * block_status and pread at once.
  */
@@ -141,6 +142,7 @@ qcow2_cluster_fini(Qcow2Priv *priv)
         g_free(priv->slices[i].words);
     g_clear_pointer(&priv->slices, g_free);
     g_clear_pointer(&priv->zcache, g_free);
+    g_clear_pointer(&priv->inflater, qcow2_inflater_free);
     g_mutex_clear(&priv->lock);
 }
 
@@ -473,7 +475,10 @@ qcow2_read_data(ConvImage *img, Qcow2Priv *priv, guint8 *buf, guint64 len,
 }
 
 /* Copies @len bytes at @in_cluster of the compressed guest cluster that
- * starts at @gs, described by L2 entry @entry. */
+ * starts at @gs, described by L2 entry @entry.  A whole cluster (what the
+ * engine asks for: its chunks are cluster-aligned) is inflated straight
+ * into @buf; a piece of one goes through the last-cluster cache, as a
+ * reader may ask for the rest of it next. */
 static gboolean
 qcow2_read_compressed(ConvImage *img, Qcow2Priv *priv, guint8 *buf,
                       gsize len, guint64 gs, guint64 in_cluster,
@@ -483,8 +488,11 @@ qcow2_read_compressed(ConvImage *img, Qcow2Priv *priv, guint8 *buf,
     guint64 coffset = entry & priv->coffset_mask;
     guint64 nb_sectors = ((entry >> priv->csize_shift) & priv->csize_mask) + 1;
     guint64 csize = nb_sectors * 512 - (coffset & 511);
+    gboolean whole = in_cluster == 0 && len == priv->cluster_size;
+    Qcow2Inflater *inflater;
     g_autofree guint8 *in = NULL;
     g_autofree guint8 *out = NULL;
+    gboolean ok;
 
     g_mutex_lock(&priv->lock);
     if (priv->zcache_cluster == cluster) {
@@ -509,9 +517,22 @@ qcow2_read_compressed(ConvImage *img, Qcow2Priv *priv, guint8 *buf,
     if (!conv_file_pread(img, in, (gsize)csize, coffset,
                          "qcow2 compressed cluster", error))
         return FALSE;
-    out = g_malloc(priv->cluster_size);
-    if (!qcow2_decompress(priv->hdr.compression_type, in, (gsize)csize, out,
-                          (gsize)priv->cluster_size)) {
+    if (!whole)
+        out = g_malloc(priv->cluster_size);
+
+    g_mutex_lock(&priv->lock);
+    inflater = g_steal_pointer(&priv->inflater);
+    g_mutex_unlock(&priv->lock);
+    ok = qcow2_decompress(priv->hdr.compression_type, in, (gsize)csize,
+                          whole ? buf : out, (gsize)priv->cluster_size,
+                          &inflater);
+    g_mutex_lock(&priv->lock);
+    if (!priv->inflater)
+        priv->inflater = g_steal_pointer(&inflater);
+    g_mutex_unlock(&priv->lock);
+    qcow2_inflater_free(inflater);
+
+    if (!ok) {
         g_set_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT,
                     "%s: qcow2 compressed cluster at guest offset %"
                     G_GUINT64_FORMAT " (host offset 0x%" G_GINT64_MODIFIER
@@ -521,9 +542,11 @@ qcow2_read_compressed(ConvImage *img, Qcow2Priv *priv, guint8 *buf,
                     "zstd" : "zlib");
         return FALSE;
     }
+    if (whole)
+        return TRUE;
     memcpy(buf, out + in_cluster, len);
 
-    /* Keep it: the engine often reads a cluster in several pieces. */
+    /* Keep it: the rest of the cluster may be asked for next. */
     g_mutex_lock(&priv->lock);
     g_free(priv->zcache);
     priv->zcache = g_steal_pointer(&out);

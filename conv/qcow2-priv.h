@@ -164,6 +164,9 @@ typedef struct {
     guint64 lru_clock;
     guint64 zcache_cluster;        /* guest cluster index, or G_MAXUINT64 */
     guint8 *zcache;                /* cluster_size bytes, or NULL */
+    /* An idle inflater, taken by one reader at a time (NULL while taken
+     * or not made yet). */
+    struct _Qcow2Inflater *inflater;
 } Qcow2Priv;
 
 /* qcow2-cluster.c */
@@ -176,9 +179,14 @@ gboolean qcow2_block_status(ConvImage *img, guint64 off, guint64 len,
 gboolean qcow2_pread(ConvImage *img, void *buf, gsize len, guint64 off,
                      GError **error);
 
-/* qcow2-compress.c: inflates one compressed cluster into @out
- * (@out_len bytes exactly); FALSE on a bad stream, with no error set. */
+/* qcow2-compress.c: a decompressor (zlib or zstd) kept between clusters. */
+typedef struct _Qcow2Inflater Qcow2Inflater;
+void qcow2_inflater_free(Qcow2Inflater *inflater);
+/* Inflates one compressed cluster into @out (@out_len bytes exactly);
+ * FALSE on a bad stream, with no error set.  *@inflater (NULL at first) is
+ * made on first use and kept by the caller from call to call. */
 gboolean qcow2_decompress(Qcow2CompressionType type, const guint8 *in,
-                          gsize in_len, guint8 *out, gsize out_len);
+                          gsize in_len, guint8 *out, gsize out_len,
+                          Qcow2Inflater **inflater);
 
 G_END_DECLS

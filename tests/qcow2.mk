@@ -10,7 +10,7 @@ tests_unit_test_qcow2_read_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_qcow2_read_LDADD = $(CONV_LIBS) $(JSON_LIBS)
 UNIT_TESTS += tests/unit/test-qcow2-cluster
 tests_unit_test_qcow2_cluster_SOURCES = tests/unit/test-qcow2-cluster.c
-tests_unit_test_qcow2_cluster_CFLAGS = $(UNIT_CFLAGS) $(ZLIB_CFLAGS)
+tests_unit_test_qcow2_cluster_CFLAGS = $(UNIT_CFLAGS) $(ZLIB_CFLAGS) $(ZSTD_CFLAGS)
 tests_unit_test_qcow2_cluster_LDADD = $(CONV_LIBS)
 
 # Integration: the reader through the CLI, qemu as the judge.

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
+#include <zstd.h>
 #include <glib/gstdio.h>
 
 #include "conv/qcow2-priv.h"
@@ -365,6 +366,67 @@ test_compressed_zlib_reads(void)
     img_clear(&im);
 }
 
+/* A whole cluster is inflated straight into the caller's buffer (libdeflate)
+ * and not kept: a piece of the same cluster read after it must inflate it
+ * again, not copy from a stale cache. */
+static void
+test_compressed_whole_cluster_reads(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ConvImage) img = NULL;
+    g_autofree guint8 *plain = g_malloc(2 * CS);
+    g_autofree guint8 *got = g_malloc(2 * CS);
+    gsize n1, n2, i;
+    Img im;
+
+    for (i = 0; i < 2 * CS; i++)
+        plain[i] = (guint8)(i * 13 / 700 + i / CS);
+    simple_image(&im, 3, 0);
+    n1 = deflate_raw(plain, CS, im.buf + 4 * CS + 100, CS);
+    n2 = deflate_raw(plain + CS, CS, im.buf + 4 * CS + 100 + n1, CS);
+    img_set_l2(&im, 3 * CS, 1, compressed_entry(4 * CS + 100, n1));
+    img_set_l2(&im, 3 * CS, 2, compressed_entry(4 * CS + 100 + n1, n2));
+    img = img_open(&im, &error);
+    g_assert_no_error(error);
+    /* A piece of the first cluster (kept), then both whole, then a piece
+     * of the first again. */
+    g_assert_true(conv_image_pread(img, got, 10, CS, &error));
+    g_assert_true(conv_image_pread(img, got, 2 * CS, CS, &error));
+    g_assert_no_error(error);
+    g_assert_cmpmem(got, 2 * CS, plain, 2 * CS);
+    memset(got, 0, 2 * CS);
+    g_assert_true(conv_image_pread(img, got, 100, 2 * CS + 5, &error));
+    g_assert_no_error(error);
+    g_assert_cmpmem(got, 100, plain + CS + 5, 100);
+    img_clear(&im);
+}
+
+/* qemu's rule: a stream may be cut where the cluster is full.  One that
+ * goes on past the cluster is not what libdeflate takes, and zlib reads
+ * the cluster's worth of it, as before. */
+static void
+test_compressed_stream_longer_than_cluster(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ConvImage) img = NULL;
+    g_autofree guint8 *plain = g_malloc(CS + 5000);
+    g_autofree guint8 *got = g_malloc(CS);
+    gsize n, i;
+    Img im;
+
+    for (i = 0; i < CS + 5000; i++)
+        plain[i] = (guint8)(i * 5 / 300);
+    simple_image(&im, 3, 0);
+    n = deflate_raw(plain, CS + 5000, im.buf + 4 * CS, CS);
+    img_set_l2(&im, 3 * CS, 1, compressed_entry(4 * CS, n));
+    img = img_open(&im, &error);
+    g_assert_no_error(error);
+    g_assert_true(conv_image_pread(img, got, CS, CS, &error));
+    g_assert_no_error(error);
+    g_assert_cmpmem(got, CS, plain, CS);
+    img_clear(&im);
+}
+
 static void
 test_compressed_stream_corrupt(void)
 {
@@ -404,6 +466,52 @@ test_compressed_zstd_corrupt(void)
     memcpy(im.buf + 4 * CS, "\x28\xb5\x2f\xfd\xff\xff\xff\xff", 8);
     img_set_l2(&im, 3 * CS, 0, compressed_entry(4 * CS, 1024));
     expect_read_error(&im, 0, "guest offset 0", "zstd stream is corrupt");
+    img_clear(&im);
+}
+
+/* One zstd context serves every cluster a handle reads: a cluster whose
+ * frame runs past the cluster (cut where it is full) and a corrupt one
+ * must not leave it mid-frame for the next. */
+static void
+test_compressed_zstd_context_reused(void)
+{
+    g_autoptr(GError) error = NULL;
+    g_autoptr(ConvImage) img = NULL;
+    g_autofree guint8 *plain = g_malloc(CS + 5000);
+    g_autofree guint8 *got = g_malloc(CS);
+    gsize bound = ZSTD_compressBound(CS + 5000);
+    g_autofree guint8 *z = g_malloc(bound);
+    gsize n1, n2, i;
+    Img im;
+
+    for (i = 0; i < CS + 5000; i++)
+        plain[i] = (guint8)(i * 11 / 500);
+    simple_image(&im, 3, QCOW2_INCOMPAT_COMPRESSION);
+    im.buf[104] = QCOW2_COMPRESSION_ZSTD;
+    /* Cluster 0: a frame of CS + 5000 bytes; cluster 1: garbage after a
+     * zstd magic; cluster 2: the second half of plain, whole. */
+    n1 = ZSTD_compress(z, bound, plain, CS + 5000, 3);
+    g_assert_false(ZSTD_isError(n1));
+    g_assert_cmpuint(n1, <, CS / 2);
+    memcpy(im.buf + 4 * CS, z, n1);
+    img_set_l2(&im, 3 * CS, 0, compressed_entry(4 * CS, n1));
+    memcpy(im.buf + 4 * CS + CS / 2, "\x28\xb5\x2f\xfd\xff\xff\xff\xff", 8);
+    img_set_l2(&im, 3 * CS, 1, compressed_entry(4 * CS + CS / 2, 1024));
+    n2 = ZSTD_compress(z, bound, plain + 5000, CS, 3);
+    g_assert_false(ZSTD_isError(n2));
+    memcpy(im.buf + 5 * CS, z, n2);
+    img_set_l2(&im, 3 * CS, 2, compressed_entry(5 * CS, n2));
+    img = img_open(&im, &error);
+    g_assert_no_error(error);
+    g_assert_true(conv_image_pread(img, got, CS, 0, &error));
+    g_assert_no_error(error);
+    g_assert_cmpmem(got, CS, plain, CS);
+    g_assert_false(conv_image_pread(img, got, CS, CS, &error));
+    g_assert_error(error, FERRY_ERROR, FERRY_ERROR_CORRUPT);
+    g_clear_error(&error);
+    g_assert_true(conv_image_pread(img, got, CS, 2 * CS, &error));
+    g_assert_no_error(error);
+    g_assert_cmpmem(got, CS, plain + 5000, CS);
     img_clear(&im);
 }
 
@@ -648,12 +756,18 @@ main(int argc, char **argv)
                     test_zero_flag_v3_reads_zero);
     g_test_add_func("/conv/qcow2/cluster/compressed-zlib-reads",
                     test_compressed_zlib_reads);
+    g_test_add_func("/conv/qcow2/cluster/compressed-whole-cluster-reads",
+                    test_compressed_whole_cluster_reads);
+    g_test_add_func("/conv/qcow2/cluster/compressed-stream-longer-than-cluster",
+                    test_compressed_stream_longer_than_cluster);
     g_test_add_func("/conv/qcow2/cluster/compressed-stream-corrupt",
                     test_compressed_stream_corrupt);
     g_test_add_func("/conv/qcow2/cluster/compressed-stream-short",
                     test_compressed_stream_short);
     g_test_add_func("/conv/qcow2/cluster/compressed-zstd-corrupt",
                     test_compressed_zstd_corrupt);
+    g_test_add_func("/conv/qcow2/cluster/compressed-zstd-context-reused",
+                    test_compressed_zstd_context_reused);
     g_test_add_func("/conv/qcow2/cluster/compressed-offset-past-eof",
                     test_compressed_offset_past_eof);
     g_test_add_func("/conv/qcow2/cluster/subcluster-alloc-and-zero",
