@@ -439,9 +439,10 @@ typedef struct {
                          gpointer data);
     /* Work got done: as often as the copy engine reports (throttle it). */
     void (*progress)(const AgentExportProgress *progress, gpointer data);
-    /* The link to @target dropped: attempt @attempt after @wait seconds. */
+    /* The link to @target dropped (@why: the failure, one line): attempt
+     * @attempt after @wait seconds. */
     void (*retry)(const AgentExportDiskRef *disk, const char *target,
-                  guint attempt, guint wait, gpointer data);
+                  const char *why, guint attempt, guint wait, gpointer data);
     /* A disk is under its final name, its hash checked by @target. */
     void (*disk_verified)(const AgentExportDiskRef *disk, const char *target,
                           const char *sha256, guint64 bytes_sent,

@@ -222,20 +222,22 @@ cmd_export_on_progress(const AgentExportProgress *p, gpointer data)
 
 static void
 cmd_export_on_retry(const AgentExportDiskRef *disk, const char *target,
-                    guint attempt, guint wait, gpointer data)
+                    const char *why, guint attempt, guint wait, gpointer data)
 {
     CmdExportView *view = data;
 
     view->last_permille = -1;
     if (view->progress || !view->json) {
         cmd_export_end_bar(view);
-        fprintf(stderr, "ferry: %s: connection lost; retry %u in %u s\n",
-                target, attempt, wait);
+        fprintf(stderr, "ferry: %s: connection lost (%s); retry %u in %u s\n",
+                target, why, attempt, wait);
     }
     if (view->json) {
         g_autoptr(JsonBuilder) b = cmd_export_event_new("retry", disk);
 
         cmd_export_event_add_int(b, "attempt", attempt);
+        json_builder_set_member_name(b, "why");
+        json_builder_add_string_value(b, why);
         cmd_export_event_add_int(b, "wait", wait);
         cmd_export_event_emit(b);
     }

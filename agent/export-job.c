@@ -388,12 +388,12 @@ export_job_on_progress(const AgentExportProgress *p, gpointer data)
 
 static void
 export_job_on_retry(const AgentExportDiskRef *disk, const char *target,
-                    guint attempt, guint wait, gpointer data)
+                    const char *why, guint attempt, guint wait, gpointer data)
 {
     ExportJobRun *r = data;
 
-    g_info("job %s: %s: disk %s: connection lost; retry %u in %u s",
-           agent_job_get_id(r->job), target, disk->dev, attempt, wait);
+    g_info("job %s: %s: disk %s: connection lost (%s); retry %u in %u s",
+           agent_job_get_id(r->job), target, disk->dev, why, attempt, wait);
 }
 
 static void

@@ -482,11 +482,15 @@ export_sleep(Export *ex, guint seconds, GError **error)
     return TRUE;
 }
 
-/* After a dropped link: waits, reconnects, and finds where to resume. */
+/* After a dropped link (@cause): waits, reconnects, and finds where to
+ * resume.  Each retry says why it is needed, and giving up says the last
+ * failure, so the reason is never lost on the way to the user. */
 static gboolean
-export_reconnect(Export *ex, ExportDisk *d, GError **error)
+export_reconnect(Export *ex, ExportDisk *d, const GError *cause,
+                 GError **error)
 {
     g_autofree char *part = g_strconcat(d->name, ".part", NULL);
+    g_autofree char *why = g_strdup(cause->message);
     guint64 size = 0;
 
     for (;;) {
@@ -495,9 +499,9 @@ export_reconnect(Export *ex, ExportDisk *d, GError **error)
 
         if (d->retries >= AGENT_EXPORT_MAX_RETRIES) {
             g_set_error(error, FERRY_ERROR, FERRY_ERROR_NETWORK,
-                        "%s: disk %s: gave up after %u retries",
+                        "%s: disk %s: gave up after %u retries: %s",
                         target_get_name(ex->target), d->disk->target,
-                        d->retries);
+                        d->retries, why);
             return FALSE;
         }
         d->retries++;
@@ -505,14 +509,17 @@ export_reconnect(Export *ex, ExportDisk *d, GError **error)
             AgentExportDiskRef ref;
 
             export_disk_ref(d, &ref);
-            ex->opts->events->retry(&ref, target_get_name(ex->target),
+            ex->opts->events->retry(&ref, target_get_name(ex->target), why,
                                     d->retries, wait, ex->opts->events_data);
         }
         if (!export_sleep(ex, wait, error))
             return FALSE;
         if (!target_connect(ex->target, &local)) {
-            if (g_error_matches(local, FERRY_ERROR, FERRY_ERROR_NETWORK))
+            if (g_error_matches(local, FERRY_ERROR, FERRY_ERROR_NETWORK)) {
+                g_free(why);
+                why = g_strdup(local->message);
                 continue;
+            }
             g_propagate_error(error, g_steal_pointer(&local));
             return FALSE;
         }
@@ -573,7 +580,7 @@ export_one_disk(Export *ex, ExportDisk *d, GError **error)
         if (g_error_matches(local, FERRY_ERROR, FERRY_ERROR_NETWORK) ||
             (d->retries > 0 &&
              g_error_matches(local, FERRY_ERROR, FERRY_ERROR_BUSY))) {
-            if (!export_reconnect(ex, d, error))
+            if (!export_reconnect(ex, d, local, error))
                 return FALSE;
             continue;
         }

@@ -85,6 +85,13 @@ $FERRY export "$name" --connect qemu:///system --format raw --json \
     --to "ssh://root@127.0.0.1:$relay_port$tmpdir/pool" $ssh_opts \
     >"$tmpdir/events" 2>"$tmpdir/err" || fail "export through a cut link: $(cat "$tmpdir/err")"
 grep -q '"event":"retry","dev":"vda"' "$tmpdir/events" || fail "no retry event: $(cat "$tmpdir/events")"
+# Each retry says why: the failure of the cut connection, naming the target.
+python3 - "$tmpdir/events" "ssh://root@127.0.0.1:$relay_port" <<'PY' || fail "retry without its cause: $(cat "$tmpdir/events")"
+import json, sys
+events = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+retries = [e for e in events if e.get("event") == "retry"]
+assert retries and all(e["why"].startswith(sys.argv[2]) for e in retries), retries
+PY
 check_pool "$tmpdir/pool" raw
 resumed=$(python3 -c "import json; print(json.load(open('$tmpdir/pool/$name.ferry.json'))['disks'][0]['resumed-at'])")
 [ "$resumed" -gt 0 ] || fail "vda was not resumed (resumed-at $resumed)"
