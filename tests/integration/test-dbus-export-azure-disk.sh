@@ -181,6 +181,7 @@ PY
 "$FERRY" resume "$kill_id" || fail "ferry resume failed"
 "$FERRY" watch --json "$kill_id" >"$tmpdir/watch" ||
     fail "the resumed job did not complete: $(tail -1 "$tmpdir/watch"; tail -5 "$tmpdir/agent.log")"
+echo "agent kill: $landed of 12 data windows had landed"
 # The kept windows are not sent: the data windows that had not landed
 # (whole 4 MiB) and the footer's 512 bytes.
 python3 - "$tmpdir/watch" $((12 - landed)) <<'PY' || fail "the resumed job's result (see above)"
@@ -190,8 +191,6 @@ assert last["state"] == "completed", last
 d, = last["result"]["disks"]
 assert d["bytes-sent"] == int(sys.argv[2]) * (4 << 20) + 512, d
 PY
-grep -q "job $kill_id: resuming the export of '$killed'" "$tmpdir/agent.log" ||
-    fail "the agent did not log a resume: $(grep "job $kill_id" "$tmpdir/agent.log")"
 assert_eq "$(arm_calls "r['method'] == 'PUT' and r.get('disk') == '$killed-vda'" | wc -l)" 1 \
     "PUTs of the killed job's disk"
 assert_eq "$(kill_blob)" "$kblob" "the resumed disk's blob"
