@@ -558,6 +558,9 @@ struct _AzureUpload {
     GArray *landed;
     GMutex lock;
     guint64 kept_bytes;
+    /* Or NULL: where each Put Page that succeeded adds its body's bytes
+     * (under @lock), azure_page_upload_count_sent(). */
+    guint64 *sent_out;
     gboolean finished;
     gboolean attached;           /* the blob is not ours to delete */
 };
@@ -783,6 +786,11 @@ azure_page_send(gpointer data, HttpClient *http, guint64 offset,
         g_prefix_error(error, "'%s' %s: ", u->blob, range);
         return FALSE;
     }
+    if (u->sent_out) {
+        g_mutex_lock(&u->lock);
+        *u->sent_out += len;
+        g_mutex_unlock(&u->lock);
+    }
     return TRUE;
 }
 
@@ -989,6 +997,14 @@ guint64
 azure_page_upload_get_page_bytes(const AzureUpload *u)
 {
     return u->page_bytes - u->kept_bytes;
+}
+
+void
+azure_page_upload_count_sent(AzureUpload *u, guint64 *sent)
+{
+    g_mutex_lock(&u->lock);
+    u->sent_out = sent;
+    g_mutex_unlock(&u->lock);
 }
 
 guint64

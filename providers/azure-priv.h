@@ -173,6 +173,10 @@ const char *azure_page_upload_get_name(const AzureUpload *u);
 /* Bytes sent with Put Page; bytes a resumed upload found there already. */
 guint64 azure_page_upload_get_page_bytes(const AzureUpload *u);
 guint64 azure_page_upload_get_kept_bytes(const AzureUpload *u);
+/* From now on each Put Page that succeeds adds its body's bytes to *@sent
+ * (from a sender thread; @sent must outlive @u): what went over the
+ * wire, windows kept from an earlier run and Clear Page not included. */
+void azure_page_upload_count_sent(AzureUpload *u, guint64 *sent);
 
 /* Merges sorted, possibly adjacent [start, end) pairs in place. */
 void azure_ranges_merge(GArray *ranges);

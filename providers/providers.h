@@ -179,7 +179,11 @@ typedef struct {
     guint64 resume_offset;      /* bytes of the .part kept, not sent again:
                                  * at most what was asked for, less when
                                  * ferry receive verified less */
-    guint64 bytes_sent;         /* bytes handed to the target this time */
+    guint64 bytes_sent;         /* bytes sent to the target this time:
+                                 * not what it kept from an earlier run
+                                 * (.part prefix, Azure's landed windows)
+                                 * nor holes it was not sent (for Azure,
+                                 * the Put Page bodies) */
     char sha256[65];            /* lowercase hex, once committed */
     gboolean part_kept;         /* after an abort: the .part is resumable */
 } TargetUpload;

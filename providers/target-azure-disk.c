@@ -720,6 +720,18 @@ target_azure_disk_upload_skip(gpointer h, guint64 len, GError **error)
     return azure_page_upload_skip(up->pages, len, error);
 }
 
+/* A disk's Put Pages count themselves; a local file is the sink's. */
+static gboolean
+target_azure_disk_upload_count_sent(gpointer h, guint64 *sent)
+{
+    AzureDiskUpload *up = h;
+
+    if (up->local)
+        return FALSE;
+    azure_page_upload_count_sent(up->pages, sent);
+    return TRUE;
+}
+
 static gboolean
 target_azure_disk_upload_finish(gpointer h, GError **error)
 {
@@ -966,6 +978,7 @@ const struct ferry_target target_azure_disk_backend = {
     .upload_skip = target_azure_disk_upload_skip,
     .upload_finish = target_azure_disk_upload_finish,
     .upload_close = target_azure_disk_upload_close,
+    .upload_count_sent = target_azure_disk_upload_count_sent,
     .sha256 = target_azure_disk_sha256,
     .adopt_sha256 = target_azure_disk_adopt_sha256,
     .finish_export = target_azure_disk_finish_export,

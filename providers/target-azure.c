@@ -318,6 +318,18 @@ target_azure_upload_skip(gpointer h, guint64 len, GError **error)
     return target_azure_upload_write(h, zeros, len, error);
 }
 
+/* A disk's Put Pages count themselves; a small file is sent whole. */
+static gboolean
+target_azure_upload_count_sent(gpointer h, guint64 *sent)
+{
+    TargetAzureUpload *up = h;
+
+    if (!up->pages)
+        return FALSE;
+    azure_page_upload_count_sent(up->pages, sent);
+    return TRUE;
+}
+
 static gboolean
 target_azure_upload_finish(gpointer h, GError **error)
 {
@@ -410,6 +422,7 @@ const struct ferry_target target_azure_backend = {
     .upload_skip = target_azure_upload_skip,
     .upload_finish = target_azure_upload_finish,
     .upload_close = target_azure_upload_close,
+    .upload_count_sent = target_azure_upload_count_sent,
     .sha256 = target_azure_sha256,
     .output_format = target_azure_output_format,
     .adopt_sha256 = target_azure_adopt_sha256,

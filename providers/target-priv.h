@@ -65,6 +65,13 @@ struct ferry_target {
      * differs. */
     gboolean (*adopt_sha256)(Target *t, const char *name,
                              const char *sha256, GError **error);
+    /* Optional: for an upload whose requests do not carry what
+     * upload_write is handed (Azure's page upload sends only the windows
+     * that hold data, and a resumed one not those that landed already):
+     * from now on @h adds the bytes it sends to *@sent (which outlives
+     * it) and the sink counts nothing itself.  FALSE leaves the counting
+     * to the sink (upload_write's bytes, as for file and ssh). */
+    gboolean (*upload_count_sent)(gpointer h, guint64 *sent);
 };
 
 extern const struct ferry_target target_file_backend;

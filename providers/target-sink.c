@@ -35,6 +35,7 @@ typedef struct {
     gpointer handle;            /* the backend's upload, or NULL */
     guint64 pos;                /* stream offset, in the resume layer */
     gboolean resumable_error;   /* the last failure was a dropped link */
+    gboolean backend_counts;    /* the upload counts up->bytes_sent */
 } TargetSink;
 
 static void
@@ -56,7 +57,8 @@ target_upload_write(gpointer data, const void *buf, gsize len, GError **error)
         target_sink_note_error(ts, *error);
         return FALSE;
     }
-    ts->up->bytes_sent += len;
+    if (!ts->backend_counts)
+        ts->up->bytes_sent += len;
     return TRUE;
 }
 
@@ -299,6 +301,9 @@ target_open_sink(Target *t, const char *name, guint64 resume_offset,
         target_sink_free(ts);
         return NULL;
     }
+    ts->backend_counts = t->backend->upload_count_sent &&
+                         t->backend->upload_count_sent(ts->handle,
+                                                       &up->bytes_sent);
     upload = conv_sink_new_custom(&target_upload_ops, ts, NULL);
     tr = g_new0(TargetResume, 1);
     tr->ts = ts;

@@ -8,7 +8,9 @@
 # manifest; the contract server saw osType Windows on the OS disk.  A
 # second job to the same names fails without --overwrite and completes
 # with it, after deleting the disks it replaces.  Job.Cancel in the middle
-# of an upload calls endGetAccess and deletes the disk.  The client secret, a
+# of an upload calls endGetAccess and deletes the disk.  A SIGKILL of the
+# agent mid-upload leaves the disk ActiveUpload; `ferry resume` of the
+# interrupted job finishes it, sending only the windows not landed.  The client secret, a
 # SAS signature and a bearer token are in neither the agent's log nor its
 # job files nor the result.
 . "$top_srcdir/tests/integration/functions.sh"
@@ -120,6 +122,82 @@ assert_eq "$(arm_calls "r['path'].endswith('/disks/$slow-vda/endGetAccess')" | w
 assert_eq "$(arm_calls "r['method'] == 'DELETE' and r['path'].endswith('/disks/$slow-vda')" | wc -l)" 1 \
     "the cancelled job's disk deleted"
 case $(arm_state) in *"$slow-vda"*) fail "the cancelled job's disk is left" ;; esac
+
+# SIGKILL of the agent mid-upload: no endGetAccess could run, the disk
+# stays ActiveUpload.  Restarted, the agent shows the job interrupted;
+# `ferry resume` finishes the same disk (not PUT again, the same blob in
+# the contract server's view), sending only the 4 MiB windows that had
+# not landed (bytes-sent against Azurite's Get Page Ranges after the
+# kill), and the blob equals ferry convert's VHD.
+killed=$name-kill
+write_test_host "$killed" "vda:raw:$img/slow.raw"
+$FERRY convert -O vpc -o subformat=fixed,azure=on "$img/slow.raw" "$tmpdir/kill.vhd" ||
+    fail "convert the killed job's disk"
+# kill_blob: the killed job's disk's [container, blob], from /_control.
+kill_blob() {
+    arm_state | python3 -c '
+import json, sys
+print(" ".join(json.load(sys.stdin)["blobs"].get(sys.argv[1], [])))' "$killed-vda"
+}
+# landed_windows: the 4 MiB windows of that blob holding data, as
+# Azurite lists them (one number per line).
+landed_windows() {
+    azure_blob ranges $kblob | python3 -c '
+import sys
+w = set()
+for line in sys.stdin:
+    s, e = (int(x) for x in line.split())
+    w.update(range(s >> 22, ((e - 1) >> 22) + 1))
+print("\n".join(str(i) for i in sorted(w)))'
+}
+: >"$arm_log"
+$FERRY export "$killed" --connect "$test_host_uri" --to "$to" --background \
+    --bus-address "$bus_address" --json --manifest-dir "$man" --bwlimit 8M \
+    >"$tmpdir/job.json" 2>"$tmpdir/err" || fail "ferry export --background: $(cat "$tmpdir/err")"
+kill_id=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["job"])' "$tmpdir/job.json")
+kblob=
+i=0
+until [ -n "$kblob" ] && [ "$(landed_windows | wc -l)" -ge 3 ]; do
+    i=$((i + 1)); [ $i -lt 300 ] || fail "three windows did not land within 30 s"
+    [ -n "$kblob" ] || kblob=$(kill_blob)
+    sleep 0.1
+done
+kill_agent
+# A Put Page Azurite still held lands or not; let it settle.
+sleep 2
+landed=$(landed_windows | wc -l)
+[ "$landed" -ge 3 ] && [ "$landed" -lt 12 ] ||
+    fail "the kill left $landed of 12 data windows: not mid-upload"
+assert_contains "$(arm_state)" "\"$killed-vda\": \"ActiveUpload\"" "the killed job's disk"
+assert_eq "$(arm_calls "r['path'].endswith('/endGetAccess')" | wc -l)" 0 \
+    "endGetAccess after SIGKILL"
+start_agent
+"$FERRY" jobs --json >"$tmpdir/jobs.json" || fail "ferry jobs failed"
+python3 - "$tmpdir/jobs.json" "$kill_id" <<'PY' || fail "job after restart: $(cat "$tmpdir/jobs.json")"
+import json, sys
+j = [j for j in json.load(open(sys.argv[1])) if str(j["id"]) == sys.argv[2]][0]
+assert j["state"] == "interrupted" and j["kind"] == "export", j
+PY
+"$FERRY" resume "$kill_id" || fail "ferry resume failed"
+"$FERRY" watch --json "$kill_id" >"$tmpdir/watch" ||
+    fail "the resumed job did not complete: $(tail -1 "$tmpdir/watch"; tail -5 "$tmpdir/agent.log")"
+echo "agent kill: $landed of 12 data windows had landed"
+# The kept windows are not sent: the data windows that had not landed
+# (whole 4 MiB) and the footer's 512 bytes.
+python3 - "$tmpdir/watch" $((12 - landed)) <<'PY' || fail "the resumed job's result (see above)"
+import json, sys
+last = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+assert last["state"] == "completed", last
+d, = last["result"]["disks"]
+assert d["bytes-sent"] == int(sys.argv[2]) * (4 << 20) + 512, d
+PY
+assert_eq "$(arm_calls "r['method'] == 'PUT' and r.get('disk') == '$killed-vda'" | wc -l)" 1 \
+    "PUTs of the killed job's disk"
+assert_eq "$(kill_blob)" "$kblob" "the resumed disk's blob"
+assert_contains "$(arm_state)" "\"$killed-vda\": \"Unattached\"" "the resumed disk"
+azure_blob get $kblob "$tmpdir/kill.got" || fail "read the resumed disk's blob"
+cmp "$tmpdir/kill.got" "$tmpdir/kill.vhd" ||
+    fail "the resumed blob differs from ferry convert -O vpc -o subformat=fixed,azure=on"
 
 # The agent's own secret and what it was given never reach its log,
 # its job files or the result.

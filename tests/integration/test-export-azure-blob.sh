@@ -87,6 +87,13 @@ for line in open(sys.argv[2]):
 assert sent <= len(data) * W, (sent, len(data))
 print("pages sent", sent, "of", len(data), "windows", file=sys.stderr)
 PY
+    # bytes-sent is what the Put Pages carried: the pages Azurite holds.
+    assert_eq "$(python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+print([e for e in ev if e.get("event") == "disk-done" and e["dev"] == sys.argv[2]][0]["bytes-sent"])' \
+        "$tmpdir/events" "$dev")" "$(awk '{ n += $2 - $1 } END { print n }' "$tmpdir/$dev.ranges")" \
+        "$dev: bytes-sent against the pages Get Page Ranges lists"
 done
 # vdb: 256 MiB with 10 MiB of data sends about 10 MiB, not 256.
 vdb_sent=$(awk '{ n += $2 - $1 } END { print n }' "$tmpdir/vdb.ranges")

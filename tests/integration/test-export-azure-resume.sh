@@ -10,12 +10,15 @@
 # Get Page Ranges read from Azurite after the kill); the blob, read back
 # from Azurite by the test's own client, equals `ferry convert -O vpc -o
 # subformat=fixed,azure=on` of the disk and its ferry-sha256 tag is
-# sha256sum's.  A --resume after the disk finished sends nothing.
+# sha256sum's; the run's bytes-sent (--json) is the Put Page body bytes
+# the proxy forwarded, the kept windows not counted.  A --resume after
+# the disk finished sends nothing.
 # azure://: the killed run's page blob stays marked ferry_state=partial;
 # the test then changes a page of the first window and writes pages into
 # a hole; --resume sends exactly the windows that had not landed plus the
-# changed one, clears the stale pages, and the blob equals ferry
-# convert's VHD with sha256sum's hash as its metadata.
+# changed one, clears the stale pages (no body: not in bytes-sent), and
+# the blob equals ferry convert's VHD with sha256sum's hash as its
+# metadata.
 . "$top_srcdir/tests/integration/functions.sh"
 . "$top_srcdir/tests/integration/domain-functions.sh"
 . "$top_srcdir/tests/integration/azure-functions.sh"
@@ -34,7 +37,8 @@ $FERRY convert -O vpc -o subformat=fixed,azure=on "$img/disk.raw" "$tmpdir/vda.v
     fail "convert"
 
 start_azurite
-# Every Put Page through the proxy is logged ("delayed, N in flight").
+# Every Put Page through the proxy is logged ("B body bytes delayed, N
+# in flight").
 python3 "$top_srcdir/tests/tools/fault-proxy.py" "$tmpdir/proxy.port" "$azurite_port" \
     --on all http-method:PUT http-match:comp=page http-delay:0 \
     2>"$tmpdir/proxy.log" &
@@ -49,6 +53,24 @@ mkdir "$man"
 
 put_pages() {
     grep -c 'delayed, ' "$tmpdir/proxy.log" || true
+}
+
+# put_page_bytes: the body bytes of every Put Page (and Clear Page) the
+# proxy forwarded so far.
+put_page_bytes() {
+    sed -n 's/.*: \([0-9]*\) body bytes delayed, .*/\1/p' "$tmpdir/proxy.log" |
+        awk '{ s += $1 } END { print s + 0 }'
+}
+
+# bytes_sent FILE: the bytes-sent of vda's disk-done event in the --json
+# output FILE.
+bytes_sent() {
+    python3 -c '
+import json, sys
+ev = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+d = [e for e in ev if e.get("event") == "disk-done" and e.get("dev") == "vda"]
+assert len(d) == 1, ev
+print(d[0]["bytes-sent"])' "$1"
 }
 
 # landed_windows: the 4 MiB windows of the disk's blob holding data, as
@@ -106,19 +128,29 @@ assert_contains "$(arm_state)" "\"$disk\": \"ActiveUpload\"" "the killed run's d
 assert_eq "$(arm_calls "r['path'].endswith('/endGetAccess')" | wc -l)" 0 \
     "endGetAccess after SIGKILL"
 before=$(put_pages)
+before_bytes=$(put_page_bytes)
 
 # Run 2: --resume, at full speed.
 : >"$arm_log"
 $FERRY export "$name" --connect "$test_host_uri" --to "$to" --for none \
-    --manifest-dir "$man" --resume >"$tmpdir/out2" 2>"$tmpdir/err2" ||
+    --manifest-dir "$man" --resume --json >"$tmpdir/out2" 2>"$tmpdir/err2" ||
     fail "export --resume: $(cat "$tmpdir/err2")"
 sent=$(( $(put_pages) - before ))
-echo "resume: $landed windows had landed; the resumed run sent $sent Put Pages"
+sent_bytes=$(( $(put_page_bytes) - before_bytes ))
+echo "resume: $landed windows had landed; the resumed run sent $sent Put Pages, $sent_bytes bytes"
 total=$(landed_windows | wc -l)
 [ "$landed" -ge 3 ] && [ "$landed" -lt "$total" ] ||
     fail "the kill left $landed of $total windows: not mid-upload"
 assert_eq "$sent" $((total - landed)) \
     "Put Pages of the resumed run ($landed of $total windows had landed)"
+# The data windows are whole 4 MiB, the footer's 512 bytes: the kept
+# windows are neither sent nor counted.
+[ "$sent_bytes" -gt 0 ] && [ "$sent_bytes" -lt $((12 * 4194304 + 512)) ] ||
+    fail "the resumed run's Put Pages carried $sent_bytes bytes"
+assert_eq "$(bytes_sent "$tmpdir/out2")" "$sent_bytes" \
+    "bytes-sent of the resumed run (Put Page bodies at the proxy)"
+assert_eq "$(python3 -c 'import json,sys; print(json.load(sys.stdin)["disks"][0]["bytes-sent"])' \
+    <"$man/$name.ferry.json")" "$sent_bytes" "the manifest's bytes-sent"
 assert_eq "$(arm_calls "r['method'] == 'PUT' and r.get('disk') == '$disk'" | wc -l)" 0 \
     "PUT of the disk by the resumed run"
 assert_eq "$(arm_calls "r['path'].endswith('/disks/$disk/beginGetAccess') and r['status'] == 202" | wc -l)" 1 \
@@ -151,9 +183,10 @@ rm -f "$man/$name.ferry.json"
 before=$(put_pages)
 : >"$arm_log"
 $FERRY export "$name" --connect "$test_host_uri" --to "$to" --for none \
-    --manifest-dir "$man" --resume >"$tmpdir/out3" 2>"$tmpdir/err3" ||
+    --manifest-dir "$man" --resume --json >"$tmpdir/out3" 2>"$tmpdir/err3" ||
     fail "export --resume of a finished disk: $(cat "$tmpdir/err3")"
 assert_eq "$(( $(put_pages) - before ))" 0 "Put Pages for a finished disk"
+assert_eq "$(bytes_sent "$tmpdir/out3")" 0 "bytes-sent for a finished disk"
 assert_eq "$(arm_calls "r['method'] in ('PUT', 'PATCH') or r['path'].endswith('GetAccess')" | wc -l)" 0 \
     "ARM writes for a finished disk"
 assert_contains "$(cat "$man/$name.ferry.json")" "$sum" "the manifest's sha256"
@@ -176,17 +209,23 @@ azure_blob put-page resume "$blob" 0 4096 0x5a || fail "Put Page 0"
 azure_blob put-page resume "$blob" 58720256 8192 0x5b || fail "Put Page 56 MiB"
 landed=$(landed_windows | python3 -c 'import sys; print(sum(1 for l in sys.stdin if int(l) < 12))')
 before=$(put_pages)
+before_bytes=$(put_page_bytes)
 $FERRY export "$name" --connect "$test_host_uri" --to "azure://$AZURITE_ACCOUNT/resume" \
-    --for none --resume >"$tmpdir/out2" 2>"$tmpdir/err2" ||
+    --for none --resume --json >"$tmpdir/out2" 2>"$tmpdir/err2" ||
     fail "azure:// export --resume: $(cat "$tmpdir/err2")"
 sent=$(( $(put_pages) - before ))
+sent_bytes=$(( $(put_page_bytes) - before_bytes ))
 total=$(landed_windows | wc -l)
-echo "azure:// resume: $landed of $total windows had landed; the resumed run sent $sent Put Pages"
+echo "azure:// resume: $landed of $total windows had landed; the resumed run sent $sent Put Pages, $sent_bytes bytes"
 [ "$landed" -ge 3 ] && [ "$landed" -lt "$total" ] ||
     fail "azure://: the kill left $landed of $total windows: not mid-upload"
 # The changed window goes again: one Put Page more; the stale pages go
 # by one Clear Page (a Put Page too, through the proxy).
 assert_eq "$sent" $((total - landed + 2)) "azure://: Put Pages of the resumed run"
+[ "$sent_bytes" -gt 0 ] && [ "$sent_bytes" -lt $((12 * 4194304 + 512)) ] ||
+    fail "azure://: the resumed run's Put Pages carried $sent_bytes bytes"
+assert_eq "$(bytes_sent "$tmpdir/out2")" "$sent_bytes" \
+    "azure://: bytes-sent of the resumed run (Put Page bodies at the proxy)"
 azure_blob get resume "$blob" "$tmpdir/got2.vhd" || fail "read the page blob back"
 cmp "$tmpdir/got2.vhd" "$tmpdir/vda.vhd" ||
     fail "azure://: the blob differs from ferry convert -O vpc -o subformat=fixed,azure=on"

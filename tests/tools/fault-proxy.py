@@ -25,9 +25,10 @@ applies a script of faults to chosen connections:
                   Azure's Put Page); http-query:TEXT is the same
   http-once       http-truncate and http-close-mid-response hit only the
                   first request they may, over every connection
-  http-delay:SECS forward each request SECS late, logging how many such
-                  requests were waiting at once ("N in flight"): how many
-                  a client keeps in flight
+  http-delay:SECS forward each request SECS late, logging its body's size
+                  and how many such requests were waiting at once ("B
+                  body bytes delayed, N in flight"): how many a client
+                  keeps in flight, and what it sent
 
 The port it listens on is written to PORTFILE (atomically) once it
 accepts.  Each connection's fate is logged on stderr, one line each, so
@@ -249,7 +250,7 @@ def serve_http(c, dest, plan, n, log, counter):
                 with counter["lock"]:
                     counter["delayed"] += 1
                     now = counter["delayed"]
-                log(f"connection {n}: delayed, {now} in flight")
+                log(f"connection {n}: {len(body)} body bytes delayed, {now} in flight")
                 time.sleep(plan.http_delay)
                 with counter["lock"]:
                     counter["delayed"] -= 1
