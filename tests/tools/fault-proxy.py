@@ -115,6 +115,13 @@ def close(*socks, rst=False):
         try:
             if rst:
                 s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                # Wakes the other pump's recv() on this socket without
+                # sending anything: Linux defers a close() while another
+                # thread is blocked in the socket, so without it the RST
+                # waited for the peer's next bytes (and never went out if
+                # the peer had nothing to say: an sshd waiting for the
+                # client kept its session, and ferry receive its .part).
+                s.shutdown(socket.SHUT_RD)
             else:
                 s.shutdown(socket.SHUT_RDWR)
         except OSError:
