@@ -32,7 +32,8 @@
  * Parts go AWS_S3_PARTS_IN_FLIGHT at a time through an AwsPool
  * (aws-pool.c): the writer blocks while every part buffer is busy, the
  * first part to fail fails the upload, which is then aborted.  The
- * SHA-256 of the whole stream is computed by the writer, in order.
+ * SHA-256 of the whole stream is the export sink's (target-aws.c adopts
+ * it): S3 checked every part against its own checksum as it took it.
  */
 #include <config.h>
 
@@ -59,7 +60,6 @@ struct _AwsUpload {
     /* the writer's thread only */
     gsize fill;                  /* of the pool's current buffer */
     guint part_count;            /* part numbers handed out */
-    EVP_MD_CTX *stream;          /* SHA-256 of every byte, in order */
 };
 
 static char *
@@ -286,7 +286,6 @@ aws_s3_upload_write(AwsUpload *u, const void *buf, gsize len, GError **error)
 {
     const guint8 *p = buf;
 
-    EVP_DigestUpdate(u->stream, buf, len);
     while (len) {
         gsize n = MIN(len, u->part_size - u->fill);
         guint8 *dst = aws_pool_get_buffer(u->pool, error);
@@ -339,7 +338,6 @@ aws_s3_upload_open(AwsTarget *at, const char *name, const char *key,
     u->key = g_strdup(key);
     u->upload_id = id;
     u->part_size = aws_s3_part_size(size_hint);
-    u->stream = target_sha256_new();
     u->pool = aws_pool_new(at->client, AWS_S3_PARTS_IN_FLIGHT, u->part_size,
                            TRUE, aws_s3_send_part, u, error);
     if (!u->pool) {
@@ -352,7 +350,7 @@ aws_s3_upload_open(AwsTarget *at, const char *name, const char *key,
 }
 
 gboolean
-aws_s3_upload_finish(AwsUpload *u, char sha256[65], GError **error)
+aws_s3_upload_finish(AwsUpload *u, GError **error)
 {
     g_autofree char *path = aws_s3_path(u->at->bucket, u->key);
     g_autofree char *body = NULL;
@@ -395,7 +393,6 @@ aws_s3_upload_finish(AwsUpload *u, char sha256[65], GError **error)
             return FALSE;
         }
     }
-    target_sha256_final_hex(u->stream, sha256);
     g_clear_pointer(&u->upload_id, g_free);
     return TRUE;
 }
@@ -414,7 +411,6 @@ aws_s3_upload_free(AwsUpload *u)
     }
     g_free(u->key);
     g_free(u->name);
-    EVP_MD_CTX_free(u->stream);
     g_free(u);
 }
 

@@ -49,8 +49,8 @@ AwsUpload *aws_s3_upload_open(AwsTarget *at, const char *name,
                               GError **error);
 gboolean aws_s3_upload_write(AwsUpload *u, const void *buf, gsize len,
                              GError **error);
-/* Completes the upload; @sha256 gets the stream's hash. */
-gboolean aws_s3_upload_finish(AwsUpload *u, char sha256[65], GError **error);
+/* Completes the upload (each part was checked by S3 as it took it). */
+gboolean aws_s3_upload_finish(AwsUpload *u, GError **error);
 /* Aborts the upload unless it was completed. */
 void aws_s3_upload_free(AwsUpload *u);
 const char *aws_s3_upload_get_name(const AwsUpload *u);

@@ -9,8 +9,9 @@
  * A disk's "<name>.part" is a multipart upload of the object "<name>"
  * (aws-s3.c): S3 shows nothing under the key until the upload completes,
  * which is the pool's ".part then rename" rule, so rename is a no-op.
- * S3 checks each part against its x-amz-checksum-sha256 as it takes it;
- * the hash the sink compares is that of the bytes S3 acknowledged.
+ * S3 checks each part against its x-amz-checksum-sha256 as it takes it,
+ * so the disk's hash is the stream's (the sink's, adopted: a second hash
+ * of the same bytes in this process would prove nothing).
  * There are no partial objects to resume from: a resumed export sends an
  * unfinished disk again, and its ClientToken keeps ImportImage from
  * running twice.
@@ -385,12 +386,16 @@ target_aws_upload_finish(gpointer data, GError **error)
     if (h->kind == TARGET_AWS_UPLOAD_EBS) {
         name = aws_ebs_snapshot_get_name(h->u.ebs);
         ok = aws_ebs_snapshot_finish(h->u.ebs, &snapshot, sha, error);
+        /* The snapshot's tag carries it (for a resume): the sink's hash
+         * must match, target_aws_adopt_sha256(). */
+        if (ok)
+            g_hash_table_replace(h->at->hashes, g_strdup(name),
+                                 g_strdup(sha));
     } else {
         name = aws_s3_upload_get_name(h->u.s3);
-        ok = aws_s3_upload_finish(h->u.s3, sha, error);
+        ok = aws_s3_upload_finish(h->u.s3, error);
     }
     if (ok) {
-        g_hash_table_replace(h->at->hashes, g_strdup(name), g_strdup(sha));
         if (snapshot) {
             /* Keyed by the final name, as TargetExport.files has it. */
             g_hash_table_replace(h->at->snapshots,
@@ -422,6 +427,17 @@ target_aws_sha256(Target *t, const char *name, GError **error)
         return NULL;
     }
     return g_strdup(sum);
+}
+
+/* What S3 and EBS took was checked part by part and block by block
+ * (their SHA-256 checksums) as it landed: the stream's hash is the
+ * disk's. */
+static gboolean
+target_aws_adopt_sha256(Target *t, const char *name, const char *sha256,
+                        GError **error)
+{
+    return target_hashes_adopt(t, target_aws(t)->hashes, name, sha256,
+                               error);
 }
 
 static gboolean
@@ -470,4 +486,5 @@ const struct ferry_target target_aws_backend = {
     .sha256 = target_aws_sha256,
     .finish_export = target_aws_finish_export,
     .output_format = target_aws_output_format,
+    .adopt_sha256 = target_aws_adopt_sha256,
 };

@@ -362,17 +362,8 @@ static gboolean
 target_azure_adopt_sha256(Target *t, const char *name, const char *sha256,
                           GError **error)
 {
-    AzureTarget *at = target_azure(t);
-    const char *own = g_hash_table_lookup(at->hashes, name);
-
-    if (own && !g_str_equal(own, sha256)) {
-        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CHECKSUM,
-                    "%s: '%s': sha256 of the blob sent is %s, the stream's "
-                    "is %s", t->name, name, own, sha256);
-        return FALSE;
-    }
-    g_hash_table_replace(at->hashes, g_strdup(name), g_strdup(sha256));
-    return TRUE;
+    return target_hashes_adopt(t, target_azure(t)->hashes, name, sha256,
+                               error);
 }
 
 static char *

@@ -6,7 +6,6 @@
  */
 #pragma once
 
-#include <openssl/evp.h>
 #include <sys/types.h>
 
 #include "providers/providers.h"
@@ -134,11 +133,12 @@ gboolean target_domain_is_uefi(const char *xml);
 /* "<pool>/<name>" (owned). */
 char *target_path(const Target *t, const char *name);
 
-/* A SHA-256 of a whole upload, as the targets keep beside their sends
- * (OpenSSL's: GLib's GChecksum, without SHA extensions, cost several
- * times more CPU per byte). */
-EVP_MD_CTX *target_sha256_new(void);
-/* Finishes @ctx into 64 hex digits and a NUL. */
-void target_sha256_final_hex(EVP_MD_CTX *ctx, char hex[65]);
+/* adopt_sha256 for a backend that keeps the hashes of what it sent in
+ * @hashes (name -> hex): one it computed itself for @name must equal the
+ * stream's @sha256 (FERRY_ERROR_CHECKSUM otherwise); then @sha256 is kept
+ * for @name. */
+gboolean target_hashes_adopt(const Target *t, GHashTable *hashes,
+                             const char *name, const char *sha256,
+                             GError **error);
 
 G_END_DECLS

@@ -490,24 +490,18 @@ target_domain_is_uefi(const char *xml)
     return uefi;
 }
 
-EVP_MD_CTX *
-target_sha256_new(void)
+gboolean
+target_hashes_adopt(const Target *t, GHashTable *hashes, const char *name,
+                    const char *sha256, GError **error)
 {
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    const char *own = g_hash_table_lookup(hashes, name);
 
-    if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
-        g_error("OpenSSL cannot start a SHA-256");   /* out of memory */
-    return ctx;
-}
-
-void
-target_sha256_final_hex(EVP_MD_CTX *ctx, char hex[65])
-{
-    guint8 md[EVP_MAX_MD_SIZE];
-    unsigned int n = 0, i;
-
-    if (EVP_DigestFinal_ex(ctx, md, &n) != 1 || n != 32)
-        g_error("OpenSSL cannot finish a SHA-256");
-    for (i = 0; i < 32; i++)
-        g_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    if (own && !g_str_equal(own, sha256)) {
+        g_set_error(error, FERRY_ERROR, FERRY_ERROR_CHECKSUM,
+                    "%s: '%s': sha256 of what was sent is %s, the stream's "
+                    "is %s", t->name, name, own, sha256);
+        return FALSE;
+    }
+    g_hash_table_replace(hashes, g_strdup(name), g_strdup(sha256));
+    return TRUE;
 }
