@@ -35,14 +35,8 @@ matrix_setup() {
 matrix_proxy() {
     label=$1
     shift
-    rm -f "$tmpdir/proxy.port"
-    python3 "$top_srcdir/tests/tools/fault-proxy.py" "$tmpdir/proxy.port" "$sshd_port" "$@" \
-        2>"$tmpdir/proxy-$label.log" &
-    proxy_pid=$!
-    cleanup_fn "kill $proxy_pid 2>/dev/null"
-    await_daemon fault-proxy "$proxy_pid" "$tmpdir/proxy-$label.log" "wrote no port" \
-        test -s "$tmpdir/proxy.port"
-    port=$(cat "$tmpdir/proxy.port")
+    start_fault_proxy "$tmpdir/proxy-$label.log" "$sshd_port" "$@"
+    port=$proxy_port
 }
 
 # matrix_check LABEL EXPECTED STATUS POOL RESUMED SECS FAULTS...: the
@@ -103,8 +97,7 @@ cell() {
         >"$tmpdir/out-$label" 2>"$tmpdir/err-$label"
     status=$?
     set -e
-    kill "$proxy_pid" 2>/dev/null
-    wait "$proxy_pid" 2>/dev/null || true
+    stop_fault_proxy
     matrix_check "$label" "$expected" "$status" "$pool" "$want_resume" \
         $(( $(date +%s) - start )) "$@"
 }

@@ -157,6 +157,28 @@ await_daemon() {
     done
 }
 
+# start_fault_proxy LOG PORT FAULT...: tests/tools/fault-proxy.py in front
+# of 127.0.0.1:PORT with FAULT... (its options), logging to LOG; sets
+# proxy_pid and proxy_port once it listens.  Killed at exit, or earlier by
+# stop_fault_proxy.
+start_fault_proxy() {
+    fp_log=$1 fp_dest=$2
+    shift 2
+    rm -f "$tmpdir/proxy.port"
+    python3 "$top_srcdir/tests/tools/fault-proxy.py" "$tmpdir/proxy.port" "$fp_dest" "$@" \
+        2>"$fp_log" &
+    proxy_pid=$!
+    cleanup_fn "kill $proxy_pid 2>/dev/null"
+    await_daemon fault-proxy "$proxy_pid" "$fp_log" "wrote no port" \
+        test -s "$tmpdir/proxy.port"
+    proxy_port=$(cat "$tmpdir/proxy.port")
+}
+
+stop_fault_proxy() {
+    kill "$proxy_pid" 2>/dev/null || true
+    wait "$proxy_pid" 2>/dev/null || true
+}
+
 # ---- libvirtd ------------------------------------------------------------
 # Tests share the host's system libvirtd.  If none runs, the first test to
 # need one starts it and the last one to finish stops it; a lock and a file

@@ -41,20 +41,13 @@ boto3_py 's3.create_bucket(Bucket=sys.argv[1])' "$bucket" || fail "bucket"
 start_proxy() {
     label=$1
     shift
-    rm -f "$tmpdir/proxy.port"
-    python3 "$top_srcdir/tests/tools/fault-proxy.py" "$tmpdir/proxy.port" "$moto_port" "$@" \
-        2>"$tmpdir/proxy-$label.log" &
-    proxy_pid=$!
-    cleanup_fn "kill $proxy_pid 2>/dev/null"
-    await_daemon fault-proxy "$proxy_pid" "$tmpdir/proxy-$label.log" "wrote no port" \
-        test -s "$tmpdir/proxy.port"
-    AWS_ENDPOINT_URL_S3=http://127.0.0.1:$(cat "$tmpdir/proxy.port")
+    start_fault_proxy "$tmpdir/proxy-$label.log" "$moto_port" "$@"
+    AWS_ENDPOINT_URL_S3=http://127.0.0.1:$proxy_port
     export AWS_ENDPOINT_URL_S3
 }
 
 stop_proxy() {
-    kill "$proxy_pid" 2>/dev/null || true
-    wait "$proxy_pid" 2>/dev/null || true
+    stop_fault_proxy
     unset AWS_ENDPOINT_URL_S3
 }
 

@@ -70,20 +70,13 @@ registers() {
 start_proxy() {
     plabel=$1
     shift
-    rm -f "$tmpdir/proxy.port"
-    python3 "$top_srcdir/tests/tools/fault-proxy.py" "$tmpdir/proxy.port" "$moto_port" "$@" \
-        2>"$tmpdir/proxy-$plabel.log" &
-    proxy_pid=$!
-    cleanup_fn "kill $proxy_pid 2>/dev/null"
-    await_daemon fault-proxy "$proxy_pid" "$tmpdir/proxy-$plabel.log" "wrote no port" \
-        test -s "$tmpdir/proxy.port"
-    AWS_ENDPOINT_URL_EBS=http://127.0.0.1:$(cat "$tmpdir/proxy.port")
+    start_fault_proxy "$tmpdir/proxy-$plabel.log" "$moto_port" "$@"
+    AWS_ENDPOINT_URL_EBS=http://127.0.0.1:$proxy_port
     export AWS_ENDPOINT_URL_EBS
 }
 
 stop_proxy() {
-    kill "$proxy_pid" 2>/dev/null || true
-    wait "$proxy_pid" 2>/dev/null || true
+    stop_fault_proxy
     unset AWS_ENDPOINT_URL_EBS
 }
 

@@ -52,21 +52,14 @@ for s in ec2.describe_snapshots(OwnerIds=["self"])["Snapshots"]:
 }
 
 # One block refused for good while others are in flight.
-rm -f "$tmpdir/proxy.port"
-python3 "$top_srcdir/tests/tools/fault-proxy.py" "$tmpdir/proxy.port" "$moto_port" \
-    --on all http-method:PUT http-match:/blocks/20 http-status:403x99 \
-    2>"$tmpdir/proxy.log" &
-proxy_pid=$!
-cleanup_fn "kill $proxy_pid 2>/dev/null"
-await_daemon fault-proxy "$proxy_pid" "$tmpdir/proxy.log" "wrote no port" \
-    test -s "$tmpdir/proxy.port"
+start_fault_proxy "$tmpdir/proxy.log" "$moto_port" \
+    --on all http-method:PUT http-match:/blocks/20 http-status:403x99
 st=0
-AWS_ENDPOINT_URL_EBS=http://127.0.0.1:$(cat "$tmpdir/proxy.port") \
+AWS_ENDPOINT_URL_EBS=http://127.0.0.1:$proxy_port \
     $FERRY export "$name" --connect "$test_host_uri" --to "aws://us-east-1/$bucket" \
     --method snapshot --poll-interval 1 --for none >"$tmpdir/out" \
     2>"$tmpdir/err-block" || st=$?
-kill "$proxy_pid" 2>/dev/null || true
-wait "$proxy_pid" 2>/dev/null || true
+stop_fault_proxy
 assert_eq "$st" 8 "exit status after a block's 403"
 assert_eq "$(wc -l <"$tmpdir/err-block")" 1 "lines on stderr after a block's 403"
 grep -q "block 20: ebs PutSnapshotBlock: .*HTTP 403" "$tmpdir/err-block" ||

@@ -31,26 +31,16 @@ container=faults
 start_proxy() {
     label=$1
     shift
-    rm -f "$tmpdir/proxy.port"
-    python3 "$top_srcdir/tests/tools/fault-proxy.py" "$tmpdir/proxy.port" "$azurite_port" \
-        --on all http-method:PUT http-query:comp=page "$@" 2>"$tmpdir/proxy-$label.log" &
-    proxy_pid=$!
-    cleanup_fn "kill $proxy_pid 2>/dev/null"
-    await_daemon fault-proxy "$proxy_pid" "$tmpdir/proxy-$label.log" "wrote no port" \
-        test -s "$tmpdir/proxy.port"
-    azure_env "http://127.0.0.1:$(cat "$tmpdir/proxy.port")/$AZURITE_ACCOUNT"
-}
-
-stop_proxy() {
-    kill "$proxy_pid" 2>/dev/null || true
-    wait "$proxy_pid" 2>/dev/null || true
+    start_fault_proxy "$tmpdir/proxy-$label.log" "$azurite_port" \
+        --on all http-method:PUT http-query:comp=page "$@"
+    azure_env "http://127.0.0.1:$proxy_port/$AZURITE_ACCOUNT"
 }
 
 # 503 ServerBusy with Retry-After: 1, twice: retried, completed.
 start_proxy busy http-status:503:1x2
 $FERRY export "$name" --connect "$uri" --to "azure://$AZURITE_ACCOUNT/$container/busy" \
     >"$tmpdir/out" 2>"$tmpdir/err" || fail "export through 503s: $(cat "$tmpdir/err")"
-stop_proxy
+stop_fault_proxy
 assert_eq "$(grep -c 'answered 503' "$tmpdir/proxy-busy.log")" 2 "503s injected"
 azure_blob get "$container" "busy/$name-vda.vhd" "$tmpdir/got" || fail "get"
 cmp -s "$tmpdir/got" "$tmpdir/vda.vhd" || fail "the blob differs from ferry convert's VHD"
@@ -66,7 +56,7 @@ for cell in "throttled http-status:429:1x2" "closed http-close-mid-response http
     start_proxy "$label" "$@"
     $FERRY export "$name" --connect "$uri" --to "azure://$AZURITE_ACCOUNT/$container/$label" \
         >"$tmpdir/out" 2>"$tmpdir/err" || fail "$label: export: $(cat "$tmpdir/err")"
-    stop_proxy
+    stop_fault_proxy
     [ "$(grep -c 'answered 429\|closed mid-response' "$tmpdir/proxy-$label.log")" -ge 1 ] ||
         fail "$label: no fault injected"
     azure_blob get "$container" "$label/$name-vda.vhd" "$tmpdir/got" || fail "$label: get"
@@ -80,7 +70,7 @@ start_proxy refused http-status:403x99
 st=0
 $FERRY export "$name" --connect "$uri" --to "azure://$AZURITE_ACCOUNT/$container/refused" \
     --for none >"$tmpdir/out" 2>"$tmpdir/err" || st=$?
-stop_proxy
+stop_fault_proxy
 assert_eq "$st" 8 "exit status for a refused Put Page"
 assert_eq "$(wc -l <"$tmpdir/err")" 1 "lines on stderr for a refused Put Page"
 assert_contains "$(cat "$tmpdir/err")" "PutPage" "refused Put Page message"
@@ -98,7 +88,7 @@ $FERRY convert -O vpc -o azure=on "$img/wide.raw" "$tmpdir/wide.vhd" || fail "co
 start_proxy wide http-delay:0.5
 $FERRY export "$wide" --connect "$test_host_uri" --to "azure://$AZURITE_ACCOUNT/$container/wide" \
     >"$tmpdir/out" 2>"$tmpdir/err" || fail "export with delayed Put Page: $(cat "$tmpdir/err")"
-stop_proxy
+stop_fault_proxy
 assert_eq "$(grep -c 'delayed' "$tmpdir/proxy-wide.log")" 11 "Put Page calls (10 windows, the footer)"
 most=$(sed -n 's/.*delayed, \([0-9]*\) in flight/\1/p' "$tmpdir/proxy-wide.log" | sort -n | tail -1)
 assert_eq "$most" 4 "Put Page calls in flight at most"

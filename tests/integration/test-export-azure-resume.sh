@@ -39,14 +39,9 @@ $FERRY convert -O vpc -o subformat=fixed,azure=on "$img/disk.raw" "$tmpdir/vda.v
 start_azurite
 # Every Put Page through the proxy is logged ("B body bytes delayed, N
 # in flight").
-python3 "$top_srcdir/tests/tools/fault-proxy.py" "$tmpdir/proxy.port" "$azurite_port" \
-    --on all http-method:PUT http-match:comp=page http-delay:0 \
-    2>"$tmpdir/proxy.log" &
-proxy_pid=$!
-cleanup_fn "kill $proxy_pid 2>/dev/null; wait $proxy_pid 2>/dev/null"
-await_daemon fault-proxy "$proxy_pid" "$tmpdir/proxy.log" "wrote no port" \
-    test -s "$tmpdir/proxy.port"
-start_arm_contract "http://127.0.0.1:$(cat "$tmpdir/proxy.port")/$AZURITE_ACCOUNT"
+start_fault_proxy "$tmpdir/proxy.log" "$azurite_port" \
+    --on all http-method:PUT http-match:comp=page http-delay:0
+start_arm_contract "http://127.0.0.1:$proxy_port/$AZURITE_ACCOUNT"
 to="azure-disk://00000000-1111-2222-3333-444444444444/rg-test?location=westeurope"
 man=$tmpdir/manifests
 mkdir "$man"

@@ -49,19 +49,12 @@ start_cloudstack "$pool" true "$mac1"
 start_proxy() {
     plabel=$1
     shift
-    rm -f "$tmpdir/proxy.port"
-    python3 "$top_srcdir/tests/tools/fault-proxy.py" "$tmpdir/proxy.port" "$cs_port" "$@" \
-        2>"$tmpdir/proxy-$plabel.log" &
-    proxy_pid=$!
-    cleanup_fn "kill $proxy_pid 2>/dev/null"
-    await_daemon fault-proxy "$proxy_pid" "$tmpdir/proxy-$plabel.log" "wrote no port" \
-        test -s "$tmpdir/proxy.port"
-    CLOUDSTACK_ENDPOINT=http://127.0.0.1:$(cat "$tmpdir/proxy.port")/client/api
+    start_fault_proxy "$tmpdir/proxy-$plabel.log" "$cs_port" "$@"
+    CLOUDSTACK_ENDPOINT=http://127.0.0.1:$proxy_port/client/api
 }
 
 stop_proxy() {
-    kill "$proxy_pid" 2>/dev/null || true
-    wait "$proxy_pid" 2>/dev/null || true
+    stop_fault_proxy
     CLOUDSTACK_ENDPOINT=$cs_url
 }
 

@@ -37,19 +37,8 @@ ssh_opts="--known-hosts /dev/null --host-key $sshd_host_key_fp --identity $tmpdi
 start_proxy() {   # LABEL FAULT...
     label=$1
     shift
-    rm -f "$tmpdir/proxy.port"
-    python3 "$top_srcdir/tests/tools/fault-proxy.py" "$tmpdir/proxy.port" "$sshd_port" "$@" \
-        2>"$tmpdir/proxy-$label.log" &
-    proxy_pid=$!
-    cleanup_fn "kill $proxy_pid 2>/dev/null"
-    await_daemon fault-proxy "$proxy_pid" "$tmpdir/proxy-$label.log" "wrote no port" \
-        test -s "$tmpdir/proxy.port"
-    port=$(cat "$tmpdir/proxy.port")
-}
-
-stop_proxy() {
-    kill "$proxy_pid" 2>/dev/null
-    wait "$proxy_pid" 2>/dev/null || true
+    start_fault_proxy "$tmpdir/proxy-$label.log" "$sshd_port" "$@"
+    port=$proxy_port
 }
 
 check_pool() {   # POOL FORMAT: disks identical, hashes right, no .part
@@ -81,7 +70,7 @@ for format in raw qcow2; do
     start_proxy "four-$format" --on 4 stall:0.2@1048576
     export_to "$tmpdir/pool4-$format" "$format" --streams 4 ||
         fail "--streams 4 ($format): $(cat "$tmpdir/err")"
-    stop_proxy
+    stop_fault_proxy
     check_pool "$tmpdir/pool4-$format" "$format"
     grep -q '^fault-proxy: connection 4: stalled' "$tmpdir/proxy-four-$format.log" ||
         fail "--streams 4 ($format): no 4th connection carried data"
@@ -92,7 +81,7 @@ for format in raw qcow2; do
     start_proxy "one-$format"
     export_to "$tmpdir/pool1-$format" "$format" --streams 1 ||
         fail "--streams 1 ($format): $(cat "$tmpdir/err")"
-    stop_proxy
+    stop_fault_proxy
     check_pool "$tmpdir/pool1-$format" "$format"
     for dev in vda vdb; do
         cmp "$tmpdir/pool1-$format/$name-$dev.$format" "$tmpdir/pool4-$format/$name-$dev.$format" ||
@@ -103,7 +92,7 @@ done
 # (3) A worker's connection cut: retried, resumed, verified.
 start_proxy cut --on 3 cut:$((2 << 20))
 export_to "$tmpdir/pool-cut" raw --streams 4 || fail "a cut stream: $(cat "$tmpdir/err")"
-stop_proxy
+stop_fault_proxy
 grep -q '^fault-proxy: connection 3: cut' "$tmpdir/proxy-cut.log" || fail "connection 3 was not cut"
 grep -q '"event":"retry"' "$tmpdir/events" || fail "no retry event: $(cat "$tmpdir/events")"
 check_pool "$tmpdir/pool-cut" raw
@@ -129,14 +118,14 @@ set +e
 wait $pid
 status=$?
 set -e
-stop_proxy
+stop_fault_proxy
 assert_eq "$status" 130 "exit status after SIGINT"
 finals=$(ls "$pool" | grep -v '\.part$' || true)
 [ -z "$finals" ] || fail "left under a final name after SIGINT: $finals"
 [ -e "$pool/$name-vda.raw.part" ] || fail "the .part was not kept for --resume"
 start_proxy resume
 export_to "$pool" raw --streams 4 --resume || fail "--resume: $(cat "$tmpdir/err")"
-stop_proxy
+stop_fault_proxy
 grep -q '"event":"disk-start","dev":"vda".*"resume-offset":[1-9]' "$tmpdir/events" ||
     fail "--resume did not start from the .part: $(head -1 "$tmpdir/events")"
 check_pool "$pool" raw
